@@ -1,0 +1,34 @@
+# clearance: the two commands of the README, plus the benchmark.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SAMPLE := examples/peer-generated-sacramento-20k.dat.gz
+AS_OF  ?= 2026-11-21
+
+.PHONY: demo test lint bench bench-large clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/clearance run $(SAMPLE) --county sacramento --as-of $(AS_OF) --out demo-output
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --sizes 100000,1000000
+
+bench-large: $(STAMP)
+	$(BIN)/python bench/run.py --sizes 10000000
+
+clean:
+	rm -rf $(VENV) demo-output bench/cache bench/out

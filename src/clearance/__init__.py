@@ -1,0 +1,3 @@
+"""clearance: bulk relief for California cannabis convictions under Proposition 64."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,179 @@
+"""The `clearance` command: read, decide and explain from the shell.
+
+Every command prints what it did in plain words and exits non-zero with a one-line message on
+bad input (a missing file, a file that is not a DOJ extract, an invalid policy): never a
+traceback, and never a name, a date of birth or an identifier from the data.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clearance.records.doj import ProgressCallback, ReadError, Records, read_doj, total_bytes
+
+app = typer.Typer(
+    help="Clear Proposition 64 cannabis convictions in bulk from the DOJ bulk file.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+FilesArg = Annotated[
+    list[Path], typer.Argument(help="DOJ bulk files (.dat, .csv, or .gz of either).")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
+
+
+class UsageError(Exception):
+    """Bad input that the user can fix; the message is the one line shown."""
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with status 2."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into one line each."""
+    try:
+        yield
+    except (ReadError, UsageError) as exc:
+        fail(str(exc))
+    except MemoryError:
+        fail("out of memory: run on a machine with more memory or split the input files")
+
+
+@contextmanager
+def reading_progress(paths: Sequence[Path], quiet: bool) -> Iterator[ProgressCallback | None]:
+    """A byte-based progress bar over all inputs (nothing when quiet or not on a terminal)."""
+    if quiet or not err.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("reading"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("read", total=total_bytes(paths))
+        yield lambda n: bar.advance(task, n)
+
+
+def read_inputs(paths: Sequence[Path], quiet: bool) -> Records:
+    """Read the DOJ files with a progress bar."""
+    with reading_progress(paths, quiet) as progress:
+        return read_doj(paths, progress=progress)
+
+
+def print_accounting(records: Records) -> None:
+    """Rows read = loaded + quarantined, per file and in total."""
+    table = Table(title="Rows read", title_justify="left")
+    for col in ("file", "rows read", "loaded", "quarantined", "blank lines"):
+        table.add_column(col, justify="left" if col == "file" else "right")
+    for f in records.files:
+        table.add_row(
+            Path(f.path).name,
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
+            f"{f.rows_quarantined:,}",
+            f"{f.blank_lines:,}",
+        )
+    out.print(table)
+    out.print(
+        f"{records.rows_read:,} rows read = {records.rows_loaded:,} loaded + "
+        f"{records.rows_quarantined:,} quarantined; {records.subjects.height:,} people, "
+        f"{records.counts.height:,} counts"
+        + (
+            f" ({records.merged_duplicate_counts:,} counts found in two files merged)"
+            if records.merged_duplicate_counts
+            else ""
+        ),
+        highlight=False,
+    )
+
+
+@app.command()
+def ingest(
+    files: FilesArg,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the tables.")] = Path(
+        "ingest-output"
+    ),
+    quiet: QuietOpt = False,
+) -> None:
+    """Read DOJ files into the canonical tables (Parquet) plus quarantine.csv."""
+    with friendly_errors():
+        records = read_inputs(files, quiet)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        records.subjects.write_parquet(out_dir / "subjects.parquet")
+        records.counts.write_parquet(out_dir / "counts.parquet")
+        records.quarantine.write_csv(out_dir / "quarantine.csv")
+    if not quiet:
+        print_accounting(records)
+    out.print(f"wrote subjects.parquet, counts.parquet, quarantine.csv to {out_dir}/")
+
+
+@app.command()
+def synth(
+    out_file: Annotated[Path, typer.Option("--out", help="File to write (.gz compresses).")],
+    rows: Annotated[int, typer.Option(help="Data rows to write.", min=1)] = 20_000,
+    county: Annotated[str, typer.Option(help="The county most events happen in.")] = "SACRAMENTO",
+    seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 0,
+    malformed: Annotated[
+        float, typer.Option(help="Share of deliberately malformed rows.", min=0.0, max=0.5)
+    ] = 0.002,
+    latin1: Annotated[bool, typer.Option(help="Write Latin-1 bytes (some accented names).")] = False,
+    crlf: Annotated[bool, typer.Option(help="Write CRLF line endings.")] = False,
+    no_header: Annotated[bool, typer.Option("--no-header", help="Omit the header row.")] = False,
+) -> None:
+    """Write a synthetic DOJ bulk file for demos, tests and benchmarks (no real person)."""
+    from clearance.synth import write_synthetic
+
+    stats = write_synthetic(
+        out_file,
+        rows=rows,
+        county=county,
+        seed=seed,
+        malformed_share=malformed,
+        header=not no_header,
+        crlf=crlf,
+        encoding="latin-1" if latin1 else "utf-8",
+    )
+    out.print(
+        f"wrote {stats.rows:,} rows ({stats.people:,} people, {stats.malformed_rows:,} malformed, "
+        f"{stats.bytes_written / 1e6:,.1f} MB) to {out_file}",
+        highlight=False,
+    )
+
+
+def parse_as_of(value: str | None) -> date:
+    """The run's as-of date; required so that results never depend on the day they are run."""
+    if value is None:
+        raise UsageError("--as-of YYYY-MM-DD is required (results depend on it)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of {value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def main() -> None:  # pragma: no cover - console entry point alias
+    app(prog_name="clearance")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The statute as rules with citations, and the cited lists they read."""

@@ -1,0 +1,1 @@
+"""What a run writes: tables, summary, and later filings."""

@@ -1,0 +1,1 @@
+"""County policy: the schema and the shipped presets."""

@@ -1,0 +1,170 @@
+"""County policy: what an office chose on top of the statute, as a checked document.
+
+A policy never changes what the statute says a conviction is now; it says what the office asks
+the court for. Every field has a default that reproduces the statute alone, so a policy file only
+names what it changes. The judgment calls of the law (where courts have not settled the point)
+are named switches here, with the default documented beside each one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: The cannabis sections a policy can set a baseline for.
+POLICY_SECTIONS = ("11357", "11358", "11359", "11360")
+
+SectionBaseline = Literal["statute", "dismiss", "reduce", "review"]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo in a policy must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Judgment(_Strict):
+    """Points where the law is unsettled (prop64.md, "(judgment)"). Defaults are documented."""
+
+    priors_before_offense_only: bool = Field(
+        True,
+        description="A disqualifying prior counts only when dated before the cannabis offense "
+        "(same-day events are not priors). Off: any occurrence anywhere in the record counts, as "
+        "some earlier tools did. Default on: the statute says 'prior'.",
+    )
+    old_convictions_count_as_priors: bool = Field(
+        True,
+        description="Old (pre-2016) convictions of the same section count toward 'two or more "
+        "prior convictions' (HS 11359(c)(2), 11360(a)(3)(B), 11358(d)(2)), although those "
+        "subdivisions name the new misdemeanor subdivision. Default on.",
+    )
+    cultivation_presumed_lawful: bool = Field(
+        True,
+        description="HS 11358 by a person 21+ is presumed six plants or fewer (now lawful, HS "
+        "11362.1) and dismissed. Off: reduced to a misdemeanor as if over six plants.",
+    )
+    accessory_pc32_review: bool = Field(
+        True,
+        description="PC 32 accessory after a HS 11358/11359 offense may be eligible (People v. "
+        "Boatwright, 2019): send to review. Off: not in scope.",
+    )
+
+
+class Priors(_Strict):
+    """What a disqualifying prior (super strike, PC 290, two priors) does to a reduction."""
+
+    effect: Literal["not_eligible", "review", "warn"] = Field(
+        "not_eligible",
+        description="not_eligible: the statute keeps the felony (default). review: an attorney "
+        "decides. warn: the count keeps its decision and carries a warning reason (the statewide "
+        "configurable tool only reported priors).",
+    )
+    applies_to: Literal["reductions", "all"] = Field(
+        "reductions",
+        description="reductions: the statute's felony exceptions bar only a felony reduction "
+        "(HS 11358(d), 11359(c), 11360(a)(3)); conduct that is now lawful is dismissed whatever "
+        "the record (default). all: the office also withholds dismissals.",
+    )
+
+
+class Misdemeanors(_Strict):
+    """How misdemeanor and infraction convictions are treated."""
+
+    treatment: Literal["follow_sections", "dismiss", "city_attorney"] = "follow_sections"
+    since: date | None = Field(
+        None, description="Only convictions on or after this date get the treatment."
+    )
+
+
+class AdditionalDismissal(_Strict):
+    """Criteria that turn an eligible reduction (or review) into a dismissal. Off when null."""
+
+    age_at_least: int | None = Field(None, ge=1, le=120, description="Age on the as-of date.")
+    under_21_at_offense: bool = False
+    under_21_at_conviction: bool = False
+    years_since_conviction: int | None = Field(None, ge=1, le=100)
+    crime_free_years: int | None = Field(
+        None, ge=1, le=100, description="No conviction of any offense, in any county, in N years."
+    )
+    only_cannabis_sentences_complete: bool = False
+    only_cannabis: bool = False
+    single_conviction_sentence_complete: bool = False
+    deceased: bool = False
+
+
+class RelatedCharges(_Strict):
+    """Convictions in the same arrest cycle as a relieved cannabis conviction."""
+
+    dismiss: list[str] = Field(default_factory=list, description="e.g. 'PC 647(f)', 'HS 11364'.")
+    review: list[str] = Field(default_factory=list)
+
+    @field_validator("dismiss", "review")
+    @classmethod
+    def _codes(cls, values: list[str]) -> list[str]:
+        for value in values:
+            parts = value.split()
+            if len(parts) != 2 or not parts[0].isalpha() or not parts[1][:1].isdigit():
+                raise ValueError(f"{value!r} is not 'CODE SECTION' such as 'PC 647(f)'")
+        return values
+
+
+class Filing(_Strict):
+    """Who files: used by the motions and orders (later documents)."""
+
+    office: str | None = None
+    signer: str | None = None
+    bar_number: str | None = None
+    court_name: str | None = None
+    court_address: str | None = None
+
+
+class Policy(_Strict):
+    """A county's policy. The default instance is the statute alone."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    source: str = Field(description="Where the policy comes from (announcement, memo, date).")
+    flow: Literal["clearance", "configurable_tool"] = Field(
+        "clearance",
+        description="clearance: every rule evaluated, written precedence. configurable_tool: the "
+        "first-holding-step flow of the statewide configurable tool (prop64.md section 6), kept "
+        "so an office that used it sees the same numbers; statute disagreements become warnings.",
+    )
+    sections: dict[str, SectionBaseline] = Field(
+        default_factory=lambda: dict.fromkeys(POLICY_SECTIONS, "statute")
+    )
+    misdemeanors: Misdemeanors = Field(default_factory=Misdemeanors)
+    priors: Priors = Field(default_factory=Priors)
+    judgment: Judgment = Field(default_factory=Judgment)
+    additional_dismissal: AdditionalDismissal = Field(default_factory=AdditionalDismissal)
+    related_charges: RelatedCharges = Field(default_factory=RelatedCharges)
+    still_serving: Literal["statute", "review"] = Field(
+        "statute",
+        description="statute: people still serving get the same decision under HS 11361.8(b). "
+        "review: an attorney looks at each (public-safety ground).",
+    )
+    remaining: Literal["reduce", "review"] = Field(
+        "reduce", description="What an eligible felony that is not dismissed becomes."
+    )
+    filing: Filing = Field(default_factory=Filing)
+
+    @field_validator("sections")
+    @classmethod
+    def _known_sections(cls, value: dict[str, SectionBaseline]) -> dict[str, SectionBaseline]:
+        unknown = sorted(set(value) - set(POLICY_SECTIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown section {unknown[0]!r}: use {', '.join(POLICY_SECTIONS)}"
+            )
+        return {**dict.fromkeys(POLICY_SECTIONS, "statute"), **value}
+
+
+def statute_policy() -> Policy:
+    """The law alone: the default policy."""
+    return Policy(
+        name="statute",
+        title="The statute alone (HS 11361.8)",
+        source="Health and Safety Code 11361.8 and 11361.9 as amended by AB 1793 (2018)",
+    )

@@ -1,0 +1,1 @@
+"""Reading inputs (the DOJ bulk file) into the canonical record."""

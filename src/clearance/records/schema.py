@@ -1,0 +1,105 @@
+"""The canonical tables every module speaks: subjects, counts and quarantine.
+
+The names are a contract (see DESIGN.md, "Canonical record"): the engine, the outputs, the
+store and the web app all read these columns, so a reader of any new input format only has to
+produce them. Dates are real `Date` values or null when the source did not say: a date is never
+invented.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: The 95 columns of the DOJ bulk file, in order (0-based positions are list indices).
+DOJ_COLUMNS: tuple[str, ...] = (
+    "RECORD_ID", "SUBJECT_STATUS", "SUBJECT_ID", "REQ_SEG_SEP", "REQ_CII_NUMBER",
+    "REQ_NAME", "REQ_GENDER", "REQ_DOB", "REQ_CDL", "REQ_SSN",
+    "PII_SEG_SEP", "CII_NUMBER", "PRI_NAME", "GENDER", "PRI_DOB",
+    "PRI_SSN", "PRI_CDL", "PRI_IDN", "PRI_INN", "FBI_NUMBER",
+    "PDR_SEG_SEP", "RACE_CODE", "RACE_DESCR", "EYE_COLOR_CODE", "EYE_COLOR_DESCR",
+    "HAIR_COLOR_CODE", "HAIR_COLOR_DESCR", "HEIGHT", "WEIGHT", "SINGLE_SOURCE",
+    "MULTI_SOURCE", "POB_CODE", "POB_NAME", "POB_TYPE", "CITIZENSHIP_LIST",
+    "CYC_SEG_SEP", "CYC_ORDER", "CYC_DATE", "STP_SEG_SEP", "STP_ORDER",
+    "STP_EVENT_DATE", "STP_TYPE_CODE", "STP_TYPE_DESCR", "STP_ORI_TYPE", "STP_ORI_TYPE_DESCR",
+    "STP_ORI_CODE", "STP_ORI_DESCR", "STP_ORI_CNTY_CODE", "STP_ORI_CNTY_NAME", "CNT_SEG_SEP",
+    "CNT_ORDER", "DISP_DATE", "OFN", "OFFENSE_CODE", "OFFENSE_DESCR",
+    "OFFENSE_TOC", "OFFENSE_QUAL_LST", "DISP_OFFENSE_CODE", "DISP_OFFENSE_DESCR",
+    "DISP_OFFENSE_TOC", "DISP_OFFENSE_QUAL_LST", "CONV_OFFENSE_ORDER", "CONV_OFFENSE_CODE",
+    "CONV_OFFENSE_DESCR", "CONV_OFFENSE_TOC", "CONV_OFFENSE_QUAL_LST", "FE_NUM_ORDER",
+    "FE_NUM_ARR_AGY", "FE_NUM_BNCH_WARR", "FE_NUM_CITE", "FE_NUM_DOCKET", "FE_NUM_INCIDENT",
+    "FE_NUM_BOOKING", "FE_NUM_NUMBER", "FE_NUM_REMAND", "FE_NUM_OOS_INN", "FE_NUM_CRT_CASE",
+    "FE_NUM_WARRANT", "DISP_ORDER", "DISP_CODE", "DISP_DESCR", "CONV_STAT_CODE",
+    "CONV_STAT_DESCR", "SENT_SEG_SEP", "SENT_ORDER", "SENT_LOC_CODE", "SENT_LOC_DESCR",
+    "SENT_LENGTH", "SENT_TIME_CODE", "SENT_TIME_DESCR", "CYC_AGE", "CII_TYPE",
+    "CII_TYPE_ALPHA", "COMMENT_TEXT", "END_OF_REC",
+)  # fmt: skip
+DOJ_FIELD_COUNT = len(DOJ_COLUMNS)
+assert DOJ_FIELD_COUNT == 95
+
+#: One row per person, merged across every input file by SUBJECT_ID.
+SUBJECTS_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.String(),
+    "cii_number": pl.String(),
+    "name": pl.String(),
+    "dob": pl.Date(),
+    "sex": pl.String(),
+    "deceased": pl.Boolean(),
+    "pc290_registrant": pl.Boolean(),
+}
+
+#: Normalised step types (STP_TYPE_DESCR).
+STEP_TYPES = ("arrest", "court", "registration", "deceased", "probation", "custody", "other")
+#: Normalised dispositions (DISP_DESCR); null when the row carries none (arrest steps).
+DISPOSITIONS = ("convicted", "dismissed", "acquitted", "set_aside", "other")
+#: Normalised levels (CONV_STAT_DESCR, else the offense's type of charge).
+LEVELS = ("felony", "misdemeanor", "infraction", "unknown")
+
+#: One row per count at a step. Sentence parts (repeated CNT_ORDER rows) are folded into one
+#: count; `source_line` is the first of them and `source_rows` how many rows it folds.
+COUNTS_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.String(),
+    "count_id": pl.String(),
+    "cycle_id": pl.String(),
+    "event_id": pl.String(),
+    "step_type": pl.String(),
+    "event_date": pl.Date(),
+    "offense_date": pl.Date(),
+    "cycle_age": pl.Int32(),
+    "county": pl.String(),
+    "court_case_number": pl.String(),
+    "offense_raw": pl.String(),
+    "code": pl.String(),
+    "section": pl.String(),
+    "subsection": pl.String(),
+    "attempt": pl.Boolean(),
+    "conspiracy": pl.Boolean(),
+    "offense_parsed": pl.Boolean(),
+    "code_section": pl.String(),
+    "disposition": pl.String(),
+    "level": pl.String(),
+    "sentence_days": pl.Int64(),
+    "sentence_end": pl.Date(),
+    "source_file": pl.String(),
+    "source_line": pl.Int64(),
+    "source_rows": pl.Int32(),
+}
+
+#: Rows set aside, with where they came from and why. `raw` is the line as read.
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_line": pl.Int64(),
+    "reason": pl.String(),
+    "raw": pl.String(),
+}
+
+#: Quarantine reasons (the text before any detail).
+REASON_FIELD_COUNT = "wrong number of fields"
+REASON_NO_SUBJECT = "no SUBJECT_ID"
+REASON_BAD_CNT_ORDER = "CNT_ORDER is not 12 digits"
+REASON_BAD_DATE = "unparseable STP_EVENT_DATE"
+REASON_UNBALANCED_QUOTES = "unbalanced quotes"
+
+
+def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """An empty table with the given schema, so that no-data paths keep their column types."""
+    return pl.DataFrame(schema=schema)
