@@ -7,7 +7,6 @@ traceback, and never a name, a date of birth or an identifier from the data.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -137,7 +136,9 @@ def synth(
     malformed: Annotated[
         float, typer.Option(help="Share of deliberately malformed rows.", min=0.0, max=0.5)
     ] = 0.002,
-    latin1: Annotated[bool, typer.Option(help="Write Latin-1 bytes (some accented names).")] = False,
+    latin1: Annotated[
+        bool, typer.Option(help="Write Latin-1 bytes (some accented names).")
+    ] = False,
     crlf: Annotated[bool, typer.Option(help="Write CRLF line endings.")] = False,
     no_header: Annotated[bool, typer.Option("--no-header", help="Omit the header row.")] = False,
 ) -> None:
@@ -171,9 +172,131 @@ def parse_as_of(value: str | None) -> date:
         raise UsageError(f"--as-of {value!r} is not a date: use YYYY-MM-DD") from None
 
 
-def main() -> None:  # pragma: no cover - console entry point alias
-    app(prog_name="clearance")
+@app.command()
+def run(
+    files: FilesArg,
+    county: Annotated[str, typer.Option(help="County to decide, e.g. 'San Joaquin'.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date the decisions speak for (YYYY-MM-DD).")
+    ] = None,
+    policy: Annotated[
+        str, typer.Option(help="Preset name, a policy .yaml, or a configurable-tool .json.")
+    ] = "statute",
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path(
+        "clearance-output"
+    ),
+    no_what_if: Annotated[
+        bool, typer.Option("--no-what-if", help="Skip the what-if policies in the summary.")
+    ] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Read DOJ files and decide every cannabis conviction in the county; write the outputs."""
+    from clearance.engine import EngineError, decide
+    from clearance.outputs.run import write_run
+    from clearance.policy.loader import PolicyError, load_policy, policy_text
+
+    with friendly_errors():
+        try:
+            day = parse_as_of(as_of)
+            chosen = load_policy(policy)
+            text = policy_text(policy)
+            records = read_inputs(files, quiet)
+            with status("deciding", quiet):
+                decided = decide(records, chosen, day, county)
+            with status("writing outputs", quiet):
+                written = write_run(
+                    out_dir, decided, records, files, text, with_what_ifs=not no_what_if
+                )
+        except (PolicyError, EngineError) as exc:
+            raise UsageError(str(exc)) from None
+    if not quiet:
+        print_accounting(records)
+        print_summary(written.summary)
+    out.print(f"outputs in {out_dir}/: {', '.join(written.files)}", highlight=False)
+
+
+@contextmanager
+def status(message: str, quiet: bool) -> Iterator[None]:
+    """A spinner for a step without a natural progress measure."""
+    if quiet or not err.is_terminal:
+        yield
+        return
+    with err.status(message):
+        yield
+
+
+def print_summary(summary: dict[str, object]) -> None:
+    """The headline figures of a run."""
+    by_decision = summary["by_decision"]
+    impact = summary["people_impact"]
+    assert isinstance(by_decision, dict) and isinstance(impact, dict)
+    table = Table(
+        title=f"{summary['county']} County, policy {summary['policy']['name']}, "  # type: ignore[index]
+        f"as of {summary['as_of']}",
+        title_justify="left",
+    )
+    table.add_column("decision")
+    table.add_column("convictions", justify="right")
+    for key in ("dismiss", "reduce", "not_eligible", "review"):
+        table.add_row(key.replace("_", " "), f"{by_decision.get(key, 0):,}")
+    out.print(table)
+    out.print(
+        f"{summary['people']:,} people: {impact['relieved']:,} relieved, "
+        f"{impact['no_longer_felony']:,} no longer have a felony, "
+        f"{impact['no_conviction_left']:,} have no conviction left",
+        highlight=False,
+    )
+
+
+@app.command()
+def explain(
+    subject_id: Annotated[str, typer.Argument(help="The person's SUBJECT_ID.")],
+    run_dir: Annotated[Path, typer.Option("--run", help="Folder written by `clearance run`.")],
+) -> None:
+    """One person's record as a timeline, each cannabis count with every rule that fired."""
+    from clearance.outputs.explain import ExplainError, explain_person
+
+    with friendly_errors():
+        try:
+            explain_person(run_dir, subject_id, out)
+        except ExplainError as exc:
+            raise UsageError(str(exc)) from None
+
+
+@app.command()
+def rules(
+    policy: Annotated[str | None, typer.Option(help="Also list the rules of this policy.")] = None,
+) -> None:
+    """Every rule with its id, citation and plain sentence."""
+    from clearance.engine import all_rules
+    from clearance.law.prop64 import STATUTE_RULES
+    from clearance.policy.loader import PolicyError, load_policy
+
+    with friendly_errors():
+        try:
+            chosen = all_rules(load_policy(policy), date(2000, 1, 1)) if policy else STATUTE_RULES
+        except PolicyError as exc:
+            raise UsageError(str(exc)) from None
+    table = Table(show_lines=False)
+    for col in ("id", "outcome", "citation", "rule"):
+        table.add_column(col, overflow="fold")
+    for rule in chosen:
+        table.add_row(rule.id, rule.outcome, rule.citation, rule.text)
+    out.print(table)
+
+
+@app.command()
+def policies() -> None:
+    """The shipped county policies (use the name with --policy)."""
+    from clearance.policy.loader import list_presets
+
+    table = Table()
+    for col in ("name", "title", "source"):
+        table.add_column(col, overflow="fold")
+    for p in list_presets():
+        table.add_row(p.name, p.title, p.source)
+    out.print(table)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    app(prog_name="clearance")

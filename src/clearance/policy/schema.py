@@ -13,10 +13,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from clearance.policy.tool_options import ToolOptions
+
 #: The cannabis sections a policy can set a baseline for.
 POLICY_SECTIONS = ("11357", "11358", "11359", "11360")
 
 SectionBaseline = Literal["statute", "dismiss", "reduce", "review"]
+
+
+def _statute_sections() -> dict[str, SectionBaseline]:
+    return {section: "statute" for section in POLICY_SECTIONS}
 
 
 class _Strict(BaseModel):
@@ -132,9 +138,7 @@ class Policy(_Strict):
         "first-holding-step flow of the statewide configurable tool (prop64.md section 6), kept "
         "so an office that used it sees the same numbers; statute disagreements become warnings.",
     )
-    sections: dict[str, SectionBaseline] = Field(
-        default_factory=lambda: dict.fromkeys(POLICY_SECTIONS, "statute")
-    )
+    sections: dict[str, SectionBaseline] = Field(default_factory=_statute_sections)
     misdemeanors: Misdemeanors = Field(default_factory=Misdemeanors)
     priors: Priors = Field(default_factory=Priors)
     judgment: Judgment = Field(default_factory=Judgment)
@@ -149,15 +153,19 @@ class Policy(_Strict):
         "reduce", description="What an eligible felony that is not dismissed becomes."
     )
     filing: Filing = Field(default_factory=Filing)
+    tool_options: ToolOptions | None = Field(
+        default=None,
+        description="The statewide configurable tool's eligibility options as its file set "
+        "them (canonical spelling, per-subsection entries kept); used by the configurable_tool "
+        "flow. The fields above hold the nearest equivalent for display.",
+    )
 
     @field_validator("sections")
     @classmethod
     def _known_sections(cls, value: dict[str, SectionBaseline]) -> dict[str, SectionBaseline]:
         unknown = sorted(set(value) - set(POLICY_SECTIONS))
         if unknown:
-            raise ValueError(
-                f"unknown section {unknown[0]!r}: use {', '.join(POLICY_SECTIONS)}"
-            )
+            raise ValueError(f"unknown section {unknown[0]!r}: use {', '.join(POLICY_SECTIONS)}")
         return {**dict.fromkeys(POLICY_SECTIONS, "statute"), **value}
 
 

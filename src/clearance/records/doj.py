@@ -22,7 +22,7 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import polars as pl
 
@@ -147,8 +147,8 @@ def _open(path: Path) -> tuple[BinaryIO, BinaryIO]:
     magic = raw.read(2)
     raw.seek(0)
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
-    return raw, raw
+        return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")), cast(BinaryIO, raw)
+    return cast(BinaryIO, raw), cast(BinaryIO, raw)
 
 
 def _chunks(stream: BinaryIO, path: Path) -> Iterator[bytes]:
@@ -187,46 +187,72 @@ def _check_format(first: bytes, path: Path) -> None:
         raise ReadError(f"{path}: is a binary file, not a DOJ bulk file")
 
 
+class _LineChunks:
+    """The lines of one file, chunk by chunk, as (source_line, raw) tables.
+
+    Shared by the reader and by the results writer, so both number lines the same way: line 1
+    is the first physical line of the file, header included.
+    """
+
+    def __init__(self, path: Path, stats: FileStats) -> None:
+        self.path = path
+        self.stats = stats
+
+    def __iter__(self) -> Iterator[tuple[pl.DataFrame, int]]:
+        """Yield (lines without the header, bytes consumed on disk since the last chunk)."""
+        stream, raw = _open(self.path)
+        next_line = 1
+        position = 0
+        first = True
+        with raw, stream:
+            for chunk in _chunks(stream, self.path):
+                if first:
+                    _check_format(chunk, self.path)
+                    if chunk.startswith(b"\xef\xbb\xbf"):
+                        chunk = chunk[3:]
+                text = _decode(chunk, self.stats)
+                lines = _split_lines(text, next_line)
+                next_line += lines.height
+                if first:
+                    lines = _drop_header(lines, self.stats)
+                    _check_shape(lines, self.path)
+                    first = False
+                now = raw.tell()
+                yield lines, now - position
+                position = now
+        if first:
+            raise ReadError(f"{self.path}: is empty")
+
+
+def iter_lines(path: Path) -> Iterator[pl.DataFrame]:
+    """Non-blank data lines of a DOJ file as (source_line, raw) tables, header left out."""
+    stats = FileStats(path=str(path), bytes=0)
+    for lines, _ in _LineChunks(path, stats):
+        yield lines.filter(pl.col("raw").str.strip_chars() != "")
+
+
 def _read_file(
     path: Path, progress: ProgressCallback | None
 ) -> tuple[FileStats, list[pl.DataFrame], list[pl.DataFrame]]:
-    stream, raw = _open(path)
-    stats = FileStats(path=str(path), bytes=path.stat().st_size)
+    if not path.exists():
+        raise ReadError(f"{path}: no such file")
+    stats = FileStats(path=str(path), bytes=path.stat().st_size if path.is_file() else 0)
     rows: list[pl.DataFrame] = []
     quarantined: list[pl.DataFrame] = []
-    next_line = 1
-    position = 0
-    first_chunk = True
-    with raw, stream:
-        for chunk in _chunks(stream, path):
-            if first_chunk:
-                _check_format(chunk, path)
-                if chunk.startswith(b"\xef\xbb\xbf"):
-                    chunk = chunk[3:]
-            text = _decode(chunk, stats)
-            lines = _split_lines(text, next_line)
-            next_line += lines.height
-            if first_chunk:
-                lines = _drop_header(lines, stats)
-                _check_shape(lines, path)
-                first_chunk = False
-            good, bad, blank = _classify(lines, str(path))
-            stats.blank_lines += blank
-            parsed, bad_values = _parse(good, str(path))
-            quarantine = pl.concat([bad, bad_values], how="vertical")
-            stats.rows_loaded += parsed.height
-            stats.rows_quarantined += quarantine.height
-            stats.rows_read += parsed.height + quarantine.height
-            if parsed.height:
-                rows.append(parsed)
-            if quarantine.height:
-                quarantined.append(quarantine)
-            if progress is not None:
-                now = raw.tell()
-                progress(now - position)
-                position = now
-    if first_chunk:
-        raise ReadError(f"{path}: is empty")
+    for lines, consumed in _LineChunks(path, stats):
+        good, bad, blank = _classify(lines, str(path))
+        stats.blank_lines += blank
+        parsed, bad_values = _parse(good, str(path))
+        quarantine = pl.concat([bad, bad_values], how="vertical")
+        stats.rows_loaded += parsed.height
+        stats.rows_quarantined += quarantine.height
+        stats.rows_read += parsed.height + quarantine.height
+        if parsed.height:
+            rows.append(parsed)
+        if quarantine.height:
+            quarantined.append(quarantine)
+        if progress is not None:
+            progress(consumed)
     return stats, rows, quarantined
 
 
@@ -245,8 +271,10 @@ def _split_lines(text: str, first_line: int) -> pl.DataFrame:
     if text.endswith("\n"):
         text = text[:-1]
     line = pl.Series("raw", [text]).str.split("\n").explode().str.strip_suffix("\r")
-    return pl.DataFrame({"raw": line}).with_row_index("source_line", offset=first_line).cast(
-        {"source_line": pl.Int64}
+    return (
+        pl.DataFrame({"raw": line})
+        .with_row_index("source_line", offset=first_line)
+        .cast({"source_line": pl.Int64})
     )
 
 
@@ -260,7 +288,9 @@ def _drop_header(lines: pl.DataFrame, stats: FileStats) -> pl.DataFrame:
 def _field_counts(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(number of fields, quotes balanced) of a raw CSV line, quoted commas not counted."""
     unquoted = raw.str.replace_all(r'"[^"]*"', "")
-    return unquoted.str.count_matches(",", literal=True) + 1, ~unquoted.str.contains('"', literal=True)
+    return unquoted.str.count_matches(",", literal=True) + 1, ~unquoted.str.contains(
+        '"', literal=True
+    )
 
 
 def _check_shape(lines: pl.DataFrame, path: Path) -> None:
@@ -328,8 +358,8 @@ def _clean(name: str) -> pl.Expr:
 def _date(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(parsed date or null, garbled): unknown markers are null and not garbled."""
     parsed = value.str.to_date("%Y%m%d", strict=False)
-    unknown = value.is_null() | value.str.contains(r"^\d{4}(0000|\d\d00)$") | value.str.contains(
-        r"^0+$"
+    unknown = (
+        value.is_null() | value.str.contains(r"^\d{4}(0000|\d\d00)$") | value.str.contains(r"^0+$")
     )
     return parsed, parsed.is_null() & ~unknown
 
@@ -459,10 +489,11 @@ def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
         _step_type(pl.col("STP_TYPE_DESCR")).alias("step_type"),
         "event_date",
         "offense_date",
-        pl.col("CYC_AGE").str.extract(r"^(\d{1,3})$", 1).cast(pl.Int32, strict=False)
+        pl.col("CYC_AGE")
+        .str.extract(r"^(\d{1,3})$", 1)
+        .cast(pl.Int32, strict=False)
         .alias("cycle_age"),
-        pl.col("STP_ORI_CNTY_NAME").str.to_uppercase().str.replace_all(r"\s+", " ")
-        .alias("county"),
+        pl.col("STP_ORI_CNTY_NAME").str.to_uppercase().str.replace_all(r"\s+", " ").alias("county"),
         pl.coalesce(pl.col("OFN"), pl.col("FE_NUM_CRT_CASE")).alias("court_case_number"),
         pl.when(see_comment).then(comment).otherwise(chosen).alias("offense_raw"),
         _disposition(pl.col("DISP_DESCR")).alias("disposition"),
@@ -524,6 +555,7 @@ def _fold_counts(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     per_file = rows.group_by([*key, "source_file"], maintain_order=True).agg(
         *[pl.col(c).first() for c in first if c != "source_line"],
         pl.col("source_line").min(),
+        pl.col("source_line").alias("source_lines"),
         pl.len().cast(pl.Int32).alias("source_rows"),
         pl.col("_years").sum(),
         pl.col("_months").sum(),
@@ -542,11 +574,10 @@ def _fold_counts(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     # Offense texts repeat a lot: parse each distinct text once and join it back.
     texts = counts.select(pl.col("offense_raw").unique(maintain_order=True))
     parsed = pl.concat([texts, parse_offenses(texts["offense_raw"])], how="horizontal")
-    counts = counts.join(parsed, on="offense_raw", how="left", nulls_equal=True,
-                         maintain_order="left")
-    return counts.select(
-        [pl.col(c).cast(t) for c, t in schema.COUNTS_SCHEMA.items()]
-    ), duplicates
+    counts = counts.join(
+        parsed, on="offense_raw", how="left", nulls_equal=True, maintain_order="left"
+    )
+    return counts.select([pl.col(c).cast(t) for c, t in schema.COUNTS_SCHEMA.items()]), duplicates
 
 
 def _subjects(rows: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
@@ -565,6 +596,8 @@ def _subjects(rows: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
     )
     joined = people.join(flags, on="subject_id", how="left", maintain_order="left")
     return joined.select(
-        [pl.col(c).cast(t).fill_null(False) if t == pl.Boolean() else pl.col(c).cast(t)
-         for c, t in schema.SUBJECTS_SCHEMA.items()]
+        [
+            pl.col(c).cast(t).fill_null(False) if t == pl.Boolean() else pl.col(c).cast(t)
+            for c, t in schema.SUBJECTS_SCHEMA.items()
+        ]
     )

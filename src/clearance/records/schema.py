@@ -82,6 +82,8 @@ COUNTS_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "source_line": pl.Int64(),
     "source_rows": pl.Int32(),
+    #: every line the count was read from (its sentence parts), for results.csv
+    "source_lines": pl.List(pl.Int64()),
 }
 
 #: Rows set aside, with where they came from and why. `raw` is the line as read.

@@ -1,0 +1,612 @@
+"""Records + policy + as-of date -> a decision for every cannabis conviction in the county.
+
+How a decision is reached (the written precedence, also in README "How decisions are made"):
+
+1. Every rule of the statute (`clearance.law.prop64`) and of the policy
+   (`clearance.policy.rules`) is evaluated for every count; none is first-match. A count's
+   `reasons` list every rule that held, in the order they are listed by `clearance rules`.
+2. The decision then follows this precedence, first line that applies:
+   a. the policy refers misdemeanors to the city attorney            -> review
+   b. a bar of the statute (after 2016-11-08, conspiracy, prison, excluded subdivision)
+                                                                      -> not_eligible
+   c. a question the data cannot settle (no date, accessory, former section)   -> review
+   d. a disqualifying prior, where it applies (felony reductions by statute)
+                                                                      -> policy: not_eligible
+                                                                         (statute) / review /
+                                                                         warn (no effect)
+   e. a policy dismissal (misdemeanors, section baseline, additional criteria) -> dismiss
+   f. the statute makes the conduct lawful                            -> dismiss
+   g. the level of the conviction is unknown and the relief is a reduction     -> review
+   h. the policy reviews the section, people still serving, or what remains   -> review
+   i. the statute makes it lesser                                     -> reduce (new level)
+   j. already at the level the law now sets                           -> not_eligible
+3. Related charges (policy) in the same arrest cycle as a relieved cannabis conviction follow.
+
+Everything is a Polars expression over the whole table; per-person context (priors, the most
+recent conviction, whether every conviction is a cannabis one) comes from joins and group-bys,
+so one implementation serves one person and a whole state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from clearance.law import lists
+from clearance.law.prop64 import (
+    BAR_RULES,
+    EFFECTIVE_DATE,
+    NOTE_RULES,
+    PRIOR_RULES,
+    RELIEF_RULES,
+    STATUTE_RULES,
+)
+from clearance.law.rule import Rule
+from clearance.policy import rules as policy_rules
+from clearance.policy.schema import Policy
+from clearance.records.doj import Records
+from clearance.records.offenses import is_cannabis
+
+DECISIONS = ("dismiss", "reduce", "not_eligible", "review")
+REMEDY_SERVING = "11361.8(b)"
+REMEDY_COMPLETED = "11361.8(f)"
+
+#: The columns of the determinations table, in order (convictions.csv is built from them).
+DETERMINATION_COLUMNS = (
+    "subject_id", "count_id", "cycle_id", "event_id", "kind", "county", "court_case_number",
+    "offense_raw", "code_section", "section", "subsection", "offense_date", "conviction_date",
+    "age", "level", "decision", "new_level", "remedy", "reasons", "explanation", "serving",
+    "sentence_end", "source_file", "source_line",
+)  # fmt: skip
+
+_MARIJUANA_TEXT = r"(?i)MARIJ|CANNABIS|HASH"
+
+
+class EngineError(Exception):
+    """A run that cannot produce a meaningful result (unknown county, no convictions)."""
+
+
+def normalize_county(name: str) -> str:
+    """County names compare upper case with single spaces: 'san-joaquin ' == 'SAN JOAQUIN'."""
+    return re.sub(r"[\s_\-]+", " ", name).strip().upper()
+
+
+def counties(records: Records) -> list[str]:
+    """Counties of court events in the record, sorted."""
+    values = records.counts.filter(pl.col("step_type") == "court")["county"].drop_nulls()
+    return sorted(values.unique().to_list())
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A run's determinations with what produced them."""
+
+    table: pl.DataFrame
+    policy: Policy
+    as_of: date
+    county: str
+    rules: tuple[Rule, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Facts
+
+
+def _age(dob: pl.Expr, day: pl.Expr | date) -> pl.Expr:
+    """Whole years from `dob` to `day` (a 29 February birthday comes on 1 March)."""
+    d = day if isinstance(day, pl.Expr) else pl.lit(day)
+    before_birthday = (d.dt.month() * 100 + d.dt.day()) < (dob.dt.month() * 100 + dob.dt.day())
+    return (d.dt.year() - dob.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int32)
+
+
+def _convictions(counts: pl.DataFrame) -> pl.DataFrame:
+    """Every conviction in the record, any county (a PC 1203.4 set-aside is still a prior)."""
+    return counts.filter(pl.col("disposition").is_in(["convicted", "set_aside"]))
+
+
+def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
+    """Convictions in the county that Proposition 64 concerns, each with its `kind`."""
+    cannabis = is_cannabis(pl.col("code"), pl.col("section"))
+    text = pl.col("offense_raw").fill_null("")
+    conspiracy = (cannabis & pl.col("conspiracy")) | (
+        (pl.col("code") == "PC") & (pl.col("section") == "182") & text.str.contains(_MARIJUANA_TEXT)
+    )
+    prison = (
+        (pl.col("code") == "PC")
+        & (pl.col("section") == "4573.6")
+        & text.str.contains(_MARIJUANA_TEXT)
+    )
+    former, _ = lists.FORMER_CANNABIS_SECTIONS.match(
+        pl.col("code"), pl.col("section"), pl.col("subsection")
+    )
+    cultivation_or_sale = (
+        counts.filter((pl.col("code") == "HS") & pl.col("section").is_in(["11358", "11359"]))
+        .select("subject_id", "cycle_id")
+        .unique()
+    )
+    accessory_cycles = cultivation_or_sale.with_columns(pl.lit(True).alias("_acc_cycle"))
+    kind = (
+        pl.when(conspiracy)
+        .then(pl.lit("conspiracy"))
+        .when(cannabis)
+        .then(pl.lit("cannabis"))
+        .when(prison)
+        .then(pl.lit("prison"))
+        .when(former)
+        .then(pl.lit("former"))
+        .when(
+            pl.lit(policy.judgment.accessory_pc32_review)
+            & (pl.col("code") == "PC")
+            & (pl.col("section") == "32")
+            & pl.col("_acc_cycle").fill_null(False)
+        )
+        .then(pl.lit("accessory"))
+        .otherwise(None)
+    )
+    return (
+        counts.filter(
+            (pl.col("disposition") == "convicted")
+            & (pl.col("step_type") == "court")
+            & (pl.col("county") == county)
+        )
+        .join(accessory_cycles, on=["subject_id", "cycle_id"], how="left")
+        .with_columns(kind.alias("kind"))
+        .filter(pl.col("kind").is_not_null())
+        .drop("_acc_cycle")
+    )
+
+
+def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """Per scope count: disqualifying records before its offense, with the facts to cite."""
+    convs = _convictions(counts)
+    ss_exact, ss_possible = lists.SUPER_STRIKES.match(
+        pl.col("code"), pl.col("section"), pl.col("subsection")
+    )
+    homicide_attempt = pl.col("section").is_in(["187", "188", "189", "190", "191.5"])
+    sex_exact, _ = lists.PC290_OFFENSES.match(
+        pl.col("code"), pl.col("section"), pl.col("subsection")
+    )
+    cannabis = is_cannabis(pl.col("code"), pl.col("section")) & ~pl.col("conspiracy")
+    case = (
+        pl.when(pl.col("court_case_number").is_not_null())
+        .then(pl.format(", case {}", pl.col("court_case_number")))
+        .otherwise(pl.lit(""))
+    )
+    when = pl.col("event_date").dt.to_string("%Y-%m-%d").fill_null("an unknown date")
+    flagged = convs.select(
+        "subject_id",
+        pl.col("count_id").alias("p_count"),
+        pl.col("event_id").alias("p_event"),
+        pl.col("event_date").alias("p_date"),
+        (ss_exact & (~pl.col("attempt") | homicide_attempt)).alias("p_ss"),
+        (ss_possible & ~pl.col("attempt")).alias("p_ss_possible"),
+        sex_exact.alias("p_290"),
+        pl.lit(False).alias("p_reg"),
+        pl.when(cannabis).then(pl.col("section")).otherwise(None).alias("p_section"),
+        pl.format("{} conviction on {}{}", pl.col("code_section").fill_null("?"), when, case).alias(
+            "p_text"
+        ),
+    )
+    registrations = counts.filter(
+        (pl.col("step_type") == "registration") & (pl.col("section") == "290")
+    ).select(
+        "subject_id",
+        pl.col("count_id").alias("p_count"),
+        pl.col("event_id").alias("p_event"),
+        pl.col("event_date").alias("p_date"),
+        pl.lit(False).alias("p_ss"),
+        pl.lit(False).alias("p_ss_possible"),
+        pl.lit(False).alias("p_290"),
+        pl.lit(True).alias("p_reg"),
+        pl.lit(None, dtype=pl.String).alias("p_section"),
+        pl.format("PC 290 registration on {}", when).alias("p_text"),
+    )
+    events = pl.concat([flagged, registrations], how="vertical").filter(
+        pl.col("p_ss")
+        | pl.col("p_ss_possible")
+        | pl.col("p_290")
+        | pl.col("p_reg")
+        | pl.col("p_section").is_not_null()
+    )
+    targets = scope.select(
+        "subject_id",
+        "count_id",
+        "section",
+        pl.coalesce("offense_date", "event_date").alias("ref_date"),
+    )
+    joined = targets.join(events, on="subject_id", how="inner").filter(
+        pl.col("p_count") != pl.col("count_id")
+    )
+    if policy.judgment.priors_before_offense_only:
+        before = (pl.col("p_date") < pl.col("ref_date")).fill_null(False)
+        unknown = pl.col("p_date").is_null() | pl.col("ref_date").is_null()
+    else:
+        before = pl.lit(True)
+        unknown = pl.lit(False)
+    same_section = pl.col("p_section") == pl.col("section")
+    if not policy.judgment.old_convictions_count_as_priors:
+        same_section = same_section & (pl.col("p_date") >= EFFECTIVE_DATE)
+    joined = joined.with_columns(
+        before.alias("_before"),
+        unknown.alias("_unknown"),
+        same_section.fill_null(False).alias("_same"),
+    ).sort(["subject_id", "count_id", "p_date", "p_count"], nulls_last=True)
+
+    def texts(flag: pl.Expr) -> pl.Expr:
+        return pl.col("p_text").filter(flag).head(3).str.join("; ")
+
+    hit = pl.col("_before")
+    disqualifying = pl.col("p_ss") | pl.col("p_290") | pl.col("p_reg") | pl.col("_same")
+    return joined.group_by(["subject_id", "count_id"]).agg(
+        (pl.col("p_ss") & hit).any().alias("prior_super_strike"),
+        texts(pl.col("p_ss") & hit).alias("prior_super_strike_detail"),
+        (pl.col("p_ss_possible") & hit).any().alias("possible_super_strike"),
+        texts(pl.col("p_ss_possible") & hit).alias("possible_super_strike_detail"),
+        (pl.col("p_290") & hit).any().alias("prior_pc290"),
+        texts(pl.col("p_290") & hit).alias("prior_pc290_detail"),
+        (pl.col("p_reg") & hit).any().alias("prior_registration"),
+        texts(pl.col("p_reg") & hit).alias("prior_registration_detail"),
+        pl.col("p_event").filter(pl.col("_same") & hit).n_unique().alias("prior_same_section"),
+        texts(pl.col("_same") & hit).alias("prior_same_section_detail"),
+        (disqualifying & pl.col("_unknown")).any().alias("prior_timing_unknown"),
+        texts(disqualifying & pl.col("_unknown")).alias("prior_timing_unknown_detail"),
+    )
+
+
+_PRIOR_DEFAULTS: dict[str, pl.Expr] = {
+    "prior_super_strike": pl.lit(False),
+    "possible_super_strike": pl.lit(False),
+    "prior_pc290": pl.lit(False),
+    "prior_registration": pl.lit(False),
+    "prior_same_section": pl.lit(0, dtype=pl.UInt32),
+    "prior_timing_unknown": pl.lit(False),
+}
+
+
+def _person_facts(counts: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Per person: most recent conviction, only cannabis, sentences complete, how many."""
+    convs = _convictions(counts)
+    cannabis = is_cannabis(pl.col("code"), pl.col("section")) & ~pl.col("conspiracy")
+    complete = (pl.col("sentence_end") <= as_of).fill_null(True)
+    return convs.group_by("subject_id").agg(
+        pl.col("event_date").max().alias("last_conviction_date"),
+        cannabis.all().alias("only_cannabis"),
+        complete.filter(cannabis).all().alias("cannabis_sentences_complete"),
+        pl.len().cast(pl.Int32).alias("convictions_total"),
+    )
+
+
+def build_facts(records: Records, county: str, policy: Policy, as_of: date) -> pl.DataFrame:
+    """The fact table the rules read: one row per cannabis conviction in the county."""
+    counts = records.counts
+    scope = _scope(counts, county, policy)
+    subjects = records.subjects.select("subject_id", "dob", "deceased")
+    age_offense = pl.when(pl.col("dob").is_not_null() & pl.col("offense_date").is_not_null())
+    facts = (
+        scope.join(subjects, on="subject_id", how="left")
+        .join(_prior_facts(scope, counts, policy), on=["subject_id", "count_id"], how="left")
+        .join(_person_facts(counts, as_of), on="subject_id", how="left")
+        .with_columns(
+            pl.col("event_date").alias("conviction_date"),
+            age_offense.then(_age(pl.col("dob"), pl.col("offense_date")))
+            .otherwise(pl.col("cycle_age"))
+            .alias("age"),
+            _age(pl.col("dob"), pl.col("event_date")).alias("age_at_conviction"),
+            _age(pl.col("dob"), as_of).alias("age_now"),
+            (pl.col("sentence_end") > as_of).fill_null(False).alias("serving"),
+            pl.col("deceased").fill_null(False),
+            pl.lit(policy.judgment.cultivation_presumed_lawful).alias(
+                "cultivation_presumed_lawful"
+            ),
+        )
+    )
+    facts = facts.with_columns(
+        [pl.col(k).fill_null(v) for k, v in _PRIOR_DEFAULTS.items()]
+    ).with_columns(
+        pl.when((pl.col("section") == "11360") & pl.col("subsection").is_null())
+        .then(pl.when(pl.col("level") == "felony").then(pl.lit("(a)")).otherwise(pl.lit("(b)")))
+        .when((pl.col("section") == "11360") & ~pl.col("subsection").str.starts_with("(b)"))
+        .then(pl.lit("(a)"))
+        .otherwise(pl.col("subsection").str.extract(r"^(\([a-z0-9]+\))", 1))
+        .alias("sub"),
+    )
+    return facts
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions
+
+
+def _statute_relief(facts: pl.DataFrame) -> pl.DataFrame:
+    """What the statute makes of the count: dismiss, reduce_*, no_change, or null."""
+    relief: pl.Expr = pl.lit(None, dtype=pl.String)
+    for rule in reversed(RELIEF_RULES):
+        relief = pl.when(rule.when()).then(pl.lit(rule.outcome)).otherwise(relief)
+    level = pl.col("level")
+    adjusted = (
+        pl.when((relief == "reduce_misdemeanor") & level.is_in(["misdemeanor", "infraction"]))
+        .then(pl.lit("no_change"))
+        .when((relief == "reduce_infraction") & (level == "infraction"))
+        .then(pl.lit("no_change"))
+        .otherwise(relief)
+    )
+    facts = facts.with_columns(adjusted.alias("statute_relief"))
+    felony_exception = (pl.col("statute_relief") == "reduce_misdemeanor") & pl.col("section").is_in(
+        ["11358", "11359", "11360"]
+    )
+    return facts.with_columns(felony_exception.fill_null(False).alias("priors_apply"))
+
+
+def policy_rule_set(policy: Policy, as_of: date) -> dict[str, tuple[Rule, ...]]:
+    """The policy's rules by the step of the precedence they act in."""
+    priors = (
+        policy_rules.prior_effect_rules(policy) if policy.priors.effect != "not_eligible" else ()
+    )
+    return {
+        "misdemeanor": policy_rules.misdemeanor_rules(policy),
+        "section": policy_rules.section_rules(policy),
+        "dismissal": policy_rules.dismissal_rules(policy, as_of),
+        "after": policy_rules.after_rules(policy),
+        "priors": priors,
+    }
+
+
+def all_rules(policy: Policy, as_of: date) -> tuple[Rule, ...]:
+    """Every rule a run under this policy evaluates, statute first."""
+    groups = policy_rule_set(policy, as_of)
+    return STATUTE_RULES + tuple(r for group in groups.values() for r in group)
+
+
+def _flag(rule: Rule) -> str:
+    return f"r__{rule.id}"
+
+
+def _any(rules: tuple[Rule, ...] | list[Rule], outcome: str | None = None) -> pl.Expr:
+    chosen = [r for r in rules if outcome is None or r.outcome == outcome]
+    if not chosen:
+        return pl.lit(False)
+    return pl.any_horizontal([pl.col(_flag(r)) for r in chosen])
+
+
+def _decide_clearance(policy: Policy, groups: dict[str, tuple[Rule, ...]]) -> pl.Expr:
+    """The written precedence (module docstring) as one expression -> decision."""
+    misdemeanor = groups["misdemeanor"]
+    section = groups["section"]
+    relief = pl.col("statute_relief")
+    has_prior = pl.col("has_prior")
+    prior_question = _any(PRIOR_RULES, "review")
+    effect = policy.priors.effect
+    reducible = relief.str.starts_with("reduce") | (relief == "no_change")
+    dismissals = _any(misdemeanor, "dismiss") | _any(section, "dismiss") | _any(groups["dismissal"])
+    after_review = _any(section, "review") | _any(groups["after"])
+    level_unknown = pl.col(_flag(_note("level_unknown")))
+    return (
+        pl.when(_any(misdemeanor, "review"))
+        .then(pl.lit("review"))
+        .when(_any(BAR_RULES, "not_eligible"))
+        .then(pl.lit("not_eligible"))
+        .when(_any(BAR_RULES, "review"))
+        .then(pl.lit("review"))
+        .when(has_prior & pl.lit(effect == "not_eligible"))
+        .then(pl.lit("not_eligible"))
+        .when(has_prior & pl.lit(effect == "review"))
+        .then(pl.lit("review"))
+        .when(prior_question & pl.lit(effect != "warn"))
+        .then(pl.lit("review"))
+        .when(dismissals)
+        .then(pl.lit("dismiss"))
+        .when(relief == "dismiss")
+        .then(pl.lit("dismiss"))
+        .when(level_unknown)
+        .then(pl.lit("review"))
+        .when(reducible & after_review & relief.str.starts_with("reduce"))
+        .then(pl.lit("review"))
+        .when(relief.str.starts_with("reduce"))
+        .then(pl.lit("reduce"))
+        .when(relief == "no_change")
+        .then(pl.lit("not_eligible"))
+        .otherwise(pl.lit("review"))
+    )
+
+
+def _note(rule_id: str) -> Rule:
+    for rule in NOTE_RULES:
+        if rule.id == rule_id:
+            return rule
+    raise KeyError(rule_id)
+
+
+def _finish(facts: pl.DataFrame, rules: tuple[Rule, ...], decision: pl.Expr) -> pl.DataFrame:
+    """Decision, new level, remedy, reasons and explanation from the evaluated rules."""
+    remedy_rules = {"remedy_still_serving", "remedy_completed"}
+    facts = facts.with_columns(decision.alias("decision"))
+    relieved = pl.col("decision").is_in(["dismiss", "reduce", "review"])
+    new_level = (
+        pl.when(pl.col("decision") != "reduce")
+        .then(None)
+        .when(pl.col("statute_relief") == "reduce_infraction")
+        .then(pl.lit("infraction"))
+        .otherwise(pl.lit("misdemeanor"))
+    )
+    remedy = (
+        pl.when(~relieved)
+        .then(None)
+        .when(pl.col("serving"))
+        .then(pl.lit(REMEDY_SERVING))
+        .otherwise(pl.lit(REMEDY_COMPLETED))
+    )
+
+    def fired(rule: Rule) -> pl.Expr:
+        flag = pl.col(_flag(rule))
+        return flag & relieved if rule.id in remedy_rules else flag
+
+    reasons = pl.concat_list(
+        [pl.when(fired(r)).then(pl.lit(r.id)).otherwise(None) for r in rules]
+    ).list.drop_nulls()
+    explanation = (
+        pl.concat_list([pl.when(fired(r)).then(r.explanation()).otherwise(None) for r in rules])
+        .list.drop_nulls()
+        .list.join(" | ")
+    )
+    return facts.with_columns(
+        new_level.alias("new_level"),
+        remedy.alias("remedy"),
+        reasons.alias("reasons"),
+        explanation.alias("explanation"),
+    )
+
+
+def _display(facts: pl.DataFrame) -> pl.DataFrame:
+    """The code section as shown to readers: `PC 664/HS 11359` for an attempt."""
+    shown = (
+        pl.when(pl.col("attempt") & (pl.col("kind") == "cannabis"))
+        .then(pl.format("PC 664/{}", pl.col("code_section")))
+        .when((pl.col("kind") == "conspiracy") & (pl.col("section") != "182"))
+        .then(pl.format("PC 182/{}", pl.col("code_section")))
+        .otherwise(pl.col("code_section"))
+    )
+    return facts.with_columns(shown.alias("code_section"))
+
+
+def evaluate(
+    facts: pl.DataFrame, policy: Policy, as_of: date
+) -> tuple[pl.DataFrame, tuple[Rule, ...]]:
+    """Evaluate every rule on the facts and decide (the clearance precedence)."""
+    facts = _statute_relief(facts)
+    groups = policy_rule_set(policy, as_of)
+    applies_all = policy.priors.applies_to == "all"
+    if applies_all:
+        facts = facts.with_columns(
+            (pl.col("priors_apply") | (pl.col("kind") == "cannabis")).alias("priors_apply")
+        )
+    facts = facts.with_columns(
+        [r.when().fill_null(False).alias(_flag(r)) for r in PRIOR_RULES]
+    ).with_columns(_any(PRIOR_RULES, "prior").alias("has_prior"))
+    rules = all_rules(policy, as_of)
+    facts = facts.with_columns(
+        [r.when().fill_null(False).alias(_flag(r)) for r in rules if r not in PRIOR_RULES]
+    )
+    decided = _finish(facts, rules, _decide_clearance(policy, groups))
+    return decided, rules
+
+
+def decide(records: Records, policy: Policy, as_of: date, county: str) -> Decided:
+    """Decide every cannabis conviction of `county` under `policy` as of `as_of`."""
+    wanted = normalize_county(county)
+    present = counties(records)
+    if wanted not in present:
+        listed = ", ".join(present[:12]) + (" ..." if len(present) > 12 else "")
+        raise EngineError(
+            f"county {county!r} does not appear in the input; counties present: {listed or 'none'}"
+        )
+    facts = build_facts(records, wanted, policy, as_of)
+    if facts.height == 0:
+        raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
+    if policy.flow == "configurable_tool":
+        from clearance.tool_flow import evaluate_tool
+
+        decided, rules = evaluate_tool(facts, policy, as_of, evaluate)
+    else:
+        decided, rules = evaluate(facts, policy, as_of)
+    related = _related(records, decided, policy, wanted, as_of)
+    table = pl.concat([_display(decided).select(_output_columns()), related], how="vertical")
+    table = table.sort(["subject_id", "count_id"])
+    return Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=rules)
+
+
+def _output_columns() -> list[pl.Expr]:
+    return [pl.col(c).alias("age") if c == "age" else pl.col(c) for c in DETERMINATION_COLUMNS]
+
+
+def _policy_list(list_id: str, texts: list[str], source: str) -> lists.OffenseList:
+    """A policy's list of related charges in the form of the cited lists."""
+    entries = []
+    for text in texts:
+        code, section, subsection = lists.parse_listed(text)
+        entries.append(lists.ListedOffense(code, section, subsection, source, text))
+    return lists.OffenseList(id=list_id, title=list_id, citation=source, entries=tuple(entries))
+
+
+def _related(
+    records: Records, decided: pl.DataFrame, policy: Policy, county: str, as_of: date
+) -> pl.DataFrame:
+    """Policy-listed convictions in the same arrest cycle as a cannabis conviction."""
+    rc = policy.related_charges
+    empty = decided.select(_output_columns()).clear()
+    if not rc.dismiss and not rc.review:
+        return empty
+    dismiss_rule, review_rule = policy_rules.related_rules(policy)
+    dismiss_list = _policy_list("related_dismiss", rc.dismiss, policy.source)
+    review_list = _policy_list("related_review", rc.review, policy.source)
+    counts = records.counts
+    relieved_cycles = (
+        decided.filter(pl.col("decision").is_in(["dismiss", "reduce"]))
+        .select("subject_id", "cycle_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("_relieved"))
+    )
+    cannabis_cycles = (
+        counts.filter(is_cannabis(pl.col("code"), pl.col("section")))
+        .select("subject_id", "cycle_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("_cannabis"))
+    )
+    d_exact, _ = dismiss_list.match(pl.col("code"), pl.col("section"), pl.col("subsection"))
+    r_exact, _ = review_list.match(pl.col("code"), pl.col("section"), pl.col("subsection"))
+    in_scope = decided.select("subject_id", "count_id").with_columns(pl.lit(True).alias("_in"))
+    candidates = (
+        counts.filter(
+            (pl.col("disposition") == "convicted")
+            & (pl.col("step_type") == "court")
+            & (pl.col("county") == county)
+        )
+        .join(in_scope, on=["subject_id", "count_id"], how="left")
+        .filter(pl.col("_in").is_null())
+        .join(relieved_cycles, on=["subject_id", "cycle_id"], how="left")
+        .join(cannabis_cycles, on=["subject_id", "cycle_id"], how="left")
+        .with_columns(
+            (d_exact & pl.col("_relieved").fill_null(False)).alias("_dismiss"),
+            (r_exact & pl.col("_cannabis").fill_null(False)).alias("_review"),
+        )
+        .filter(pl.col("_dismiss") | pl.col("_review"))
+    )
+    if candidates.height == 0:
+        return empty
+    return candidates.select(
+        "subject_id",
+        "count_id",
+        "cycle_id",
+        "event_id",
+        pl.lit("related").alias("kind"),
+        "county",
+        "court_case_number",
+        "offense_raw",
+        "code_section",
+        "section",
+        "subsection",
+        "offense_date",
+        pl.col("event_date").alias("conviction_date"),
+        pl.lit(None, dtype=pl.Int32).alias("age"),
+        "level",
+        pl.when("_dismiss").then(pl.lit("dismiss")).otherwise(pl.lit("review")).alias("decision"),
+        pl.lit(None, dtype=pl.String).alias("new_level"),
+        pl.when((pl.col("sentence_end") > as_of).fill_null(False))
+        .then(pl.lit(REMEDY_SERVING))
+        .otherwise(pl.lit(REMEDY_COMPLETED))
+        .alias("remedy"),
+        pl.when("_dismiss")
+        .then(pl.lit([dismiss_rule.id]))
+        .otherwise(pl.lit([review_rule.id]))
+        .alias("reasons"),
+        pl.when("_dismiss")
+        .then(pl.lit(dismiss_rule.sentence()))
+        .otherwise(pl.lit(review_rule.sentence()))
+        .alias("explanation"),
+        (pl.col("sentence_end") > as_of).fill_null(False).alias("serving"),
+        "sentence_end",
+        "source_file",
+        "source_line",
+    ).select(_output_columns())

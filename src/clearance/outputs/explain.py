@@ -1,0 +1,98 @@
+"""`clearance explain`: one person's record and why each cannabis conviction was decided so.
+
+It reads the run folder back (the canonical record and the determinations), so an attorney can
+check a decision against the source rows without re-running anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from clearance.outputs.run import RECORD_DIR
+
+
+class ExplainError(Exception):
+    """The run folder or the person cannot be found; the message says what to do."""
+
+
+def _load(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    record = run_dir / RECORD_DIR
+    needed = [record / n for n in ("counts.parquet", "subjects.parquet", "determinations.parquet")]
+    if not all(p.exists() for p in needed):
+        raise ExplainError(f"{run_dir}: not a run folder (run `clearance run ... --out {run_dir}`)")
+    counts, subjects, decided = (pl.read_parquet(p) for p in needed)
+    return counts, subjects, decided
+
+
+def person_record(
+    run_dir: Path, subject_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, object]]:
+    """(timeline of counts, determinations, identity) of one person in a run."""
+    counts, subjects, decided = _load(run_dir)
+    who = subjects.filter(pl.col("subject_id") == subject_id)
+    if who.height == 0:
+        raise ExplainError("no person with that SUBJECT_ID in this run")
+    timeline = counts.filter(pl.col("subject_id") == subject_id).sort(
+        ["event_date", "count_id"], nulls_last=True
+    )
+    mine = decided.filter(pl.col("subject_id") == subject_id).sort("count_id")
+    return timeline, mine, who.row(0, named=True)
+
+
+def explain_person(run_dir: Path, subject_id: str, console: Console) -> None:
+    """Print the timeline, then each decided count with every rule that fired."""
+    timeline, mine, who = person_record(run_dir, subject_id)
+    console.print(
+        f"[bold]{who['name'] or 'name unknown'}[/]  SUBJECT_ID {who['subject_id']}  "
+        f"CII {who['cii_number'] or '-'}  born {who['dob'] or 'unknown'}"
+        + ("  [red]deceased[/]" if who["deceased"] else "")
+        + ("  [yellow]PC 290 registrant[/]" if who["pc290_registrant"] else ""),
+        highlight=False,
+    )
+    table = Table(title="Record", title_justify="left")
+    for col in (
+        "date",
+        "step",
+        "county",
+        "case",
+        "offense",
+        "disposition",
+        "level",
+        "sentence",
+        "source",
+    ):
+        table.add_column(col, overflow="fold")
+    for row in timeline.iter_rows(named=True):
+        table.add_row(
+            str(row["event_date"] or "unknown"),
+            row["step_type"],
+            row["county"] or "",
+            row["court_case_number"] or "",
+            row["code_section"] or (row["offense_raw"] or ""),
+            row["disposition"] or "",
+            row["level"],
+            f"{row['sentence_days']} days" if row["sentence_days"] else "",
+            f"{Path(row['source_file']).name}:{row['source_line']}",
+        )
+    console.print(table)
+    if mine.height == 0:
+        console.print("No cannabis conviction of this person is decided in this run.")
+        return
+    for row in mine.iter_rows(named=True):
+        level = f" -> {row['new_level']}" if row["new_level"] else ""
+        remedy = f", HS {row['remedy']}" if row["remedy"] else ""
+        tree = Tree(
+            f"[bold]{row['code_section']}[/] case {row['court_case_number'] or '-'}, convicted "
+            f"{row['conviction_date'] or 'unknown'} ({row['level']}): "
+            f"[bold]{row['decision']}[/]{level}{remedy}",
+            highlight=False,
+        )
+        lines = (row["explanation"] or "").split(" | ")
+        for rule_id, line in zip(row["reasons"], lines, strict=False):
+            tree.add(f"[cyan]{rule_id}[/]: {line}", highlight=False)
+        console.print(tree)

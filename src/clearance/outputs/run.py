@@ -1,0 +1,67 @@
+"""Write a run's folder: the result tables, the summary, the quarantine and the record.
+
+Every file is written from the same determinations, sorted, with keys sorted, so the same
+inputs, policy and as-of date give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clearance.engine import Decided
+from clearance.outputs.summary import build_summary
+from clearance.outputs.tables import convictions_table, people_table, write_results_csv
+from clearance.records.doj import Records
+
+#: The folder of a run that `clearance explain` and later steps read back.
+RECORD_DIR = "record"
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """Where a run's outputs are."""
+
+    out_dir: Path
+    files: tuple[str, ...]
+    summary: dict[str, Any]
+
+
+def write_run(
+    out_dir: Path,
+    decided: Decided,
+    records: Records,
+    inputs: Sequence[Path],
+    policy_text: str,
+    with_what_ifs: bool = True,
+) -> RunFiles:
+    """Write every output of a run to `out_dir` and return the summary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    convictions = convictions_table(decided, records)
+    convictions.write_csv(out_dir / "convictions.csv")
+    convictions.write_parquet(out_dir / "convictions.parquet")
+    people_table(decided, records).write_csv(out_dir / "people.csv")
+    records.quarantine.write_csv(out_dir / "quarantine.csv")
+    write_results_csv(out_dir / "results.csv", decided, records, inputs)
+    summary = build_summary(decided, records, with_what_ifs=with_what_ifs)
+    (out_dir / "summary.json").write_text(
+        json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    record = out_dir / RECORD_DIR
+    record.mkdir(exist_ok=True)
+    records.counts.write_parquet(record / "counts.parquet")
+    records.subjects.write_parquet(record / "subjects.parquet")
+    decided.table.write_parquet(record / "determinations.parquet")
+    (record / "policy.yaml").write_text(policy_text, encoding="utf-8")
+    files = (
+        "convictions.csv",
+        "convictions.parquet",
+        "results.csv",
+        "people.csv",
+        "summary.json",
+        "quarantine.csv",
+    )
+    return RunFiles(out_dir=out_dir, files=files, summary=summary)

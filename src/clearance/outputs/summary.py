@@ -1,0 +1,174 @@
+"""summary.json: the figures a District Attorney reports, and the same under other policies.
+
+The what-if blocks run the same engine on the same records with other policies (the statute
+alone; dismiss every cannabis conviction; and the same plus related charges), so a board can
+compare choices with numbers that come from one implementation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from clearance.engine import DECISIONS, Decided, decide
+from clearance.law import lists
+from clearance.outputs.tables import decade, people_table
+from clearance.policy.schema import (
+    POLICY_SECTIONS,
+    Misdemeanors,
+    Policy,
+    Priors,
+    RelatedCharges,
+    statute_policy,
+)
+from clearance.records.doj import Records
+
+
+def what_if_policies() -> dict[str, Policy]:
+    """The alternatives every summary is compared with."""
+    dismiss_all = Policy(
+        name="dismiss-all",
+        title="Dismiss every cannabis conviction",
+        source="what-if: every eligible cannabis conviction dismissed, priors not applied",
+        sections=dict.fromkeys(POLICY_SECTIONS, "dismiss"),
+        misdemeanors=Misdemeanors(treatment="dismiss"),
+        priors=Priors(effect="warn"),
+    )
+    related = [
+        f"{e.code} {e.section}{e.subsection or ''}"
+        for e in lists.RELATED_CHARGES_SAN_JOAQUIN.entries
+    ]
+    dismiss_all_related = dismiss_all.model_copy(
+        update={
+            "name": "dismiss-all-related",
+            "title": "Dismiss every cannabis conviction and related charges",
+            "source": "what-if: dismiss all, plus the related charges of the San Joaquin list",
+            "related_charges": RelatedCharges(dismiss=related),
+        }
+    )
+    return {
+        "statute": statute_policy(),
+        "dismiss_all": dismiss_all,
+        "dismiss_all_related": dismiss_all_related,
+    }
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    grouped = frame.group_by(column).len().sort(column, nulls_last=True)
+    return {str(k): int(v) for k, v in grouped.iter_rows()}
+
+
+def _nested(frame: pl.DataFrame, outer: pl.Expr) -> dict[str, dict[str, int]]:
+    grouped = (
+        frame.with_columns(outer.alias("_outer"))
+        .group_by(["_outer", "decision"])
+        .len()
+        .sort(["_outer", "decision"])
+    )
+    result: dict[str, dict[str, int]] = {}
+    for key, decision, n in grouped.iter_rows():
+        result.setdefault(str(key), {})[str(decision)] = int(n)
+    return result
+
+
+def impact(decided: Decided, records: Records) -> dict[str, Any]:
+    """Decisions and what they change for people."""
+    table = decided.table
+    people = people_table(decided, records)
+    by_decision = dict.fromkeys(DECISIONS, 0) | _counts(table, "decision")
+    return {
+        "convictions": table.height,
+        "people": people.height,
+        "by_decision": by_decision,
+        "people_impact": {
+            "relieved": int(
+                table.filter(pl.col("decision").is_in(["dismiss", "reduce"]))[
+                    "subject_id"
+                ].n_unique()
+            ),
+            "no_longer_felony": int(
+                people.filter(
+                    (pl.col("felonies_before") > 0) & (pl.col("felonies_after") == 0)
+                ).height
+            ),
+            "no_conviction_left": int(
+                people.filter(
+                    (pl.col("convictions_before") > 0) & pl.col("no_conviction_left")
+                ).height
+            ),
+            "no_conviction_last_7_years": int(
+                people.filter(
+                    pl.col("conviction_last_7_years_before")
+                    & ~pl.col("conviction_last_7_years_after")
+                ).height
+            ),
+        },
+    }
+
+
+def build_summary(decided: Decided, records: Records, with_what_ifs: bool = True) -> dict[str, Any]:
+    """Everything summary.json holds (keys sorted when written)."""
+    table = decided.table
+    quarantine_reasons = (
+        _counts(
+            records.quarantine.with_columns(pl.col("reason").str.split(":").list.first()),
+            "reason",
+        )
+        if records.quarantine.height
+        else {}
+    )
+    reasons = (
+        table.select(pl.col("reasons").explode().alias("reason"))
+        .drop_nulls()
+        .group_by("reason")
+        .len()
+        .sort("reason")
+    )
+    summary: dict[str, Any] = {
+        "input": {
+            "files": [
+                {
+                    "name": f.path.replace("\\", "/").rsplit("/", 1)[-1],
+                    "bytes": f.bytes,
+                    "rows_read": f.rows_read,
+                    "rows_loaded": f.rows_loaded,
+                    "rows_quarantined": f.rows_quarantined,
+                    "blank_lines": f.blank_lines,
+                    "header": f.header,
+                    "encoding": f.encoding,
+                }
+                for f in records.files
+            ],
+            "rows_read": records.rows_read,
+            "rows_loaded": records.rows_loaded,
+            "rows_quarantined": records.rows_quarantined,
+            "accounting_holds": records.rows_read == records.rows_loaded + records.rows_quarantined,
+            "quarantined_by_reason": quarantine_reasons,
+            "people": records.subjects.height,
+            "counts": records.counts.height,
+            "counts_merged_across_files": records.merged_duplicate_counts,
+        },
+        "county": decided.county,
+        "policy": {
+            "name": decided.policy.name,
+            "title": decided.policy.title,
+            "source": decided.policy.source,
+        },
+        "as_of": decided.as_of.isoformat(),
+        **impact(decided, records),
+        "by_section": _nested(
+            table, pl.col("code_section").str.replace(r"\(.*$", "").fill_null("unknown")
+        ),
+        "by_reason": {str(k): int(v) for k, v in reasons.iter_rows()},
+        "by_decade": _nested(table, decade("conviction_date")),
+    }
+    if with_what_ifs:
+        summary["what_if"] = {
+            key: {
+                "policy": policy.title,
+                **impact(decide(records, policy, decided.as_of, decided.county), records),
+            }
+            for key, policy in what_if_policies().items()
+        }
+    return summary

@@ -1,0 +1,169 @@
+"""The result tables of a run: convictions, people and results (every input row).
+
+Column names and order are a contract (DESIGN.md, "Outputs"): offices load these files into
+their own systems, and the filings, the store and the web app read them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from clearance.engine import Decided
+from clearance.policy.rules import minus_years
+from clearance.records.doj import Records, iter_lines
+from clearance.records.schema import DOJ_COLUMNS
+
+CONVICTION_COLUMNS = (
+    "subject_id", "name", "dob", "cii_number", "county", "court_case_number", "count_id",
+    "offense_date", "conviction_date", "age_at_offense", "code_section", "offense_level",
+    "decision", "new_level", "remedy", "reasons", "explanation", "source",
+)  # fmt: skip
+
+PEOPLE_COLUMNS = (
+    "subject_id", "name", "dob", "cii_number", "convictions_before", "convictions_after",
+    "felonies_before", "felonies_after", "no_conviction_left", "no_felony_left",
+    "conviction_last_7_years_before", "conviction_last_7_years_after",
+)  # fmt: skip
+
+RESULT_COLUMNS = ("clearance_decision", "clearance_new_level", "clearance_remedy",
+                  "clearance_reasons")  # fmt: skip
+
+
+def convictions_table(decided: Decided, records: Records) -> pl.DataFrame:
+    """One row per decided conviction, with the person's identity for the office's filings."""
+    people = records.subjects.select("subject_id", "name", "dob", "cii_number")
+    return (
+        decided.table.join(people, on="subject_id", how="left")
+        .with_columns(
+            pl.col("age").alias("age_at_offense"),
+            pl.col("level").alias("offense_level"),
+            pl.col("reasons").list.join(";").alias("reasons"),
+            pl.format(
+                "{}:{}",
+                pl.col("source_file").map_batches(_basenames, return_dtype=pl.String),
+                pl.col("source_line"),
+            ).alias("source"),
+        )
+        .select(CONVICTION_COLUMNS)
+        .sort(["subject_id", "count_id"])
+    )
+
+
+def _basenames(paths: pl.Series) -> pl.Series:
+    """File names without folders: a row points to its file, not to the office's disk layout."""
+    return paths.str.extract(r"([^/\\]+)$", 1)
+
+
+def people_table(decided: Decided, records: Records) -> pl.DataFrame:
+    """Per person with a decided conviction: what their record looks like before and after.
+
+    Counted are the person's convictions of any offense in any county (set-asides under PC
+    1203.4 are not counted: they are already dismissed). A dismissal removes a conviction; a
+    reduction to a misdemeanor or infraction removes a felony.
+    """
+    seven = minus_years(decided.as_of, 7)
+    effect = decided.table.select("subject_id", "count_id", "decision", "new_level")
+    convs = (
+        records.counts.filter(pl.col("disposition") == "convicted")
+        .join(effect, on=["subject_id", "count_id"], how="left")
+        .with_columns(
+            (pl.col("decision") == "dismiss").fill_null(False).alias("_gone"),
+            (pl.col("level") == "felony").alias("_felony"),
+            (pl.col("event_date") >= seven).fill_null(False).alias("_recent"),
+        )
+        .with_columns(
+            (
+                pl.col("_felony")
+                & ~pl.col("_gone")
+                & ~((pl.col("decision") == "reduce") & pl.col("new_level").is_not_null())
+            ).alias("_felony_after"),
+        )
+    )
+    per = convs.group_by("subject_id").agg(
+        pl.len().alias("convictions_before"),
+        (~pl.col("_gone")).sum().alias("convictions_after"),
+        pl.col("_felony").sum().alias("felonies_before"),
+        pl.col("_felony_after").sum().alias("felonies_after"),
+        pl.col("_recent").any().alias("conviction_last_7_years_before"),
+        (pl.col("_recent") & ~pl.col("_gone")).any().alias("conviction_last_7_years_after"),
+    )
+    ids = decided.table.select("subject_id").unique()
+    people = records.subjects.select("subject_id", "name", "dob", "cii_number")
+    return (
+        ids.join(people, on="subject_id", how="left")
+        .join(per, on="subject_id", how="left")
+        .with_columns(
+            (pl.col("convictions_after") == 0).alias("no_conviction_left"),
+            (pl.col("felonies_after") == 0).alias("no_felony_left"),
+        )
+        .select(PEOPLE_COLUMNS)
+        .sort("subject_id")
+    )
+
+
+def write_results_csv(
+    path: Path, decided: Decided, records: Records, inputs: Sequence[Path]
+) -> int:
+    """Every input row unchanged, with the decision columns on the rows of decided counts.
+
+    The input is streamed again chunk by chunk and only the few percent of rows that carry a
+    decision are joined: the 95 columns are never parsed or re-quoted. Returns rows written.
+    """
+    lookup = (
+        decided.table.select("subject_id", "count_id", "decision", "new_level", "remedy", "reasons")
+        .join(
+            records.counts.select("subject_id", "count_id", "source_file", "source_lines"),
+            on=["subject_id", "count_id"],
+            how="inner",
+        )
+        .explode("source_lines")
+        .select(
+            "source_file",
+            pl.col("source_lines").alias("source_line"),
+            pl.col("decision").fill_null(""),
+            pl.col("new_level").fill_null(""),
+            pl.col("remedy").fill_null(""),
+            pl.col("reasons").list.join(";").fill_null(""),
+        )
+    )
+    written = 0
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write(",".join((*DOJ_COLUMNS, *RESULT_COLUMNS)) + "\n")
+        for source in inputs:
+            mine = lookup.filter(pl.col("source_file") == str(source)).drop("source_file")
+            for lines in iter_lines(source):
+                joined = lines.join(
+                    mine, on="source_line", how="left", maintain_order="left"
+                ).select(
+                    pl.concat_str(
+                        [
+                            pl.col("raw"),
+                            pl.col("decision").fill_null(""),
+                            pl.col("new_level").fill_null(""),
+                            pl.col("remedy").fill_null(""),
+                            pl.col("reasons").fill_null(""),
+                        ],
+                        separator=",",
+                    )
+                )
+                if joined.height:
+                    out.write("\n".join(joined.to_series().to_list()) + "\n")
+                    written += joined.height
+    return written
+
+
+def decade(column: str) -> pl.Expr:
+    """'1990s' from a date column, 'unknown' when null."""
+    return (
+        pl.when(pl.col(column).is_null())
+        .then(pl.lit("unknown"))
+        .otherwise(pl.format("{}s", (pl.col(column).dt.year() // 10 * 10)))
+    )
+
+
+def as_of_text(day: date) -> str:
+    return day.isoformat()
