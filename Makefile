@@ -8,7 +8,17 @@ AS_OF  ?= 2026-11-21
 
 .PHONY: demo test lint bench bench-large clean
 
+# System packages: Chromium for the browser tests, poppler-utils to render PDF pages.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_PACKAGES := chromium poppler-utils
+
+.PHONY: system
+system:
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) )
+
 $(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -812,7 +812,7 @@ def _people_frame(
     )
 
 
-def _ofn_frame(rng: np.random.Generator, cyc_ymd: I64) -> pl.Series:
+def _case_numbers(rng: np.random.Generator, cyc_ymd: I64) -> pl.Series:
     """Court case numbers, one per cycle, in the shapes seen in extracts."""
     n = cyc_ymd.size
     kind = rng.choice(5, n, p=[0.45, 0.25, 0.08, 0.17, 0.05])
@@ -897,7 +897,7 @@ def _batch(
     court_shown = np.where(rng.random(c) < 0.004, court_ymd // 10000 * 10000, court_ymd)
     age = (cyc_ymd - dob_ymd[cyc_person]) // 10000
     cyc_age = np.where((rng.random(c) < 0.35) & (cyc_shown >= 0) & regular, age, -1)
-    ofn = _ofn_frame(rng, cyc_ymd)
+    ofn = _case_numbers(rng, cyc_ymd)
 
     # ---- counts: offense, type of charge, disposition, plea, level, sentence, comment
     cnt_cycle, cnt_pos = _segments(n_counts)

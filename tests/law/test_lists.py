@@ -322,7 +322,12 @@ def test_describe_names_the_entry_relied_on() -> None:
     assert strikes[0].startswith("PC 288(a), lewd act on a child under 14 (PC 667(e)(2)(C)(iv)")
     assert strikes[1].startswith("PC 245(d)(3), assault with a machine gun")
     assert strikes[2] is None
-    assert described["pc290"].to_list()[3].startswith("PC 288, lewd act on a child")
+    # A parsed `288 (a)` may be PC 288(a) or former PC 288a: both are named, PC 288 first.
+    pc290 = described["pc290"].to_list()[3]
+    assert pc290.startswith("PC 288, lewd act on a child")
+    assert "; or PC 288a, oral copulation" in pc290
+    possible = parsed.select(PC290_OFFENSES.describe(pl.lit("PC"), pl.lit("261"), pl.lit(None)))
+    assert possible.item().count("; or ") == 4  # the five registrable forms of rape
 
 
 def test_describe_is_set_exactly_where_match_holds() -> None:

@@ -24,7 +24,7 @@ spelling; see `OffenseList.match`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, KeysView
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -149,6 +149,7 @@ class _Form:
     `guard`: for a whole-section entry, the first subsection groups under which the record may
     be a lettered section listed only in part (`(h)` on PC 266 may be PC 266h(a), as the
     offense parser splits `266H`); such a record is not an exact match of the whole section.
+    `split`: the spelling the offense parser gives a lettered section (`653`, `(f)(b)`).
     """
 
     entry: ListedOffense
@@ -157,6 +158,7 @@ class _Form:
     bare_possible: bool
     partial: tuple[str, ...]
     guard: tuple[str, ...]
+    split: bool = False
 
 
 def _forms(entries: tuple[ListedOffense, ...]) -> list[_Form]:
@@ -195,6 +197,7 @@ def _forms(entries: tuple[ListedOffense, ...]) -> list[_Form]:
                     bare_possible=False,
                     partial=tuple("".join(split[:n]) for n in range(1, len(split))),
                     guard=(),
+                    split=True,
                 )
             )
     return forms
@@ -202,60 +205,103 @@ def _forms(entries: tuple[ListedOffense, ...]) -> list[_Form]:
 
 @dataclass(frozen=True)
 class _Index:
-    """The spellings of a list as lookup tables, each mapping a key to its entry's description.
+    """The spellings of a list as lookup tables, each mapping a key to what it may be.
 
     Keys are `"PC 245"` (code and section) or `"PC 245(d)(3)"` (with a subsection), so that
-    every test is one `is_in` over a column instead of one comparison per entry.
+    every test is one `is_in` over a column instead of one comparison per entry. The value
+    describes every entry the key may stand for (`PC 261` may be any listed form of rape).
     """
 
     whole: dict[str, str]
     guarded: dict[str, str]
     guard: frozenset[str]
     exact_sub: dict[str, str]
+    split_sub: dict[str, str]
     depth: int
     bare: dict[str, str]
     partial: dict[str, str]
 
     @staticmethod
     def build(entries: tuple[ListedOffense, ...]) -> _Index:
-        whole: dict[str, str] = {}
-        guarded: dict[str, str] = {}
+        """Index every spelling of the entries, keeping entry order within each key."""
+        tables: dict[str, dict[str, list[str]]] = {
+            name: {} for name in ("whole", "guarded", "exact_sub", "split_sub", "bare", "partial")
+        }
         guard: set[str] = set()
-        exact_sub: dict[str, str] = {}
-        bare: dict[str, str] = {}
-        partial: dict[str, str] = {}
         depth = 0
+
+        def add(table: str, key: str, words: str) -> None:
+            found = tables[table].setdefault(key, [])
+            if words not in found:
+                found.append(words)
+
         for form in _forms(entries):
             item = form.entry
             words = f"{item.text}, {item.label} ({item.citation})"
             if form.sub is None:
-                if form.guard:
-                    guarded.setdefault(form.key, words)
-                    guard.update(form.key + group for group in form.guard)
-                else:
-                    whole.setdefault(form.key, words)
+                add("guarded" if form.guard else "whole", form.key, words)
+                guard.update(form.key + group for group in form.guard)
                 continue
-            exact_sub.setdefault(form.key + form.sub, words)
+            add("split_sub" if form.split else "exact_sub", form.key + form.sub, words)
             depth = max(depth, len(_groups(form.sub)))
             if form.bare_possible:
-                bare.setdefault(form.key, words)
+                add("bare", form.key, words)
             for prefix in form.partial:
-                partial.setdefault(form.key + prefix, words)
-        return _Index(whole, guarded, frozenset(guard), exact_sub, depth, bare, partial)
+                add("partial", form.key + prefix, words)
+
+        def joined(name: str) -> dict[str, str]:
+            return {key: "; or ".join(words) for key, words in tables[name].items()}
+
+        return _Index(
+            whole=joined("whole"),
+            guarded=joined("guarded"),
+            guard=frozenset(guard),
+            exact_sub=joined("exact_sub"),
+            split_sub=joined("split_sub"),
+            depth=depth,
+            bare=joined("bare"),
+            partial=joined("partial"),
+        )
 
 
-def _lookup(expr: pl.Expr, table: dict[str, str]) -> pl.Expr:
-    """The description for each key of `expr` found in `table`, else null."""
-    if not table:
+@dataclass(frozen=True)
+class _Lookup:
+    """One look-up of a record key in one table, under an optional extra condition."""
+
+    key: pl.Expr
+    table: dict[str, str]
+    only_if: pl.Expr | None = None
+
+    def found(self) -> pl.Expr:
+        """Whether the key is in the table (and the condition holds); never null."""
+        if not self.table:
+            return pl.lit(False)
+        hit = self.key.is_in(sorted(self.table)).fill_null(False)
+        return hit if self.only_if is None else hit & self.only_if.fill_null(False)
+
+    def description(self) -> pl.Expr:
+        """The matched entry's description, null where `found` is false."""
+        if not self.table:
+            return pl.lit(None, dtype=pl.String)
+        words = self.key.replace_strict(self.table, default=None, return_dtype=pl.String)
+        return words if self.only_if is None else pl.when(self.only_if).then(words)
+
+
+def _joined(parts: Iterable[pl.Expr]) -> pl.Expr:
+    """The non-null parts joined by "; or ", null when every part is null."""
+    listed = list(parts)
+    if not listed:
         return pl.lit(None, dtype=pl.String)
-    return expr.replace_strict(table, default=None, return_dtype=pl.String)
+    text = pl.concat_str(listed, separator="; or ", ignore_nulls=True)
+    return pl.when(text.str.len_chars() > 0).then(text)
 
 
-def _found(expr: pl.Expr, table: dict[str, str] | frozenset[str]) -> pl.Expr:
-    """Whether each key of `expr` is in `table`: false, not null, for a null key."""
-    if not table:
+def _any(terms: Iterable[pl.Expr]) -> pl.Expr:
+    """Logical or of the terms, false (not null) when there are none or all are null."""
+    listed = list(terms)
+    if not listed:
         return pl.lit(False)
-    return expr.is_in(sorted(table)).fill_null(False)
+    return pl.any_horizontal(listed).fill_null(False)
 
 
 @dataclass(frozen=True)
@@ -298,13 +344,15 @@ class OffenseList:
             object.__setattr__(self, "_index_cache", cached)
         return cast(_Index, cached)
 
-    def _terms(
+    def _lookups(
         self, code: pl.Expr, section: pl.Expr, subsection: pl.Expr
-    ) -> tuple[list[pl.Expr], list[pl.Expr]]:
-        """The lookup keys of a record: exact candidates (most specific first) and possible.
+    ) -> tuple[list[_Lookup], list[_Lookup]]:
+        """The look-ups that make a record an exact match (most specific first) or a possible one.
 
-        Each term is a key column already looked up in its table, as a description or null,
-        so `match` tests for non-null and `describe` takes the first non-null.
+        A record's key is its code and section (`PC 245`); with its first one, two ...
+        subsection levels appended (`PC 245(d)`, `PC 245(d)(3)`) it is looked up among the
+        listed subsections, so "starts with the listed subsection" is a handful of `is_in`
+        tests whatever the length of the list.
         """
         index = self._index()
         key = pl.concat_str(
@@ -313,21 +361,19 @@ class OffenseList:
             section.str.strip_chars().str.to_lowercase(),
         )
         sub = subsection.str.to_lowercase()
-        has_sub = sub.fill_null("").str.len_chars() > 0
-        exact = [
-            _lookup(
-                key + sub.str.extract(rf"^((?:\([0-9a-z]{{1,4}}\)){{{n}}})", 1), index.exact_sub
-            )
-            for n in range(index.depth, 0, -1)
-        ]
-        first_group = sub.str.extract(r"^(\([0-9a-z]{1,4}\))", 1)
-        other_section = _found(key + first_group, index.guard)
-        exact.append(_lookup(key, index.whole))
-        exact.append(pl.when(~other_section).then(_lookup(key, index.guarded)))
-        possible = [
-            pl.when(~has_sub).then(_lookup(key, index.bare)),
-            _lookup(key + sub, index.partial),
-        ]
+        no_sub = sub.fill_null("").str.len_chars() == 0
+
+        def levels(n: int) -> pl.Expr:
+            return sub.str.extract(rf"^((?:\([0-9a-z]{{1,4}}\)){{{n}}})", 1)
+
+        deepest_first = range(index.depth, 0, -1)
+        exact = [_Lookup(key + levels(n), index.exact_sub) for n in deepest_first]
+        exact.append(_Lookup(key, index.whole))
+        if index.guard:
+            other_section = (key + levels(1)).is_in(sorted(index.guard)).fill_null(False)
+            exact.append(_Lookup(key, index.guarded, ~other_section))
+        exact.extend(_Lookup(key + levels(n), index.split_sub) for n in deepest_first)
+        possible = [_Lookup(key, index.bare, no_sub), _Lookup(key + sub, index.partial)]
         return exact, possible
 
     def match(
@@ -345,50 +391,30 @@ class OffenseList:
 
         The expressions are named `<id>_exact` and `<id>_possible`, so several lists can be
         matched in one `select`. Both are false, never null, when any input is null. They are
-        plain Polars expressions: each record's code-and-section key, with its first one, two
-        ... subsection levels, is looked up with `is_in` in the list's tables, so a million
-        records cost a few column passes whatever the length of the list, and no Python runs
-        per row. Attempt and conspiracy flags are not read here: whether an attempt counts is
-        the calling rule's question.
+        plain Polars expressions (`is_in` over the list's keys), so a million records cost a
+        few column passes whatever the length of the list, and no Python runs per row.
+        Attempt and conspiracy flags are not read here: whether an attempt counts is the
+        calling rule's question.
         """
-        index = self._index()
-        key = pl.concat_str(
-            code.str.strip_chars().str.to_uppercase(),
-            pl.lit(" "),
-            section.str.strip_chars().str.to_lowercase(),
-        )
-        sub = subsection.str.to_lowercase()
-        has_sub = sub.fill_null("").str.len_chars() > 0
-        first_group = sub.str.extract(r"^(\([0-9a-z]{1,4}\))", 1)
-        exact_terms = [
-            _found(
-                key + sub.str.extract(rf"^((?:\([0-9a-z]{{1,4}}\)){{{n}}})", 1),
-                index.exact_sub.keys(),
-            )
-            for n in range(1, index.depth + 1)
-        ]
-        exact_terms.append(_found(key, index.whole.keys()))
-        exact_terms.append(
-            _found(key, index.guarded.keys()) & ~_found(key + first_group, index.guard)
-        )
-        exact = _any(exact_terms)
-        possible = _any(
-            [
-                _found(key, index.bare.keys()) & ~has_sub,
-                _found(key + sub, index.partial.keys()),
-            ]
-        )
-        return exact.alias(f"{self.id}_exact"), (possible & ~exact).alias(f"{self.id}_possible")
+        exact_lookups, possible_lookups = self._lookups(code, section, subsection)
+        exact = _any(lookup.found() for lookup in exact_lookups)
+        possible = _any(lookup.found() for lookup in possible_lookups) & ~exact
+        return exact.alias(f"{self.id}_exact"), possible.alias(f"{self.id}_possible")
 
     def describe(self, code: pl.Expr, section: pl.Expr, subsection: pl.Expr) -> pl.Expr:
         """The entry a record matches, as `PC 288(a), lewd act ... (citation)`, else null.
 
-        An exact match is described before a possible one, and a more specific entry before a
-        whole section, so the explanation of a count names the entry the rule relied on. The
-        expression is named `<id>_entry` and is non-null exactly where `match` holds.
+        The explanation of a count names the entry the rule relied on. Where the record may be
+        more than one entry, all are named, joined by "; or ": a possible match lists what the
+        record may be (`245` may be `245(d)(3)`), and a parsed `288 (a)` may be PC 288(a) or
+        former PC 288a, which the offense text cannot tell apart. Exact matches are named
+        instead of possible ones, the more specific first. The expression is named
+        `<id>_entry` and is non-null exactly where `match` holds.
         """
-        exact, possible = self._terms(code, section, subsection)
-        return pl.coalesce([*exact, *possible]).alias(f"{self.id}_entry")
+        exact_lookups, possible_lookups = self._lookups(code, section, subsection)
+        exact = _joined(lookup.description() for lookup in exact_lookups)
+        possible = _joined(lookup.description() for lookup in possible_lookups)
+        return pl.coalesce(exact, possible).alias(f"{self.id}_entry")
 
 
 # --------------------------------------------------------------------------------------------
