@@ -298,5 +298,10 @@ def policies() -> None:
     out.print(table)
 
 
+# Commands of other parts of the project register themselves here.
+# --- filings commands ---
+# --- store and web commands ---
+
+
 if __name__ == "__main__":  # pragma: no cover
     app(prog_name="clearance")

@@ -63,6 +63,8 @@ DETERMINATION_COLUMNS = (
 )  # fmt: skip
 
 _MARIJUANA_TEXT = r"(?i)MARIJ|CANNABIS|HASH"
+#: The Uniform Controlled Substances Act (Stats. 1972, ch. 1407) renumbered the drug sections.
+RECODIFIED = date(1973, 3, 7)
 
 
 class EngineError(Exception):
@@ -119,9 +121,13 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
         & (pl.col("section") == "4573.6")
         & text.str.contains(_MARIJUANA_TEXT)
     )
-    former, _ = lists.FORMER_CANNABIS_SECTIONS.match(
+    former_section, _ = lists.FORMER_CANNABIS_SECTIONS.match(
         pl.col("code"), pl.col("section"), pl.col("subsection")
     )
+    # The former numbers were reused after the 1972 recodification (HS 11532 is loitering for
+    # drug activity since 1995): only a record from before it is a former cannabis section.
+    when = pl.coalesce(pl.col("event_date"), pl.col("offense_date"))
+    former = former_section & (when < RECODIFIED).fill_null(True)
     cultivation_or_sale = (
         counts.filter((pl.col("code") == "HS") & pl.col("section").is_in(["11358", "11359"]))
         .select("subject_id", "cycle_id")

@@ -180,13 +180,6 @@ def test_solicitation_to_murder_written_with_a_glued_letter_is_sent_to_review() 
     assert match_one(PC290_OFFENSES, "653F PC-SOLICIT") == POSSIBLE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "records.offenses reads 653F(B) PC as section 653, subsection (f) with no code: the "
-        "subdivision (b) and the code letters are lost, so the solicitation is not matched"
-    ),
-)
 def test_solicitation_to_murder_with_its_subdivision_matches_exactly() -> None:
     assert match_one(SUPER_STRIKES, "653F(B) PC-SOLICIT MURDER") == EXACT
 

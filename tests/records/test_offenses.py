@@ -293,3 +293,16 @@ def test_description_never_changes_the_parse(
     assert parsed.parsed
     assert not parsed.attempt
     assert not parsed.conspiracy
+
+
+@pytest.mark.parametrize(
+    ("text", "section", "subsection"),
+    [
+        ("653F(B) PC-SOLICIT MURDER", "653f", "(b)"),
+        ("266H(B) PC-PIMPING", "266h", "(b)"),
+    ],
+)
+def test_letter_suffixed_section_with_subsection(text: str, section: str, subsection: str) -> None:
+    """A letter glued to a section and followed by a subdivision is part of the section."""
+    parsed = parse_offense(text)
+    assert (parsed.code, parsed.section, parsed.subsection) == ("PC", section, subsection)

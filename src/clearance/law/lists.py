@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import cast
+from functools import cached_property
 
 import polars as pl
 
@@ -336,13 +336,10 @@ class OffenseList:
             schema=FRAME_SCHEMA,
         )
 
+    @cached_property
     def _index(self) -> _Index:
-        """The lookup tables, built once per list (the dataclass is frozen, so cache by hand)."""
-        cached = self.__dict__.get("_index_cache")
-        if cached is None:
-            cached = _Index.build(self.entries)
-            object.__setattr__(self, "_index_cache", cached)
-        return cast(_Index, cached)
+        """The lookup tables, built once per list on first use."""
+        return _Index.build(self.entries)
 
     def _lookups(
         self, code: pl.Expr, section: pl.Expr, subsection: pl.Expr
@@ -354,13 +351,14 @@ class OffenseList:
         listed subsections, so "starts with the listed subsection" is a handful of `is_in`
         tests whatever the length of the list.
         """
-        index = self._index()
+        index = self._index
+        # Cast first: an all-null column (or `pl.lit(None)`) has no string type of its own.
         key = pl.concat_str(
-            code.str.strip_chars().str.to_uppercase(),
+            code.cast(pl.String).str.strip_chars().str.to_uppercase(),
             pl.lit(" "),
-            section.str.strip_chars().str.to_lowercase(),
+            section.cast(pl.String).str.strip_chars().str.to_lowercase(),
         )
-        sub = subsection.str.to_lowercase()
+        sub = subsection.cast(pl.String).str.to_lowercase()
         no_sub = sub.fill_null("").str.len_chars() == 0
 
         def levels(n: int) -> pl.Expr:

@@ -80,7 +80,9 @@ _PATTERN = (
     r"(?:(?:\s*PC\s*/|\s*[/\-])\s*"
     rf"(?P<target>{_SECTION})|\.?(?P<glued_target>[0-9]{{5}}(?:\.[0-9]+)?))"
     # Otherwise the first section is the offense.
-    rf"|(?P<plain>{_SECTION})"
+    # A letter glued to the section and followed by a subsection belongs to the section:
+    # `653F(B) PC` is PC 653f(b), `266H(B) PC` is PC 266h(b).
+    rf"|(?P<plain>{_SECTION})(?:(?P<sec_letter>[A-Z])(?P<letter_sub>{_PAREN_SUB}))?"
     r")"
     rf"(?P<sub>{_PAREN_SUB}|{_GLUED_SUB})?"
     # Further sections of a combined charge (`484(A)/490.5 PC`) are read past and ignored: the
@@ -126,7 +128,10 @@ def parse_offenses(texts: pl.Series) -> pl.DataFrame:
     """
     groups = pl.col("text").str.to_uppercase().str.extract_groups(_PATTERN)
     target = pl.coalesce(pl.col("target"), pl.col("glued_target"))
-    section = pl.coalesce(target, pl.col("plain"))
+    plain = pl.concat_str(
+        pl.col("plain"), pl.col("sec_letter").str.to_lowercase().fill_null("")
+    )
+    section = pl.coalesce(target, plain)
     code = pl.coalesce(
         _code(pl.col("code_known")), pl.col("code_other"), _code(pl.col("code_first"))
     )
@@ -162,7 +167,7 @@ def parse_offenses(texts: pl.Series) -> pl.DataFrame:
         .unnest("groups")
         .with_columns(
             section=section,
-            subsection=_subsection(pl.col("sub")),
+            subsection=_subsection(pl.coalesce(pl.col("letter_sub"), pl.col("sub"))),
             code=code,
         )
         .with_columns(code=inferred)
