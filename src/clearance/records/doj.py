@@ -17,21 +17,19 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import gzip
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
 
+import numpy as np
 import polars as pl
 
 from clearance.records import schema
-from clearance.records.offenses import parse_offenses
-
-#: Bytes of raw text handled at once. Big enough to amortise per-chunk costs, small enough that
-#: a chunk's intermediate columns stay a few hundred MB at most.
-CHUNK_BYTES = 32 * 1024 * 1024
+from clearance.records.chunks import Chunk, ReadError, iter_chunks
+from clearance.records.offenses import OFFENSE_SCHEMA, parse_offenses
 
 #: The DOJ columns the canonical record is built from (the rest are never parsed).
 USED_COLUMNS: tuple[str, ...] = (
@@ -48,10 +46,7 @@ _EMPTY_VALUES = ("", "-", "NULL")
 
 ProgressCallback = Callable[[int], None]
 
-
-class ReadError(Exception):
-    """A file that cannot be read at all or is not a DOJ bulk file. The message is one line that
-    names the file and what to fix; it never quotes the file's content (it may be personal)."""
+__all__ = ["FileStats", "ReadError", "Records", "read_doj", "total_bytes"]
 
 
 @dataclass
@@ -119,7 +114,7 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
         if quarantined
         else schema.empty(schema.QUARANTINE_SCHEMA)
     )
-    counts, merged = _fold_counts(row_table)
+    counts, merged = _fold_counts(row_table, len(stats))
     subjects = _subjects(row_table, counts)
     return Records(
         subjects=subjects,
@@ -134,116 +129,30 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
 # Files and chunks
 
 
-def _open(path: Path) -> tuple[BinaryIO, BinaryIO]:
-    """Open a plain or gzip file; return (decompressed stream, raw stream for progress)."""
-    if not path.exists():
-        raise ReadError(f"{path}: no such file")
-    if path.is_dir():
-        raise ReadError(f"{path}: is a folder, not a DOJ bulk file")
-    try:
-        raw = path.open("rb")
-    except OSError as exc:
-        raise ReadError(f"{path}: cannot be opened ({exc.strerror or 'unreadable'})") from None
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic == b"\x1f\x8b":
-        return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")), cast(BinaryIO, raw)
-    return cast(BinaryIO, raw), cast(BinaryIO, raw)
+#: Chunks parsed at once. The native parser and Polars release the interpreter lock, so two
+#: chunks in flight keep both cores busy while the next block is read from disk; more would
+#: only hold more memory.
+_IN_FLIGHT = 2
 
 
-def _chunks(stream: BinaryIO, path: Path) -> Iterator[bytes]:
-    """Yield chunks of whole lines (the last may lack its newline)."""
-    carry = b""
-    while True:
-        try:
-            block = stream.read(CHUNK_BYTES)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise ReadError(f"{path}: cannot be read to the end ({_short(exc)})") from None
-        if not block:
-            if carry:
-                yield carry
-            return
-        block = carry + block
-        cut = block.rfind(b"\n")
-        if cut < 0:
-            carry = block
-            continue
-        carry = block[cut + 1 :]
-        yield block[: cut + 1]
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:80]
-
-
-def _check_format(first: bytes, path: Path) -> None:
-    """Refuse what is clearly not a DOJ text file before parsing anything."""
-    if first.startswith(b"%PDF"):
-        raise ReadError(f"{path}: is a PDF, not a DOJ bulk file (give the .dat/.csv extract)")
-    if first.startswith(b"PK\x03\x04"):
-        raise ReadError(f"{path}: is a ZIP/Office file, not a DOJ bulk file (unzip or export it)")
-    if b"\x00" in first[:4096]:
-        raise ReadError(f"{path}: is a binary file, not a DOJ bulk file")
-
-
-class _LineChunks:
-    """The lines of one file, chunk by chunk, as (source_line, raw) tables.
-
-    Shared by the reader and by the results writer, so both number lines the same way: line 1
-    is the first physical line of the file, header included.
-    """
-
-    def __init__(self, path: Path, stats: FileStats) -> None:
-        self.path = path
-        self.stats = stats
-
-    def __iter__(self) -> Iterator[tuple[pl.DataFrame, int]]:
-        """Yield (lines without the header, bytes consumed on disk since the last chunk)."""
-        stream, raw = _open(self.path)
-        next_line = 1
-        position = 0
-        first = True
-        with raw, stream:
-            for chunk in _chunks(stream, self.path):
-                if first:
-                    _check_format(chunk, self.path)
-                    if chunk.startswith(b"\xef\xbb\xbf"):
-                        chunk = chunk[3:]
-                text = _decode(chunk, self.stats)
-                lines = _split_lines(text, next_line)
-                next_line += lines.height
-                if first:
-                    lines = _drop_header(lines, self.stats)
-                    _check_shape(lines, self.path)
-                    first = False
-                now = raw.tell()
-                yield lines, now - position
-                position = now
-        if first:
-            raise ReadError(f"{self.path}: is empty")
-
-
-def iter_lines(path: Path) -> Iterator[pl.DataFrame]:
-    """Non-blank data lines of a DOJ file as (source_line, raw) tables, header left out."""
-    stats = FileStats(path=str(path), bytes=0)
-    for lines, _ in _LineChunks(path, stats):
-        yield lines.filter(pl.col("raw").str.strip_chars() != "")
+def _process(
+    chunk: Chunk, stats: FileStats, path: Path, first: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    return _fast_chunk(chunk, stats, path, check_shape=first) or _slow_chunk(
+        chunk, stats, path, check_shape=first
+    )
 
 
 def _read_file(
     path: Path, progress: ProgressCallback | None
 ) -> tuple[FileStats, list[pl.DataFrame], list[pl.DataFrame]]:
-    if not path.exists():
-        raise ReadError(f"{path}: no such file")
     stats = FileStats(path=str(path), bytes=path.stat().st_size if path.is_file() else 0)
     rows: list[pl.DataFrame] = []
     quarantined: list[pl.DataFrame] = []
-    for lines, consumed in _LineChunks(path, stats):
-        good, bad, blank = _classify(lines, str(path))
+
+    def collect(future: Future[tuple[pl.DataFrame, pl.DataFrame, int]], consumed: int) -> None:
+        parsed, quarantine, blank = future.result()
         stats.blank_lines += blank
-        parsed, bad_values = _parse(good, str(path))
-        quarantine = pl.concat([bad, bad_values], how="vertical")
         stats.rows_loaded += parsed.height
         stats.rows_quarantined += quarantine.height
         stats.rows_read += parsed.height + quarantine.height
@@ -253,17 +162,178 @@ def _read_file(
             quarantined.append(quarantine)
         if progress is not None:
             progress(consumed)
+
+    pending: deque[tuple[Future[tuple[pl.DataFrame, pl.DataFrame, int]], int]] = deque()
+    with ThreadPoolExecutor(max_workers=_IN_FLIGHT) as pool:
+        try:
+            for index, (chunk, header) in enumerate(iter_chunks(path)):
+                stats.header = header
+                if index == 0:
+                    # The first chunk alone: it decides the encoding and whether this is a DOJ
+                    # file at all before any other work starts.
+                    collect(pool.submit(_process, chunk, stats, path, True), chunk.consumed)
+                    continue
+                pending.append((pool.submit(_process, chunk, stats, path, False), chunk.consumed))
+                while len(pending) >= _IN_FLIGHT:
+                    collect(*pending.popleft())
+            while pending:
+                collect(*pending.popleft())
+        finally:
+            for future, _ in pending:
+                future.cancel()
     return stats, rows, quarantined
 
 
-def _decode(chunk: bytes, stats: FileStats) -> str:
-    """UTF-8 when it decodes, else Latin-1 (which never fails) for this and later chunks."""
-    if stats.encoding == "utf-8":
+def _latin1(chunk: Chunk, stats: FileStats) -> None:
+    """Mark a chunk (and so its file) as Latin-1. Each chunk decides for itself, so the result
+    does not depend on which chunk a worker happened to finish first."""
+    chunk.encoding = "latin-1"
+    stats.encoding = "latin-1"
+
+
+def _shape_error(path: Path, fields: pl.Series) -> ReadError | None:
+    """A file whose first rows are none of them 95-field rows is some other table."""
+    sample = fields.head(200).drop_nulls()
+    if (
+        sample.len()
+        and not sample.is_in([schema.DOJ_FIELD_COUNT, schema.DOJ_FIELD_COUNT + 1]).any()
+    ):
+        found = sample.mode().sort()[0]
+        return ReadError(
+            f"{path}: not a DOJ bulk file: rows have {found} fields, the DOJ layout has "
+            f"{schema.DOJ_FIELD_COUNT}"
+        )
+    return None
+
+
+# The fast path. Every line gets a sentinel field appended (`,\x02`) and the chunk goes whole to
+# the native CSV parser with room for a few extra columns: the column the sentinel lands in is
+# the number of fields the line had. A chunk parses to exactly one row per line unless a quote
+# opened and never closed joins lines; then the chunk takes the slow path, line by line.
+_SENTINEL = "\x02"
+_WIDTH = schema.DOJ_FIELD_COUNT + 4
+_SENTINEL_COLUMNS = tuple(range(schema.DOJ_FIELD_COUNT - 1, _WIDTH))
+_PROJECTION = sorted({0, 1, *_USED_INDICES, *_SENTINEL_COLUMNS})
+
+
+def _fast_chunk(
+    chunk: Chunk, stats: FileStats, path: Path, check_shape: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, int] | None:
+    """Parse a chunk in one native pass; None when it needs the line-by-line path."""
+    if not chunk.data:
+        return _empty_rows(), schema.empty(schema.QUARANTINE_SCHEMA), 0
+    data = chunk.data.replace(b"\r\n", b"\n") if b"\r" in chunk.data else chunk.data
+    marked = data.replace(b"\n", b",\x02\n")
+    if not marked.endswith(b"\n"):
+        marked += b",\x02"
+    try:
+        frame = _read_marked(marked)
+    except pl.exceptions.ComputeError:
+        # Not UTF-8: the DOJ's older extracts are Latin-1, which decodes any byte.
+        _latin1(chunk, stats)
         try:
-            return chunk.decode("utf-8")
-        except UnicodeDecodeError:
-            stats.encoding = "latin-1"
-    return chunk.decode("latin-1")
+            frame = _read_marked(marked.decode("latin-1").encode("utf-8"))
+        except pl.exceptions.PolarsError:
+            return None
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.height != chunk.line_count:
+        return None
+    fields: pl.Expr = pl.lit(None, dtype=pl.Int32)
+    for k in reversed((1, *_SENTINEL_COLUMNS)):
+        fields = pl.when(pl.col(f"f{k}") == _SENTINEL).then(pl.lit(k, pl.Int32)).otherwise(fields)
+    n = schema.DOJ_FIELD_COUNT
+    frame = frame.with_columns(fields.alias("_fields")).with_row_index("_i")
+    if check_shape and (error := _shape_error(path, frame["_fields"])):
+        raise error
+    blank = (pl.col("_fields") == 1) & (pl.col("f0").str.strip_chars() == "")
+    ok = (pl.col("_fields") == n) | ((pl.col("_fields") == n + 1) & (pl.col(f"f{n}") == ""))
+    frame = frame.with_columns(
+        blank.fill_null(False).alias("_blank"), ok.fill_null(False).alias("_ok")
+    )
+    blank_count = int(frame["_blank"].sum())
+    bad_index = frame.filter(~pl.col("_ok") & ~pl.col("_blank"))["_i"].to_numpy()
+    bad = _bad_lines(chunk, bad_index, stats, str(path))
+    good = frame.filter(pl.col("_ok")).select(
+        (pl.col("_i").cast(pl.Int64) + chunk.first_line).alias("source_line"),
+        *[pl.col(f"f{i}").alias(name) for i, name in zip(_USED_INDICES, USED_COLUMNS, strict=True)],
+    )
+    parsed, bad_values = _parse_fields(
+        good, str(path), raw=lambda lines: _raw_of(chunk, lines, stats)
+    )
+    return parsed, pl.concat([bad, bad_values], how="vertical"), blank_count
+
+
+def _read_marked(data: bytes) -> pl.DataFrame:
+    return pl.read_csv(
+        data,
+        has_header=False,
+        schema={f"f{i}": pl.String for i in range(_WIDTH)},
+        columns=_PROJECTION,
+        quote_char='"',
+        empty_string_is_null=False,
+        truncate_ragged_lines=True,
+        missing_columns="insert",
+    )
+
+
+def _raw_of(chunk: Chunk, source_lines: pl.Series, stats: FileStats) -> pl.Series:
+    """The raw text of some lines of the chunk, by file line number."""
+    index = (source_lines - chunk.first_line).to_numpy()
+    return pl.Series("raw", chunk.lines(index), dtype=pl.String)
+
+
+def _bad_lines(chunk: Chunk, index: np.ndarray, stats: FileStats, source: str) -> pl.DataFrame:
+    """Quarantine rows for lines whose field count is wrong, with the exact count."""
+    if len(index) == 0:
+        return schema.empty(schema.QUARANTINE_SCHEMA)
+    lines = pl.DataFrame(
+        {
+            "source_line": (index.astype(np.int64) + chunk.first_line),
+            "raw": chunk.lines(index),
+        },
+        schema={"source_line": pl.Int64, "raw": pl.String},
+    )
+    _, bad, _ = _classify(lines, source)
+    return bad
+
+
+def _slow_chunk(
+    chunk: Chunk, stats: FileStats, path: Path, check_shape: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Line by line: for a chunk where a quote that never closes would join lines."""
+    try:
+        text = chunk.data.decode("utf-8")
+    except UnicodeDecodeError:
+        _latin1(chunk, stats)
+        text = chunk.data.decode("latin-1")
+    lines = _split_lines(text, chunk.first_line)
+    if check_shape:
+        fields, _ = _field_counts(pl.col("raw"))
+        counts = lines.filter(pl.col("raw").str.strip_chars() != "").select(fields.alias("n"))
+        if error := _shape_error(path, counts["n"]):
+            raise error
+    good, bad, blank = _classify(lines, str(path))
+    if good.height == 0:
+        return _empty_rows(), bad, blank
+    body = "\n".join(good["raw"].to_list()).encode("utf-8")
+    fields_frame = pl.read_csv(
+        io.BytesIO(body),
+        has_header=False,
+        columns=_USED_INDICES,
+        infer_schema=False,
+        quote_char='"',
+    )
+    # Projected columns come back in file order, named differently across Polars versions.
+    fields_frame.columns = list(USED_COLUMNS)
+    frame = pl.concat([good.select("source_line"), fields_frame], how="horizontal")
+    raw_by_line = dict(zip(good["source_line"].to_list(), good["raw"].to_list(), strict=True))
+    parsed, bad_values = _parse_fields(
+        frame,
+        str(path),
+        raw=lambda src: pl.Series("raw", [raw_by_line[i] for i in src.to_list()], dtype=pl.String),
+    )
+    return parsed, pl.concat([bad, bad_values], how="vertical"), blank
 
 
 def _split_lines(text: str, first_line: int) -> pl.DataFrame:
@@ -278,35 +348,13 @@ def _split_lines(text: str, first_line: int) -> pl.DataFrame:
     )
 
 
-def _drop_header(lines: pl.DataFrame, stats: FileStats) -> pl.DataFrame:
-    if lines.height and lines["raw"][0].lstrip('"').upper().startswith("RECORD_ID,"):
-        stats.header = True
-        return lines.slice(1)
-    return lines
-
-
 def _field_counts(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(number of fields, quotes balanced) of a raw CSV line, quoted commas not counted."""
     unquoted = raw.str.replace_all(r'"[^"]*"', "")
-    return unquoted.str.count_matches(",", literal=True) + 1, ~unquoted.str.contains(
-        '"', literal=True
+    return (
+        unquoted.str.count_matches(",", literal=True) + 1,
+        ~unquoted.str.contains('"', literal=True),
     )
-
-
-def _check_shape(lines: pl.DataFrame, path: Path) -> None:
-    """Stop on a file whose first rows are not 95-field rows: it is some other table."""
-    sample = lines.head(200).filter(pl.col("raw").str.strip_chars() != "")
-    if sample.height == 0:
-        return
-    fields, _ = _field_counts(pl.col("raw"))
-    counts = sample.select(fields.alias("n"))["n"]
-    fitting = counts.is_in([schema.DOJ_FIELD_COUNT, schema.DOJ_FIELD_COUNT + 1]).sum()
-    if fitting == 0:
-        found = counts.mode().sort()[0]
-        raise ReadError(
-            f"{path}: not a DOJ bulk file: rows have {found} fields, the DOJ layout has "
-            f"{schema.DOJ_FIELD_COUNT}"
-        )
 
 
 def _classify(lines: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -364,29 +412,47 @@ def _date(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return parsed, parsed.is_null() & ~unknown
 
 
-def _parse(good: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Parse well-formed lines into canonical row columns; set aside rows missing what they need."""
-    if good.height == 0:
-        return _empty_rows(), schema.empty(schema.QUARANTINE_SCHEMA)
-    body = "\n".join(good["raw"].to_list()).encode("utf-8")
-    fields = pl.read_csv(
-        io.BytesIO(body),
-        has_header=False,
-        columns=_USED_INDICES,
-        infer_schema=False,
-        quote_char='"',
-    )
-    # Projected columns come back in file order, named differently across Polars versions.
-    fields.columns = list(USED_COLUMNS)
-    frame = pl.concat([good, fields], how="horizontal")
-    frame = frame.with_columns(*[_clean(c).alias(c) for c in USED_COLUMNS])
+def _by_value(frame: pl.DataFrame, keys: list[str], **outputs: pl.Expr) -> pl.DataFrame:
+    """Evaluate expressions once per distinct value of `keys` and spread the results back.
 
-    event_date, event_garbled = _date(pl.col("STP_EVENT_DATE"))
-    frame = frame.with_columns(
-        event_date.alias("event_date"),
-        event_garbled.alias("_event_garbled"),
-        _date(pl.col("CYC_DATE"))[0].alias("offense_date"),
-        _date(pl.col("PRI_DOB"))[0].alias("dob"),
+    A DOJ file repeats a few hundred values (step types, dispositions, counties, offense texts,
+    dates) across millions of rows, so string work on the distinct values costs a fraction of
+    the same work on every row. Rows find their result through the key's code in an Enum of the
+    distinct values, which is cheaper than a join and keeps the row order.
+    """
+    if len(keys) == 1:
+        key = frame[keys[0]]
+    else:
+        key = frame.select(
+            pl.concat_str([pl.col(k).fill_null("\x00") for k in keys], separator="\x1f")
+        ).to_series()
+    firsts = key.arg_unique()
+    table = frame.select(keys)[firsts]
+    table_key = key.gather(firsts)
+    present = table_key.is_not_null()
+    categories = table_key.filter(present)
+    codes = key.cast(pl.Enum(categories)).to_physical()
+    if not present.all():
+        # The one null value of a single key goes last in the table.
+        table = pl.concat([table.filter(present), table.filter(~present)])
+        codes = codes.fill_null(len(categories))
+    values = table.select(**outputs)
+    return frame.hstack(values[codes])
+
+
+def _parse_fields(
+    frame: pl.DataFrame, source: str, raw: Callable[[pl.Series], pl.Series]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Canonical row columns from the DOJ fields of well-formed lines; set aside the rows that
+    lack what they need. `raw` gives the text of lines by number, only for those set aside."""
+    if frame.height == 0:
+        return _empty_rows(), schema.empty(schema.QUARANTINE_SCHEMA)
+    per_row = ("SUBJECT_ID", "CNT_ORDER", "CII_NUMBER", "PRI_NAME", "GENDER", "OFN",
+               "FE_NUM_CRT_CASE")  # fmt: skip
+    frame = frame.with_columns(*[_clean(c).alias(c) for c in per_row])
+    event_date, event_garbled = _date(_clean("STP_EVENT_DATE"))
+    frame = _by_value(
+        frame, ["STP_EVENT_DATE"], event_date=event_date, _event_garbled=event_garbled
     )
     reason = (
         pl.when(pl.col("SUBJECT_ID").is_null())
@@ -399,8 +465,9 @@ def _parse(good: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.DataFrame]
     )
     frame = frame.with_columns(reason.alias("_reason"))
     bad = frame.filter(pl.col("_reason").is_not_null()).select(
-        pl.lit(source).alias("source_file"), "source_line", pl.col("_reason").alias("reason"), "raw"
+        pl.lit(source).alias("source_file"), "source_line", pl.col("_reason").alias("reason")
     )
+    bad = bad.with_columns(raw(bad["source_line"]).alias("raw"))
     kept = frame.filter(pl.col("_reason").is_null())
     return _canonical_rows(kept, source), bad
 
@@ -462,23 +529,60 @@ def _step_type(descr: pl.Expr) -> pl.Expr:
     )
 
 
-def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
-    """Row-level canonical columns (before sentence parts are folded into counts)."""
-    conv = pl.col("CONV_OFFENSE_DESCR")
-    disp = pl.col("DISP_OFFENSE_DESCR")
-    charged = pl.col("OFFENSE_DESCR")
-    comment = pl.col("COMMENT_TEXT")
+def _offense_choice() -> dict[str, pl.Expr]:
+    """The offense of conviction when recorded, else at disposition, else as charged, with the
+    type of charge that goes with it; `_see_comment` when the charge is only in the comment."""
+    conv, disp, charged = (_clean(c) for c in ("CONV_OFFENSE_DESCR", "DISP_OFFENSE_DESCR",
+                                                "OFFENSE_DESCR"))  # fmt: skip
     chosen = pl.coalesce(conv, disp, charged)
-    see_comment = chosen.is_null() | chosen.str.to_uppercase().str.starts_with("SEE COMMENT")
     toc = (
         pl.when(conv.is_not_null())
-        .then(pl.col("CONV_OFFENSE_TOC"))
+        .then(_clean("CONV_OFFENSE_TOC"))
         .when(disp.is_not_null())
-        .then(pl.col("DISP_OFFENSE_TOC"))
-        .otherwise(pl.col("OFFENSE_TOC"))
+        .then(_clean("DISP_OFFENSE_TOC"))
+        .otherwise(_clean("OFFENSE_TOC"))
     )
-    unit = pl.coalesce(pl.col("SENT_TIME_CODE"), pl.col("SENT_TIME_DESCR")).str.to_uppercase()
-    length = pl.col("SENT_LENGTH").str.extract(r"^(\d{1,5})", 1).cast(pl.Int32, strict=False)
+    return {
+        "_chosen": chosen,
+        "_see_comment": chosen.is_null() | chosen.str.to_uppercase().str.starts_with("SEE COMMENT"),
+        "level": _level(_clean("CONV_STAT_DESCR"), toc),
+    }
+
+
+_OFFENSE_KEYS = ["CONV_OFFENSE_DESCR", "DISP_OFFENSE_DESCR", "OFFENSE_DESCR", "CONV_OFFENSE_TOC",
+                 "DISP_OFFENSE_TOC", "OFFENSE_TOC", "CONV_STAT_DESCR"]  # fmt: skip
+_SENTENCE_KEYS = ["SENT_LENGTH", "SENT_TIME_CODE", "SENT_TIME_DESCR"]
+
+
+def _sentence_parts() -> dict[str, pl.Expr]:
+    """Years, months and days of one sentence part (units D/M/Y, padded or spelled out)."""
+    unit = pl.coalesce(_clean("SENT_TIME_CODE"), _clean("SENT_TIME_DESCR")).str.to_uppercase()
+    length = _clean("SENT_LENGTH").str.extract(r"^(\d{1,5})", 1).cast(pl.Int32, strict=False)
+    return {
+        "_years": pl.when(unit.str.starts_with("Y")).then(length).otherwise(0).fill_null(0),
+        "_months": pl.when(unit.str.starts_with("M")).then(length).otherwise(0).fill_null(0),
+        "_days": pl.when(unit.str.starts_with("D")).then(length).otherwise(0).fill_null(0),
+    }
+
+
+def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Row-level canonical columns (before sentence parts are folded into counts)."""
+    frame = _by_value(frame, ["STP_TYPE_DESCR"], step_type=_step_type(_clean("STP_TYPE_DESCR")))
+    frame = _by_value(frame, ["DISP_DESCR"], disposition=_disposition(_clean("DISP_DESCR")))
+    frame = _by_value(
+        frame,
+        ["STP_ORI_CNTY_NAME"],
+        county=_clean("STP_ORI_CNTY_NAME").str.to_uppercase().str.replace_all(r"\s+", " "),
+    )
+    frame = _by_value(frame, ["CYC_DATE"], offense_date=_date(_clean("CYC_DATE"))[0])
+    frame = _by_value(frame, ["PRI_DOB"], dob=_date(_clean("PRI_DOB"))[0])
+    frame = _by_value(
+        frame,
+        ["CYC_AGE"],
+        cycle_age=_clean("CYC_AGE").str.extract(r"^(\d{1,3})$", 1).cast(pl.Int32, strict=False),
+    )
+    frame = _by_value(frame, _SENTENCE_KEYS, **_sentence_parts())
+    frame = _by_value(frame, _OFFENSE_KEYS, **_offense_choice())
     return frame.select(
         pl.col("SUBJECT_ID").alias("subject_id"),
         pl.col("CII_NUMBER").alias("cii_number"),
@@ -486,21 +590,21 @@ def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
         "dob",
         pl.col("GENDER").alias("sex"),
         pl.col("CNT_ORDER").alias("count_id"),
-        _step_type(pl.col("STP_TYPE_DESCR")).alias("step_type"),
+        "step_type",
         "event_date",
         "offense_date",
-        pl.col("CYC_AGE")
-        .str.extract(r"^(\d{1,3})$", 1)
-        .cast(pl.Int32, strict=False)
-        .alias("cycle_age"),
-        pl.col("STP_ORI_CNTY_NAME").str.to_uppercase().str.replace_all(r"\s+", " ").alias("county"),
+        "cycle_age",
+        "county",
         pl.coalesce(pl.col("OFN"), pl.col("FE_NUM_CRT_CASE")).alias("court_case_number"),
-        pl.when(see_comment).then(comment).otherwise(chosen).alias("offense_raw"),
-        _disposition(pl.col("DISP_DESCR")).alias("disposition"),
-        _level(pl.col("CONV_STAT_DESCR"), toc).alias("level"),
-        pl.when(unit.str.starts_with("Y")).then(length).otherwise(0).alias("_years"),
-        pl.when(unit.str.starts_with("M")).then(length).otherwise(0).alias("_months"),
-        pl.when(unit.str.starts_with("D")).then(length).otherwise(0).alias("_days"),
+        pl.when("_see_comment")
+        .then(_clean("COMMENT_TEXT"))
+        .otherwise(pl.col("_chosen"))
+        .alias("offense_raw"),
+        "disposition",
+        "level",
+        "_years",
+        "_months",
+        "_days",
         pl.lit(source).alias("source_file"),
         "source_line",
     )
@@ -538,46 +642,80 @@ def _empty_rows() -> pl.DataFrame:
 # Folding rows into counts and people
 
 
-def _fold_counts(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def _fold_counts(rows: pl.DataFrame, files: int) -> tuple[pl.DataFrame, int]:
     """One count per (person, CNT_ORDER): sentence parts summed, people merged across files.
 
     Within a file, repeated CNT_ORDER rows are parts of one sentence: their lengths add up
     (years, months and days kept apart, then added to the step date on the calendar). Across
-    files the same person's same count is one count: the first file given wins.
+    files the same person's same count is one count: the first file given wins. Most counts are
+    a single row, so only the repeated ones are grouped; order stays the order of the input.
     """
     key = ["subject_id", "count_id"]
-    first = [
-        c
-        for c in _ROW_SCHEMA
-        if c not in (*key, "_years", "_months", "_days", "source_file", "name", "cii_number")
-        and c not in ("dob", "sex")
-    ]
-    per_file = rows.group_by([*key, "source_file"], maintain_order=True).agg(
-        *[pl.col(c).first() for c in first if c != "source_line"],
-        pl.col("source_line").min(),
-        pl.col("source_line").alias("source_lines"),
-        pl.len().cast(pl.Int32).alias("source_rows"),
-        pl.col("_years").sum(),
-        pl.col("_months").sum(),
-        pl.col("_days").sum(),
+    rows = rows.with_row_index("_seq")
+    # A hash finds the repeated keys cheaply; a collision only sends a count to the grouping.
+    repeated = pl.struct([*key, "source_file"]).hash().is_duplicated()
+    rows = rows.with_columns(repeated.alias("_repeated"))
+    kept = [c for c in _ROW_SCHEMA if c not in ("name", "cii_number", "dob", "sex")]
+    singles = rows.filter(~pl.col("_repeated")).select(
+        "_seq",
+        *kept,
+        pl.concat_list("source_line").alias("source_lines"),
+        pl.lit(1, dtype=pl.Int32).alias("source_rows"),
     )
-    merged = per_file.unique(subset=key, keep="first", maintain_order=True)
-    duplicates = per_file.height - merged.height
-    offset = pl.format("{}y{}mo{}d", pl.col("_years"), pl.col("_months"), pl.col("_days"))
-    end = pl.col("event_date").dt.offset_by(offset)
-    counts = merged.with_columns(
+    sums = ("_years", "_months", "_days")
+    firsts = [c for c in kept if c not in (*key, "source_file", "source_line", *sums)]
+    parts = (
+        rows.filter(pl.col("_repeated"))
+        .group_by([*key, "source_file"])
+        .agg(
+            pl.col("_seq").min(),
+            *[pl.col(c).sort_by("_seq").first() for c in firsts],
+            pl.col("source_line").min(),
+            *[pl.col(c).sum() for c in sums],
+            pl.col("source_line").sort().alias("source_lines"),
+            pl.len().cast(pl.Int32).alias("source_rows"),
+        )
+        .select(singles.columns)
+    )
+    counts = pl.concat([singles, parts.cast(singles.schema)], how="vertical").sort("_seq")
+    duplicates = 0
+    if files > 1:
+        merged = counts.unique(subset=key, keep="first", maintain_order=True)
+        duplicates = counts.height - merged.height
+        counts = merged
+    counts = counts.with_columns(
+        _sentence_end(counts),
         pl.col("count_id").str.slice(0, 3).alias("cycle_id"),
         pl.col("count_id").str.slice(0, 6).alias("event_id"),
-        end.alias("sentence_end"),
-        (end - pl.col("event_date")).dt.total_days().alias("sentence_days"),
+    ).with_columns(
+        (pl.col("sentence_end") - pl.col("event_date")).dt.total_days().alias("sentence_days")
     )
-    # Offense texts repeat a lot: parse each distinct text once and join it back.
-    texts = counts.select(pl.col("offense_raw").unique(maintain_order=True))
-    parsed = pl.concat([texts, parse_offenses(texts["offense_raw"])], how="horizontal")
-    counts = counts.join(
-        parsed, on="offense_raw", how="left", nulls_equal=True, maintain_order="left"
-    )
+    # Offense texts repeat a lot: parse each distinct text once and spread it back.
+    counts = _by_value(counts, ["offense_raw"], _offense=_parsed_offense())
+    counts = counts.unnest("_offense")
     return counts.select([pl.col(c).cast(t) for c, t in schema.COUNTS_SCHEMA.items()]), duplicates
+
+
+def _sentence_end(counts: pl.DataFrame) -> pl.Series:
+    """The step date plus the sentence parts on the calendar; only rows with a sentence pay for
+    the calendar arithmetic (most rows have none)."""
+    sums = counts.select("_years", "_months", "_days", "event_date")
+    has = (sums["_years"] + sums["_months"] + sums["_days"]) > 0
+    index = has.arg_true()
+    sentenced = sums.filter(has).select(
+        pl.col("event_date").dt.offset_by(
+            pl.format("{}y{}mo{}d", pl.col("_years"), pl.col("_months"), pl.col("_days"))
+        )
+    )
+    return sums["event_date"].scatter(index, sentenced.to_series()).alias("sentence_end")
+
+
+def _parsed_offense() -> pl.Expr:
+    """The offense columns of the distinct texts, as one struct (see `parse_offenses`)."""
+    return pl.col("offense_raw").map_batches(
+        lambda texts: parse_offenses(texts).to_struct(),
+        return_dtype=pl.Struct(OFFENSE_SCHEMA),
+    )
 
 
 def _subjects(rows: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
