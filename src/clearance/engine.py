@@ -30,11 +30,13 @@ so one implementation serves one person and a whole state.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
 
+from clearance.frames import by_value
 from clearance.law import lists
 from clearance.law.prop64 import (
     BAR_RULES,
@@ -82,6 +84,11 @@ def counties(records: Records) -> list[str]:
     return sorted(values.unique().to_list())
 
 
+#: Facts by (county, as-of date, judgment switches): the what-if policies of a summary share
+#: the facts of the main run when their judgment calls are the same.
+FactsCache = dict[tuple[str, date, str], pl.DataFrame]
+
+
 @dataclass(frozen=True)
 class Decided:
     """A run's determinations with what produced them."""
@@ -91,6 +98,7 @@ class Decided:
     as_of: date
     county: str
     rules: tuple[Rule, ...]
+    cache: FactsCache = field(default_factory=dict, repr=False, compare=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,20 +189,29 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
         .then(pl.format(", case {}", pl.col("court_case_number")))
         .otherwise(pl.lit(""))
     )
-    when = pl.col("event_date").dt.to_string("%Y-%m-%d").fill_null("an unknown date")
+    when = pl.col("p_date").dt.to_string("%Y-%m-%d").fill_null("an unknown date")
+    offense = ["code", "section", "subsection", "attempt", "conspiracy"]
+    # The lists are matched once per distinct offense, not once per conviction.
+    convs = by_value(
+        convs,
+        offense,
+        _p_ss=ss_exact & (~pl.col("attempt") | homicide_attempt),
+        _p_ss_possible=ss_possible & ~pl.col("attempt"),
+        _p_290=sex_exact,
+        _cannabis=cannabis,
+    )
     flagged = convs.select(
         "subject_id",
         pl.col("count_id").alias("p_count"),
         pl.col("event_id").alias("p_event"),
         pl.col("event_date").alias("p_date"),
-        (ss_exact & (~pl.col("attempt") | homicide_attempt)).alias("p_ss"),
-        (ss_possible & ~pl.col("attempt")).alias("p_ss_possible"),
-        sex_exact.alias("p_290"),
+        pl.col("_p_ss").alias("p_ss"),
+        pl.col("_p_ss_possible").alias("p_ss_possible"),
+        pl.col("_p_290").alias("p_290"),
         pl.lit(False).alias("p_reg"),
-        pl.when(cannabis).then(pl.col("section")).otherwise(None).alias("p_section"),
-        pl.format("{} conviction on {}{}", pl.col("code_section").fill_null("?"), when, case).alias(
-            "p_text"
-        ),
+        pl.when(pl.col("_cannabis")).then(pl.col("section")).otherwise(None).alias("p_section"),
+        pl.col("code_section"),
+        pl.col("court_case_number"),
     )
     registrations = counts.filter(
         (pl.col("step_type") == "registration") & (pl.col("section") == "290")
@@ -208,14 +225,26 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
         pl.lit(False).alias("p_290"),
         pl.lit(True).alias("p_reg"),
         pl.lit(None, dtype=pl.String).alias("p_section"),
-        pl.format("PC 290 registration on {}", when).alias("p_text"),
+        pl.lit("PC 290 registration").alias("code_section"),
+        pl.col("court_case_number"),
     )
-    events = pl.concat([flagged, registrations], how="vertical").filter(
-        pl.col("p_ss")
-        | pl.col("p_ss_possible")
-        | pl.col("p_290")
-        | pl.col("p_reg")
-        | pl.col("p_section").is_not_null()
+    listed = pl.col("p_ss") | pl.col("p_ss_possible") | pl.col("p_290")
+    events = (
+        pl.concat(
+            [flagged.filter(listed | pl.col("p_section").is_not_null()), registrations],
+            how="vertical",
+        )
+        .with_columns(
+            pl.when(pl.col("p_reg"))
+            .then(pl.format("PC 290 registration on {}", when))
+            .otherwise(
+                pl.format(
+                    "{} conviction on {}{}", pl.col("code_section").fill_null("?"), when, case
+                )
+            )
+            .alias("p_text")
+        )
+        .drop("code_section", "court_case_number")
     )
     targets = scope.select(
         "subject_id",
@@ -241,25 +270,34 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
         same_section.fill_null(False).alias("_same"),
     ).sort(["subject_id", "count_id", "p_date", "p_count"], nulls_last=True)
 
-    def texts(flag: pl.Expr) -> pl.Expr:
-        return pl.col("p_text").filter(flag).head(3).str.join("; ")
-
     hit = pl.col("_before")
     disqualifying = pl.col("p_ss") | pl.col("p_290") | pl.col("p_reg") | pl.col("_same")
-    return joined.group_by(["subject_id", "count_id"]).agg(
-        (pl.col("p_ss") & hit).any().alias("prior_super_strike"),
-        texts(pl.col("p_ss") & hit).alias("prior_super_strike_detail"),
-        (pl.col("p_ss_possible") & hit).any().alias("possible_super_strike"),
-        texts(pl.col("p_ss_possible") & hit).alias("possible_super_strike_detail"),
-        (pl.col("p_290") & hit).any().alias("prior_pc290"),
-        texts(pl.col("p_290") & hit).alias("prior_pc290_detail"),
-        (pl.col("p_reg") & hit).any().alias("prior_registration"),
-        texts(pl.col("p_reg") & hit).alias("prior_registration_detail"),
-        pl.col("p_event").filter(pl.col("_same") & hit).n_unique().alias("prior_same_section"),
-        texts(pl.col("_same") & hit).alias("prior_same_section_detail"),
-        (disqualifying & pl.col("_unknown")).any().alias("prior_timing_unknown"),
-        texts(disqualifying & pl.col("_unknown")).alias("prior_timing_unknown_detail"),
+    kinds = {
+        "prior_super_strike": pl.col("p_ss") & hit,
+        "possible_super_strike": pl.col("p_ss_possible") & hit,
+        "prior_pc290": pl.col("p_290") & hit,
+        "prior_registration": pl.col("p_reg") & hit,
+        "prior_same_section": pl.col("_same") & hit,
+        "prior_timing_unknown": disqualifying & pl.col("_unknown"),
+    }
+    keys = ["subject_id", "count_id"]
+    found = joined.with_columns(**kinds).filter(pl.any_horizontal(list(kinds)))
+    flags = found.group_by(keys).agg(
+        *[pl.col(k).any() for k in kinds if k != "prior_same_section"],
+        pl.col("p_event")
+        .filter(pl.col("prior_same_section"))
+        .n_unique()
+        .alias("prior_same_section"),
     )
+    # The facts to cite (up to three records, oldest first), only where something was found.
+    for kind in kinds:
+        detail = (
+            found.filter(pl.col(kind))
+            .group_by(keys)
+            .agg(pl.col("p_text").head(3).str.join("; ").alias(f"{kind}_detail"))
+        )
+        flags = flags.join(detail, on=keys, how="left")
+    return flags
 
 
 _PRIOR_DEFAULTS: dict[str, pl.Expr] = {
@@ -449,19 +487,40 @@ def _finish(facts: pl.DataFrame, rules: tuple[Rule, ...], decision: pl.Expr) -> 
         flag = pl.col(_flag(rule))
         return flag & relieved if rule.id in remedy_rules else flag
 
-    reasons = pl.concat_list(
-        [pl.when(fired(r)).then(pl.lit(r.id)).otherwise(None) for r in rules]
-    ).list.drop_nulls()
-    explanation = (
-        pl.concat_list([pl.when(fired(r)).then(r.explanation()).otherwise(None) for r in rules])
-        .list.drop_nulls()
-        .list.join(" | ")
+    facts = facts.with_columns(new_level.alias("new_level"), remedy.alias("remedy"))
+    return explain(facts, rules, fired)
+
+
+def explain(
+    facts: pl.DataFrame, rules: tuple[Rule, ...], fired: Callable[[Rule], pl.Expr]
+) -> pl.DataFrame:
+    """Add `reasons` (rule ids) and `explanation` (their sentences with the facts used).
+
+    Built in long form, one row per rule that fired on a count, so the text of a rule is
+    formatted only where it fired: a handful per count rather than every rule for every count.
+    """
+    facts = facts.with_row_index("_row")
+    parts = [
+        facts.filter(fired(rule)).select(
+            "_row",
+            pl.lit(order, dtype=pl.Int32).alias("_order"),
+            pl.lit(rule.id).alias("reason"),
+            rule.explanation().alias("text"),
+        )
+        for order, rule in enumerate(rules)
+    ]
+    long = pl.concat(parts, how="vertical").sort(["_row", "_order"])
+    grouped = long.group_by("_row", maintain_order=True).agg(
+        pl.col("reason").alias("reasons"), pl.col("text").str.join(" | ").alias("explanation")
     )
-    return facts.with_columns(
-        new_level.alias("new_level"),
-        remedy.alias("remedy"),
-        reasons.alias("reasons"),
-        explanation.alias("explanation"),
+    return (
+        facts.drop("reasons", "explanation", strict=False)
+        .join(grouped, on="_row", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("reasons").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("explanation").fill_null(""),
+        )
+        .drop("_row")
     )
 
 
@@ -499,8 +558,16 @@ def evaluate(
     return decided, rules
 
 
-def decide(records: Records, policy: Policy, as_of: date, county: str) -> Decided:
-    """Decide every cannabis conviction of `county` under `policy` as of `as_of`."""
+def decide(
+    records: Records,
+    policy: Policy,
+    as_of: date,
+    county: str,
+    cache: FactsCache | None = None,
+) -> Decided:
+    """Decide every cannabis conviction of `county` under `policy` as of `as_of`.
+
+    `cache` carries facts between decisions on the same records (a run and its what-ifs)."""
     wanted = normalize_county(county)
     present = counties(records)
     if wanted not in present:
@@ -508,7 +575,11 @@ def decide(records: Records, policy: Policy, as_of: date, county: str) -> Decide
         raise EngineError(
             f"county {county!r} does not appear in the input; counties present: {listed or 'none'}"
         )
-    facts = build_facts(records, wanted, policy, as_of)
+    cache = {} if cache is None else cache
+    key = (wanted, as_of, policy.judgment.model_dump_json())
+    if key not in cache:
+        cache[key] = build_facts(records, wanted, policy, as_of)
+    facts = cache[key]
     if facts.height == 0:
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
     if policy.flow == "configurable_tool":
@@ -520,7 +591,9 @@ def decide(records: Records, policy: Policy, as_of: date, county: str) -> Decide
     related = _related(records, decided, policy, wanted, as_of)
     table = pl.concat([_display(decided).select(_output_columns()), related], how="vertical")
     table = table.sort(["subject_id", "count_id"])
-    return Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=rules)
+    return Decided(
+        table=table, policy=policy, as_of=as_of, county=wanted, rules=rules, cache=cache
+    )
 
 
 def _output_columns() -> list[pl.Expr]:

@@ -167,7 +167,10 @@ def build_summary(decided: Decided, records: Records, with_what_ifs: bool = True
         summary["what_if"] = {
             key: {
                 "policy": policy.title,
-                **impact(decide(records, policy, decided.as_of, decided.county), records),
+                **impact(
+                    decide(records, policy, decided.as_of, decided.county, decided.cache),
+                    records,
+                ),
             }
             for key, policy in what_if_policies().items()
         }

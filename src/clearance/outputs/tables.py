@@ -156,19 +156,18 @@ def write_results_csv(
                         "_blank": ends == starts,
                     }
                 )
-                suffix = lines.join(mine, on="source_line", how="left", maintain_order="left")[
-                    "suffix"
-                ]
-                suffix = (
-                    pl.when(lines["_blank"])
+                suffixes = lines.join(
+                    mine, on="source_line", how="left", maintain_order="left"
+                ).select(
+                    pl.when("_blank")
                     .then(pl.lit(""))
-                    .otherwise(suffix.fill_null(empty_suffix))
-                )
-                suffixes = lines.select(suffix.alias("s"))["s"]
+                    .otherwise(pl.col("suffix").fill_null(empty_suffix))
+                    .alias("s")
+                )["s"]
                 inserted = np.frombuffer(suffixes.str.join("").item().encode("utf-8"), np.uint8)
                 positions = np.repeat(ends, suffixes.str.len_bytes().to_numpy())
                 body = np.insert(np.frombuffer(chunk.data, np.uint8), positions, inserted)
-                out.write(body.tobytes())
+                out.write(body.data)
                 if not chunk.data.endswith(b"\n"):
                     out.write(b"\n")
                 written += int((~lines["_blank"]).sum())

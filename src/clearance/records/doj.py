@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from clearance.frames import by_value
 from clearance.records import schema
 from clearance.records.chunks import Chunk, ReadError, iter_chunks
 from clearance.records.offenses import OFFENSE_SCHEMA, parse_offenses
@@ -412,34 +413,6 @@ def _date(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return parsed, parsed.is_null() & ~unknown
 
 
-def _by_value(frame: pl.DataFrame, keys: list[str], **outputs: pl.Expr) -> pl.DataFrame:
-    """Evaluate expressions once per distinct value of `keys` and spread the results back.
-
-    A DOJ file repeats a few hundred values (step types, dispositions, counties, offense texts,
-    dates) across millions of rows, so string work on the distinct values costs a fraction of
-    the same work on every row. Rows find their result through the key's code in an Enum of the
-    distinct values, which is cheaper than a join and keeps the row order.
-    """
-    if len(keys) == 1:
-        key = frame[keys[0]]
-    else:
-        key = frame.select(
-            pl.concat_str([pl.col(k).fill_null("\x00") for k in keys], separator="\x1f")
-        ).to_series()
-    firsts = key.arg_unique()
-    table = frame.select(keys)[firsts]
-    table_key = key.gather(firsts)
-    present = table_key.is_not_null()
-    categories = table_key.filter(present)
-    codes = key.cast(pl.Enum(categories)).to_physical()
-    if not present.all():
-        # The one null value of a single key goes last in the table.
-        table = pl.concat([table.filter(present), table.filter(~present)])
-        codes = codes.fill_null(len(categories))
-    values = table.select(**outputs)
-    return frame.hstack(values[codes])
-
-
 def _parse_fields(
     frame: pl.DataFrame, source: str, raw: Callable[[pl.Series], pl.Series]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -451,9 +424,7 @@ def _parse_fields(
                "FE_NUM_CRT_CASE")  # fmt: skip
     frame = frame.with_columns(*[_clean(c).alias(c) for c in per_row])
     event_date, event_garbled = _date(_clean("STP_EVENT_DATE"))
-    frame = _by_value(
-        frame, ["STP_EVENT_DATE"], event_date=event_date, _event_garbled=event_garbled
-    )
+    frame = by_value(frame, ["STP_EVENT_DATE"], event_date=event_date, _event_garbled=event_garbled)
     reason = (
         pl.when(pl.col("SUBJECT_ID").is_null())
         .then(pl.lit(schema.REASON_NO_SUBJECT))
@@ -567,22 +538,22 @@ def _sentence_parts() -> dict[str, pl.Expr]:
 
 def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     """Row-level canonical columns (before sentence parts are folded into counts)."""
-    frame = _by_value(frame, ["STP_TYPE_DESCR"], step_type=_step_type(_clean("STP_TYPE_DESCR")))
-    frame = _by_value(frame, ["DISP_DESCR"], disposition=_disposition(_clean("DISP_DESCR")))
-    frame = _by_value(
+    frame = by_value(frame, ["STP_TYPE_DESCR"], step_type=_step_type(_clean("STP_TYPE_DESCR")))
+    frame = by_value(frame, ["DISP_DESCR"], disposition=_disposition(_clean("DISP_DESCR")))
+    frame = by_value(
         frame,
         ["STP_ORI_CNTY_NAME"],
         county=_clean("STP_ORI_CNTY_NAME").str.to_uppercase().str.replace_all(r"\s+", " "),
     )
-    frame = _by_value(frame, ["CYC_DATE"], offense_date=_date(_clean("CYC_DATE"))[0])
-    frame = _by_value(frame, ["PRI_DOB"], dob=_date(_clean("PRI_DOB"))[0])
-    frame = _by_value(
+    frame = by_value(frame, ["CYC_DATE"], offense_date=_date(_clean("CYC_DATE"))[0])
+    frame = by_value(frame, ["PRI_DOB"], dob=_date(_clean("PRI_DOB"))[0])
+    frame = by_value(
         frame,
         ["CYC_AGE"],
         cycle_age=_clean("CYC_AGE").str.extract(r"^(\d{1,3})$", 1).cast(pl.Int32, strict=False),
     )
-    frame = _by_value(frame, _SENTENCE_KEYS, **_sentence_parts())
-    frame = _by_value(frame, _OFFENSE_KEYS, **_offense_choice())
+    frame = by_value(frame, _SENTENCE_KEYS, **_sentence_parts())
+    frame = by_value(frame, _OFFENSE_KEYS, **_offense_choice())
     return frame.select(
         pl.col("SUBJECT_ID").alias("subject_id"),
         pl.col("CII_NUMBER").alias("cii_number"),
@@ -691,7 +662,7 @@ def _fold_counts(rows: pl.DataFrame, files: int) -> tuple[pl.DataFrame, int]:
         (pl.col("sentence_end") - pl.col("event_date")).dt.total_days().alias("sentence_days")
     )
     # Offense texts repeat a lot: parse each distinct text once and spread it back.
-    counts = _by_value(counts, ["offense_raw"], _offense=_parsed_offense())
+    counts = by_value(counts, ["offense_raw"], _offense=_parsed_offense())
     counts = counts.unnest("_offense")
     return counts.select([pl.col(c).cast(t) for c, t in schema.COUNTS_SCHEMA.items()]), duplicates
 
