@@ -10,11 +10,11 @@ AS_OF  ?= 2026-11-21
 
 # System packages: Chromium for the browser tests, poppler-utils to render PDF pages.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := chromium poppler-utils
+SYSTEM_PACKAGES := chromium poppler-utils time
 
 .PHONY: system
 system:
-	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || \
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && test -x /usr/bin/time || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) )
 
 $(STAMP): pyproject.toml

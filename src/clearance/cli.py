@@ -7,6 +7,8 @@ traceback, and never a name, a date of birth or an identifier from the data.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -33,6 +35,21 @@ FilesArg = Annotated[
     list[Path], typer.Argument(help="DOJ bulk files (.dat, .csv, or .gz of either).")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
+
+
+class Stopwatch:
+    """Seconds per named stage, for `--timings` and the benchmark."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(time.perf_counter() - start, 4)
 
 
 class UsageError(Exception):
@@ -188,6 +205,10 @@ def run(
     no_what_if: Annotated[
         bool, typer.Option("--no-what-if", help="Skip the what-if policies in the summary.")
     ] = False,
+    timings: Annotated[
+        Path | None,
+        typer.Option(help="Write the seconds of each stage (read, decide, write) as JSON here."),
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Read DOJ files and decide every cannabis conviction in the county; write the outputs."""
@@ -195,20 +216,24 @@ def run(
     from clearance.outputs.run import write_run
     from clearance.policy.loader import PolicyError, load_policy, policy_text
 
+    clock = Stopwatch()
     with friendly_errors():
         try:
             day = parse_as_of(as_of)
             chosen = load_policy(policy)
             text = policy_text(policy)
-            records = read_inputs(files, quiet)
-            with status("deciding", quiet):
+            with clock("read"):
+                records = read_inputs(files, quiet)
+            with clock("decide"), status("deciding", quiet):
                 decided = decide(records, chosen, day, county)
-            with status("writing outputs", quiet):
+            with clock("write"), status("writing outputs", quiet):
                 written = write_run(
                     out_dir, decided, records, files, text, with_what_ifs=not no_what_if
                 )
         except (PolicyError, EngineError) as exc:
             raise UsageError(str(exc)) from None
+    if timings is not None:
+        timings.write_text(json.dumps(clock.seconds, indent=2) + "\n", encoding="utf-8")
     if not quiet:
         print_accounting(records)
         print_summary(written.summary)
@@ -301,6 +326,12 @@ def policies() -> None:
 # Commands of other parts of the project register themselves here.
 # --- filings commands ---
 # --- store and web commands ---
+from clearance.store.cli import register as register_store  # noqa: E402
+
+register_store(app)
+from clearance.web.cli import register as register_web  # noqa: E402
+
+register_web(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

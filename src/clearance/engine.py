@@ -463,7 +463,9 @@ def _note(rule_id: str) -> Rule:
     raise KeyError(rule_id)
 
 
-def _finish(facts: pl.DataFrame, rules: tuple[Rule, ...], decision: pl.Expr) -> pl.DataFrame:
+def _finish(
+    facts: pl.DataFrame, rules: tuple[Rule, ...], decision: pl.Expr, explained: bool = True
+) -> pl.DataFrame:
     """Decision, new level, remedy, reasons and explanation from the evaluated rules."""
     remedy_rules = {"remedy_still_serving", "remedy_completed"}
     facts = facts.with_columns(decision.alias("decision"))
@@ -488,6 +490,10 @@ def _finish(facts: pl.DataFrame, rules: tuple[Rule, ...], decision: pl.Expr) -> 
         return flag & relieved if rule.id in remedy_rules else flag
 
     facts = facts.with_columns(new_level.alias("new_level"), remedy.alias("remedy"))
+    if not explained:
+        return facts.with_columns(
+            pl.lit([], dtype=pl.List(pl.String)).alias("reasons"), pl.lit("").alias("explanation")
+        )
     return explain(facts, rules, fired)
 
 
@@ -537,9 +543,12 @@ def _display(facts: pl.DataFrame) -> pl.DataFrame:
 
 
 def evaluate(
-    facts: pl.DataFrame, policy: Policy, as_of: date
+    facts: pl.DataFrame, policy: Policy, as_of: date, explained: bool = True
 ) -> tuple[pl.DataFrame, tuple[Rule, ...]]:
-    """Evaluate every rule on the facts and decide (the clearance precedence)."""
+    """Evaluate every rule on the facts and decide (the clearance precedence).
+
+    `explained=False` skips the reasons and explanation text (the what-if figures need only
+    the decisions)."""
     facts = _statute_relief(facts)
     groups = policy_rule_set(policy, as_of)
     applies_all = policy.priors.applies_to == "all"
@@ -554,7 +563,7 @@ def evaluate(
     facts = facts.with_columns(
         [r.when().fill_null(False).alias(_flag(r)) for r in rules if r not in PRIOR_RULES]
     )
-    decided = _finish(facts, rules, _decide_clearance(policy, groups))
+    decided = _finish(facts, rules, _decide_clearance(policy, groups), explained)
     return decided, rules
 
 
@@ -564,10 +573,12 @@ def decide(
     as_of: date,
     county: str,
     cache: FactsCache | None = None,
+    explained: bool = True,
 ) -> Decided:
     """Decide every cannabis conviction of `county` under `policy` as of `as_of`.
 
-    `cache` carries facts between decisions on the same records (a run and its what-ifs)."""
+    `cache` carries facts between decisions on the same records (a run and its what-ifs);
+    `explained=False` leaves reasons and explanations empty (for figures only)."""
     wanted = normalize_county(county)
     present = counties(records)
     if wanted not in present:
@@ -585,15 +596,13 @@ def decide(
     if policy.flow == "configurable_tool":
         from clearance.tool_flow import evaluate_tool
 
-        decided, rules = evaluate_tool(facts, policy, as_of, evaluate)
+        decided, rules = evaluate_tool(facts, policy, as_of, evaluate, explained)
     else:
-        decided, rules = evaluate(facts, policy, as_of)
+        decided, rules = evaluate(facts, policy, as_of, explained)
     related = _related(records, decided, policy, wanted, as_of)
     table = pl.concat([_display(decided).select(_output_columns()), related], how="vertical")
     table = table.sort(["subject_id", "count_id"])
-    return Decided(
-        table=table, policy=policy, as_of=as_of, county=wanted, rules=rules, cache=cache
-    )
+    return Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=rules, cache=cache)
 
 
 def _output_columns() -> list[pl.Expr]:

@@ -20,14 +20,14 @@ from clearance.law.rule import Rule
 from clearance.policy import rules as policy_rules
 from clearance.policy.schema import Policy, statute_policy
 
-Evaluate = Callable[[pl.DataFrame, Policy, date], tuple[pl.DataFrame, tuple[Rule, ...]]]
+Evaluate = Callable[[pl.DataFrame, Policy, date, bool], tuple[pl.DataFrame, tuple[Rule, ...]]]
 
 
 def evaluate_tool(
-    facts: pl.DataFrame, policy: Policy, as_of: date, evaluate: Evaluate
+    facts: pl.DataFrame, policy: Policy, as_of: date, evaluate: Evaluate, explained: bool = True
 ) -> tuple[pl.DataFrame, tuple[Rule, ...]]:
     """Decide with the tool's steps; counts outside its scope keep the statute's decision."""
-    statute, statute_rules = evaluate(facts, statute_policy(), as_of)
+    statute, statute_rules = evaluate(facts, statute_policy(), as_of, explained)
     steps = policy_rules.tool_rules(policy, as_of)
     warning = policy_rules.statute_differs_rule()
     flags = [s.when().fill_null(False).alias(f"t__{s.id}") for s in steps]

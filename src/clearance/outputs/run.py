@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,24 +39,25 @@ def write_run(
     policy_text: str,
     with_what_ifs: bool = True,
 ) -> RunFiles:
-    """Write every output of a run to `out_dir` and return the summary."""
+    """Write every output of a run to `out_dir` and return the summary.
+
+    results.csv streams the inputs again (mostly disk and memory copies); it is written on a
+    second thread while this one computes the summary and its what-ifs.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    convictions = convictions_table(decided, records)
-    convictions.write_csv(out_dir / "convictions.csv")
-    convictions.write_parquet(out_dir / "convictions.parquet")
-    people_table(decided, records).write_csv(out_dir / "people.csv")
-    records.quarantine.write_csv(out_dir / "quarantine.csv")
-    write_results_csv(out_dir / "results.csv", decided, records, inputs)
-    summary = build_summary(decided, records, with_what_ifs=with_what_ifs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results = pool.submit(write_results_csv, out_dir / "results.csv", decided, records, inputs)
+        convictions = convictions_table(decided, records)
+        convictions.write_csv(out_dir / "convictions.csv")
+        convictions.write_parquet(out_dir / "convictions.parquet")
+        people_table(decided, records).write_csv(out_dir / "people.csv")
+        records.quarantine.write_csv(out_dir / "quarantine.csv")
+        summary = build_summary(decided, records, with_what_ifs=with_what_ifs)
+        _write_record(out_dir, decided, records, policy_text)
+        results.result()
     (out_dir / "summary.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    record = out_dir / RECORD_DIR
-    record.mkdir(exist_ok=True)
-    records.counts.write_parquet(record / "counts.parquet")
-    records.subjects.write_parquet(record / "subjects.parquet")
-    decided.table.write_parquet(record / "determinations.parquet")
-    (record / "policy.yaml").write_text(policy_text, encoding="utf-8")
     files = (
         "convictions.csv",
         "convictions.parquet",
@@ -65,3 +67,14 @@ def write_run(
         "quarantine.csv",
     )
     return RunFiles(out_dir=out_dir, files=files, summary=summary)
+
+
+def _write_record(out_dir: Path, decided: Decided, records: Records, policy_text: str) -> None:
+    """The canonical record and determinations, read back by `explain`, the store and filings.
+    LZ4 keeps them fast to write; they are working files, not the office's deliverables."""
+    record = out_dir / RECORD_DIR
+    record.mkdir(exist_ok=True)
+    records.counts.write_parquet(record / "counts.parquet", compression="lz4")
+    records.subjects.write_parquet(record / "subjects.parquet", compression="lz4")
+    decided.table.write_parquet(record / "determinations.parquet", compression="lz4")
+    (record / "policy.yaml").write_text(policy_text, encoding="utf-8")

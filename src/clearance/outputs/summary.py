@@ -168,7 +168,14 @@ def build_summary(decided: Decided, records: Records, with_what_ifs: bool = True
             key: {
                 "policy": policy.title,
                 **impact(
-                    decide(records, policy, decided.as_of, decided.county, decided.cache),
+                    decide(
+                        records,
+                        policy,
+                        decided.as_of,
+                        decided.county,
+                        decided.cache,
+                        explained=False,
+                    ),
                     records,
                 ),
             }

@@ -1,0 +1,215 @@
+"""The speed and memory benchmark behind `make bench` and `make bench-large`.
+
+For each size it makes a synthetic DOJ file once (cached in bench/cache/, outside git), runs the
+whole `clearance run` with all its default outputs under `/usr/bin/time -v` several times, and
+records the median wall time, the peak resident memory and the seconds of each stage. Results
+of every size measured on this machine kind are kept in bench/results.json and rendered to
+bench/RESULTS.md with the machine, the command, and a linear fit (start-up cost + rows/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CACHE = HERE / "cache"
+OUT = HERE / "out"
+RESULTS_JSON = HERE / "results.json"
+RESULTS_MD = HERE / "RESULTS.md"
+CLEARANCE = ROOT / ".venv" / "bin" / "clearance"
+SEED = 1
+AS_OF = "2026-11-21"
+COUNTY = "sacramento"
+
+
+def synth_file(rows: int) -> Path:
+    """The cached input of `rows` rows, made with `clearance synth` when missing."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"synth-{rows}-seed{SEED}.dat"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        subprocess.run(
+            [str(CLEARANCE), "synth", "--rows", str(rows), "--seed", str(SEED), "--out",
+             str(partial)],
+            check=True,
+        )  # fmt: skip
+        partial.rename(path)
+    return path
+
+
+def _elapsed(text: str) -> float:
+    match = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text)
+    if not match:
+        raise RuntimeError("no wall time in /usr/bin/time output")
+    parts = [float(p) for p in match.group(1).split(":")]
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def _peak_mb(text: str) -> float:
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    if not match:
+        raise RuntimeError("no peak memory in /usr/bin/time output")
+    return int(match.group(1)) / 1024
+
+
+def command(path: Path, out: Path, timings: Path) -> list[str]:
+    return [
+        str(CLEARANCE), "run", str(path), "--county", COUNTY, "--as-of", AS_OF,
+        "--out", str(out), "--quiet", "--timings", str(timings),
+    ]  # fmt: skip
+
+
+def measure(rows: int, repeats: int) -> dict[str, object]:
+    """Run `clearance run` on the file of `rows` rows `repeats` times."""
+    path = synth_file(rows)
+    out = OUT / str(rows)
+    timings_file = out.with_suffix(".timings.json")
+    runs = []
+    for _ in range(repeats):
+        timed = subprocess.run(
+            ["/usr/bin/time", "-v", *command(path, out, timings_file)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if timed.returncode != 0:
+            sys.stderr.write(timed.stderr[-2000:])
+            raise SystemExit(f"clearance run failed on {rows} rows")
+        stages = json.loads(timings_file.read_text(encoding="utf-8"))
+        runs.append(
+            {"wall_s": _elapsed(timed.stderr), "peak_mb": _peak_mb(timed.stderr), **stages}
+        )
+    size = path.stat().st_size
+    wall = statistics.median(r["wall_s"] for r in runs)
+    return {
+        "rows": rows,
+        "bytes": size,
+        "repeats": repeats,
+        "wall_s_median": round(wall, 2),
+        "wall_s_all": [r["wall_s"] for r in runs],
+        "rows_per_s": round(rows / wall),
+        "mb_per_s": round(size / 1e6 / wall, 1),
+        "peak_mb_max": round(max(r["peak_mb"] for r in runs)),
+        "stages_s_median": {
+            stage: round(statistics.median(float(r[stage]) for r in runs), 2)
+            for stage in ("read", "decide", "write")
+        },
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    memory = "unknown"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kb = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
+        memory = f"{kb / 1024 / 1024:.1f} GiB"
+    polars = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", "import polars; print(polars.__version__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "cpu": platform.processor() or platform.machine(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "polars": polars,
+    }
+
+
+def fit(results: list[dict[str, object]]) -> tuple[float, float] | None:
+    """Least squares `wall = start + rows / rate` over the sizes measured."""
+    points = [(float(r["rows"]), float(r["wall_s_median"])) for r in results]  # type: ignore[arg-type]
+    if len(points) < 2:
+        return None
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    sxx = sum((x - mean_x) ** 2 for x, _ in points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sxx
+    return mean_y - slope * mean_x, 1 / slope
+
+
+def render(data: dict[str, object]) -> str:
+    results = sorted(data["results"].values(), key=lambda r: r["rows"])  # type: ignore[attr-defined]
+    info = data["machine"]
+    lines = [
+        "# Benchmark: `clearance run` on synthetic DOJ files",
+        "",
+        "Made by `make bench` (100k and 1M rows) and `make bench-large` (10M rows); the raw",
+        "figures are in `bench/results.json`. Each run writes every default output (convictions,",
+        "results with every input row, people, summary with its what-if policies, quarantine).",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),  # type: ignore[attr-defined]
+        "",
+        "Command, for each size N (input made once with `clearance synth --rows N --seed 1`):",
+        "",
+        "```",
+        f"/usr/bin/time -v clearance run bench/cache/synth-N-seed{SEED}.dat --county {COUNTY} "
+        f"--as-of {AS_OF} --out bench/out/N --quiet --timings bench/out/N.timings.json",
+        "```",
+        "",
+        "| rows | file MB | runs | median wall s | rows/s | MB/s | peak RSS MB | read s | decide s "
+        "| write s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        st = r["stages_s_median"]
+        lines.append(
+            f"| {r['rows']:,} | {r['bytes'] / 1e6:,.0f} | {r['repeats']} | {r['wall_s_median']} "
+            f"| {r['rows_per_s']:,} | {r['mb_per_s']} | {r['peak_mb_max']:,} | {st['read']} "
+            f"| {st['decide']} | {st['write']} |"
+        )
+    line = fit(results)
+    lines.append("")
+    if line:
+        start, rate = line
+        lines.append(
+            f"Linear fit over the sizes above: wall = {start:.2f} s + rows / {rate:,.0f} rows/s."
+        )
+    lines.append("")
+    lines.append("Targets (issue 4): 1M rows median <= 6 s and peak RSS <= 1 GB; 10M rows peak")
+    lines.append("RSS <= 3 GB and wall time within 12x of the 1M figure.")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    data: dict[str, object] = {"results": {}}
+    if RESULTS_JSON.exists():
+        data = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+    data["machine"] = machine()
+    results = data["results"]
+    assert isinstance(results, dict)
+    for size in (int(s) for s in args.sizes.split(",")):
+        repeats = 1 if size >= 10_000_000 else args.repeats
+        print(f"measuring {size:,} rows x {repeats}", flush=True)
+        results[str(size)] = measure(size, repeats)
+        print(json.dumps(results[str(size)]), flush=True)
+    RESULTS_JSON.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    RESULTS_MD.write_text(render(data), encoding="utf-8")
+    print(f"wrote {RESULTS_MD.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
