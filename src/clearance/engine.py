@@ -108,7 +108,11 @@ class Decided:
 def _age(dob: pl.Expr, day: pl.Expr | date) -> pl.Expr:
     """Whole years from `dob` to `day` (a 29 February birthday comes on 1 March)."""
     d = day if isinstance(day, pl.Expr) else pl.lit(day)
-    before_birthday = (d.dt.month() * 100 + d.dt.day()) < (dob.dt.month() * 100 + dob.dt.day())
+    # Month and day come back as small integers: widen them before combining.
+    def month_day(x: pl.Expr) -> pl.Expr:
+        return x.dt.month().cast(pl.Int32) * 100 + x.dt.day().cast(pl.Int32)
+
+    before_birthday = month_day(d) < month_day(dob)
     return (d.dt.year() - dob.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int32)
 
 
