@@ -10,16 +10,19 @@ How a decision is reached (the written precedence, also in README "How decisions
    b. a bar of the statute (after 2016-11-08, conspiracy, prison, excluded subdivision)
                                                                       -> not_eligible
    c. a question the data cannot settle (no date, accessory, former section)   -> review
-   d. a disqualifying prior, where it applies (felony reductions by statute)
-                                                                      -> policy: not_eligible
+   d. a disqualifying prior, where it applies (felony reductions)     -> policy: not_eligible
                                                                          (statute) / review /
                                                                          warn (no effect)
-   e. a policy dismissal (misdemeanors, section baseline, additional criteria) -> dismiss
-   f. the statute makes the conduct lawful                            -> dismiss
-   g. the level of the conviction is unknown and the relief is a reduction     -> review
-   h. the policy reviews the section, people still serving, or what remains   -> review
-   i. the statute makes it lesser                                     -> reduce (new level)
-   j. already at the level the law now sets                           -> not_eligible
+   e. the policy dismisses misdemeanors                               -> dismiss
+   f. the policy's baseline for the section or subdivision (the most specific key): dismiss
+      -> dismiss, review -> review
+   g. an additional dismissal criterion of the policy                 -> dismiss
+   h. the baseline says reduce and the conviction is a felony         -> reduce
+   i. the statute makes the conduct lawful                            -> dismiss
+   j. the level of the conviction is unknown and the relief is a reduction     -> review
+   k. the policy reviews people still serving, or what remains        -> review
+   l. the statute makes it lesser                                     -> reduce (new level)
+   m. already at the level the law now sets                           -> not_eligible
 3. Related charges (policy) in the same arrest cycle as a relieved cannabis conviction follow.
 
 Everything is a Polars expression over the whole table; per-person context (priors, the most
@@ -108,6 +111,7 @@ class Decided:
 def _age(dob: pl.Expr, day: pl.Expr | date) -> pl.Expr:
     """Whole years from `dob` to `day` (a 29 February birthday comes on 1 March)."""
     d = day if isinstance(day, pl.Expr) else pl.lit(day)
+
     # Month and day come back as small integers: widen them before combining.
     def month_day(x: pl.Expr) -> pl.Expr:
         return x.dt.month().cast(pl.Int32) * 100 + x.dt.day().cast(pl.Int32)
@@ -259,30 +263,32 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
     joined = targets.join(events, on="subject_id", how="inner").filter(
         pl.col("p_count") != pl.col("count_id")
     )
-    if policy.judgment.priors_before_offense_only:
-        before = (pl.col("p_date") < pl.col("ref_date")).fill_null(False)
-        unknown = pl.col("p_date").is_null() | pl.col("ref_date").is_null()
-    else:
-        before = pl.lit(True)
-        unknown = pl.lit(False)
+    # "Two or more prior convictions" are always convictions before the offense; the timing
+    # switch concerns the super strike and PC 290 records, which some tools took from anywhere.
+    strictly_before = (pl.col("p_date") < pl.col("ref_date")).fill_null(False)
+    undated = pl.col("p_date").is_null() | pl.col("ref_date").is_null()
+    anywhere = not policy.judgment.priors_before_offense_only
     same_section = pl.col("p_section") == pl.col("section")
     if not policy.judgment.old_convictions_count_as_priors:
         same_section = same_section & (pl.col("p_date") >= EFFECTIVE_DATE)
     joined = joined.with_columns(
-        before.alias("_before"),
-        unknown.alias("_unknown"),
+        (pl.lit(True) if anywhere else strictly_before).alias("_before"),
+        strictly_before.alias("_strictly_before"),
+        (undated & pl.lit(not anywhere)).alias("_unknown"),
+        undated.alias("_undated"),
         same_section.fill_null(False).alias("_same"),
     ).sort(["subject_id", "count_id", "p_date", "p_count"], nulls_last=True)
 
     hit = pl.col("_before")
-    disqualifying = pl.col("p_ss") | pl.col("p_290") | pl.col("p_reg") | pl.col("_same")
+    listed_record = pl.col("p_ss") | pl.col("p_290") | pl.col("p_reg")
     kinds = {
         "prior_super_strike": pl.col("p_ss") & hit,
         "possible_super_strike": pl.col("p_ss_possible") & hit,
         "prior_pc290": pl.col("p_290") & hit,
         "prior_registration": pl.col("p_reg") & hit,
-        "prior_same_section": pl.col("_same") & hit,
-        "prior_timing_unknown": disqualifying & pl.col("_unknown"),
+        "prior_same_section": pl.col("_same") & pl.col("_strictly_before"),
+        "prior_timing_unknown": (listed_record & pl.col("_unknown"))
+        | (pl.col("_same") & pl.col("_undated")),
     }
     keys = ["subject_id", "count_id"]
     found = joined.with_columns(**kinds).filter(pl.any_horizontal(list(kinds)))
@@ -354,7 +360,11 @@ def build_facts(records: Records, county: str, policy: Policy, as_of: date) -> p
     facts = facts.with_columns(
         [pl.col(k).fill_null(v) for k, v in _PRIOR_DEFAULTS.items()]
     ).with_columns(
-        pl.when((pl.col("section") == "11360") & pl.col("subsection").is_null())
+        # A missing subdivision is read from the level: the old felony forms were 11357(a)
+        # (concentrate) and 11360(a); the misdemeanor forms 11357(b) and 11360(b).
+        pl.when((pl.col("section") == "11357") & pl.col("subsection").is_null())
+        .then(pl.when(pl.col("level") == "felony").then(pl.lit("(a)")).otherwise(pl.lit("(b)")))
+        .when((pl.col("section") == "11360") & pl.col("subsection").is_null())
         .then(pl.when(pl.col("level") == "felony").then(pl.lit("(a)")).otherwise(pl.lit("(b)")))
         .when((pl.col("section") == "11360") & ~pl.col("subsection").str.starts_with("(b)"))
         .then(pl.lit("(a)"))
@@ -422,14 +432,13 @@ def _any(rules: tuple[Rule, ...] | list[Rule], outcome: str | None = None) -> pl
 def _decide_clearance(policy: Policy, groups: dict[str, tuple[Rule, ...]]) -> pl.Expr:
     """The written precedence (module docstring) as one expression -> decision."""
     misdemeanor = groups["misdemeanor"]
-    section = groups["section"]
     relief = pl.col("statute_relief")
+    baseline = pl.col("section_baseline")
     has_prior = pl.col("has_prior")
     prior_question = _any(PRIOR_RULES, "review")
     effect = policy.priors.effect
-    reducible = relief.str.starts_with("reduce") | (relief == "no_change")
-    dismissals = _any(misdemeanor, "dismiss") | _any(section, "dismiss") | _any(groups["dismissal"])
-    after_review = _any(section, "review") | _any(groups["after"])
+    reduces = relief.str.starts_with("reduce").fill_null(False)
+    felony = pl.col("level") == "felony"
     level_unknown = pl.col(_flag(_note("level_unknown")))
     return (
         pl.when(_any(misdemeanor, "review"))
@@ -444,15 +453,23 @@ def _decide_clearance(policy: Policy, groups: dict[str, tuple[Rule, ...]]) -> pl
         .then(pl.lit("review"))
         .when(prior_question & pl.lit(effect != "warn"))
         .then(pl.lit("review"))
-        .when(dismissals)
+        .when(_any(misdemeanor, "dismiss"))
         .then(pl.lit("dismiss"))
+        .when(baseline == "dismiss")
+        .then(pl.lit("dismiss"))
+        .when(baseline == "review")
+        .then(pl.lit("review"))
+        .when(_any(groups["dismissal"]))
+        .then(pl.lit("dismiss"))
+        .when((baseline == "reduce") & felony & ((relief == "dismiss") | reduces))
+        .then(pl.lit("reduce"))
         .when(relief == "dismiss")
         .then(pl.lit("dismiss"))
         .when(level_unknown)
         .then(pl.lit("review"))
-        .when(reducible & after_review & relief.str.starts_with("reduce"))
+        .when(reduces & _any(groups["after"]))
         .then(pl.lit("review"))
-        .when(relief.str.starts_with("reduce"))
+        .when(reduces)
         .then(pl.lit("reduce"))
         .when(relief == "no_change")
         .then(pl.lit("not_eligible"))
@@ -555,11 +572,25 @@ def evaluate(
     the decisions)."""
     facts = _statute_relief(facts)
     groups = policy_rule_set(policy, as_of)
+    key = policy_rules.section_key(policy)
+    facts = facts.with_columns(key.alias("section_key")).with_columns(
+        pl.col("section_key")
+        .replace_strict(policy.sections, default=None, return_dtype=pl.String)
+        .alias("section_baseline")
+    )
+    # A felony the office asks to reduce (instead of the statute's dismissal) is read under the
+    # felony exceptions too.
+    policy_reduces = (pl.col("section_baseline") == "reduce") & pl.col("section").is_in(
+        ["11358", "11359", "11360"]
+    )
     applies_all = policy.priors.applies_to == "all"
-    if applies_all:
-        facts = facts.with_columns(
-            (pl.col("priors_apply") | (pl.col("kind") == "cannabis")).alias("priors_apply")
-        )
+    facts = facts.with_columns(
+        (
+            pl.col("priors_apply")
+            | policy_reduces.fill_null(False)
+            | pl.lit(applies_all) & (pl.col("kind") == "cannabis")
+        ).alias("priors_apply")
+    )
     facts = facts.with_columns(
         [r.when().fill_null(False).alias(_flag(r)) for r in PRIOR_RULES]
     ).with_columns(_any(PRIOR_RULES, "prior").alias("has_prior"))

@@ -31,7 +31,10 @@ def evaluate_tool(
     steps = policy_rules.tool_rules(policy, as_of)
     warning = policy_rules.statute_differs_rule()
     flags = [s.when().fill_null(False).alias(f"t__{s.id}") for s in steps]
-    frame = statute.with_columns(pl.col("decision").alias("statute_decision")).with_columns(flags)
+    frame = statute.with_columns(
+        pl.col("decision").alias("statute_decision"),
+        pl.col("new_level").alias("statute_new_level"),
+    ).with_columns(flags)
 
     decision: pl.Expr = pl.lit("review")
     for step in reversed(steps):
@@ -48,6 +51,18 @@ def evaluate_tool(
     tool_text = pl.concat_list(
         [pl.when(pl.col(f"t__{s.id}")).then(pl.lit(s.sentence())).otherwise(None) for s in steps]
     ).list.drop_nulls()
+    frame = frame.with_columns(
+        pl.when(pl.col("decision") != "reduce")
+        .then(None)
+        .when(in_scope)
+        .then(pl.lit("misdemeanor"))
+        .otherwise(pl.col("new_level"))
+        .alias("new_level"),
+        pl.when(relieved | (pl.col("decision") == "review"))
+        .then(pl.when(pl.col("serving")).then(pl.lit("11361.8(b)")).otherwise(pl.lit("11361.8(f)")))
+        .otherwise(None)
+        .alias("remedy"),
+    )
     differs = warning.when().fill_null(False)
     frame = frame.with_columns(
         pl.when(in_scope)
@@ -76,15 +91,5 @@ def evaluate_tool(
         )
         .otherwise(pl.col("explanation"))
         .alias("explanation"),
-        pl.when(pl.col("decision") != "reduce")
-        .then(None)
-        .when(in_scope)
-        .then(pl.lit("misdemeanor"))
-        .otherwise(pl.col("new_level"))
-        .alias("new_level"),
-        pl.when(relieved | (pl.col("decision") == "review"))
-        .then(pl.when(pl.col("serving")).then(pl.lit("11361.8(b)")).otherwise(pl.lit("11361.8(f)")))
-        .otherwise(None)
-        .alias("remedy"),
     )
     return frame, (*statute_rules, *steps, warning)

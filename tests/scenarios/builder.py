@@ -52,6 +52,7 @@ def rows_for(
     events: list[Event],
     name: str = "DOE,JANE Q",
     deceased_on: date | None = None,
+    deceased_county: str = "SACRAMENTO",
 ) -> list[list[str]]:
     """The DOJ rows of one person."""
     rows: list[list[str]] = []
@@ -149,7 +150,7 @@ def rows_for(
                 CYC_DATE=_ymd(deceased_on),
                 STP_EVENT_DATE=_ymd(deceased_on),
                 STP_TYPE_DESCR="DECEASED",
-                STP_ORI_CNTY_NAME="SACRAMENTO",
+                STP_ORI_CNTY_NAME=deceased_county,
                 OFFENSE_DESCR="DECEASED",
             )
         )

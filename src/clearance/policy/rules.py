@@ -35,6 +35,11 @@ def minus_years(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _fixed(expr: pl.Expr) -> Callable[[], pl.Expr]:
+    """A rule condition built now, with the parameter values it was made with."""
+    return lambda: expr
+
+
 def _misdemeanor() -> pl.Expr:
     return pl.col("level").is_in(["misdemeanor", "infraction"])
 
@@ -72,14 +77,36 @@ def misdemeanor_rules(policy: Policy) -> tuple[Rule, ...]:
     return ()
 
 
-def _section_is(section: str) -> Callable[[], pl.Expr]:
-    return lambda: (pl.col("kind") == "cannabis") & (pl.col("section") == section)
+def section_key(policy: Policy) -> pl.Expr:
+    """The policy's baseline key that a cannabis conviction falls under: the most specific one
+    (`11357(b)` before `11357`), or null when only the statute's baseline applies.
+
+    A one-level key compares with the count's `sub` fact (which reads a missing HS 11357 or
+    11360 subdivision from the level, as the statute rules do); a deeper key with the recorded
+    subdivision."""
+    keys = sorted((k for k, v in policy.sections.items() if v != "statute"), key=len, reverse=True)
+    chosen: pl.Expr = pl.lit(None, dtype=pl.String)
+    for key in reversed(keys):
+        section = key.split("(", 1)[0]
+        sub = key[len(section) :]
+        matches = (pl.col("kind") == "cannabis") & (pl.col("section") == section)
+        if sub.count("(") == 1:
+            matches = matches & (pl.col("sub") == sub)
+        elif sub:
+            matches = matches & pl.col("subsection").fill_null("").str.starts_with(sub)
+        chosen = pl.when(matches.fill_null(False)).then(pl.lit(key)).otherwise(chosen)
+    return chosen
+
+
+def _key_is(key: str) -> Callable[[], pl.Expr]:
+    return lambda: pl.col("section_key") == key
 
 
 def section_rules(policy: Policy) -> tuple[Rule, ...]:
-    """Per-section baselines that differ from the statute."""
+    """Per-section (or subdivision) baselines that differ from the statute; each fires on the
+    counts whose most specific key it is (the engine adds `section_key`)."""
     rules: list[Rule] = []
-    for section, baseline in sorted(policy.sections.items()):
+    for key, baseline in sorted(policy.sections.items()):
         if baseline == "statute":
             continue
         outcome = {"dismiss": "dismiss", "reduce": "reduce_misdemeanor", "review": "review"}[
@@ -88,12 +115,12 @@ def section_rules(policy: Policy) -> tuple[Rule, ...]:
         verb = {"dismiss": "dismisses", "reduce": "asks to reduce", "review": "reviews"}[baseline]
         rules.append(
             Rule(
-                id=f"policy_hs{section}_{baseline}",
+                id=f"policy_hs{key.replace('(', '').replace(')', '')}_{baseline}",
                 citation=policy.source,
-                text=f"The office {verb} HS {section} convictions",
-                facts=("section",),
+                text=f"The office {verb} HS {key} convictions",
+                facts=("section", "subsection"),
                 outcome=outcome,  # type: ignore[arg-type]
-                when=_section_is(section),
+                when=_key_is(key),
                 source="policy",
             )
         )
@@ -101,20 +128,23 @@ def section_rules(policy: Policy) -> tuple[Rule, ...]:
 
 
 def dismissal_rules(policy: Policy, as_of: date) -> tuple[Rule, ...]:
-    """The policy's additional dismissal criteria (each off unless set)."""
+    """The policy's additional dismissal criteria (each off unless set).
+
+    Each parameter has a name of its own and is bound into the rule's expression when the rule
+    is made (`_fixed`), so no rule reads another's threshold."""
     a = policy.additional_dismissal
     src = policy.source
     rules: list[Rule] = []
     if a.age_at_least is not None:
-        n = a.age_at_least
+        age = a.age_at_least
         rules.append(
             Rule(
                 id="policy_age_at_least",
                 citation=src,
-                text=f"The person is at least {n} on the as-of date",
+                text=f"The person is at least {age} on the as-of date",
                 facts=("age_now",),
                 outcome="dismiss",
-                when=lambda: (pl.col("age_now") >= n).fill_null(False),
+                when=_fixed((pl.col("age_now") >= age).fill_null(False)),
                 detail=lambda: pl.format("age {} now", pl.col("age_now")),
                 source="policy",
             )
@@ -146,40 +176,44 @@ def dismissal_rules(policy: Policy, as_of: date) -> tuple[Rule, ...]:
             )
         )
     if a.years_since_conviction is not None:
-        n = a.years_since_conviction
-        cutoff = minus_years(as_of, n)
+        years = a.years_since_conviction
+        convicted_by = minus_years(as_of, years)
         rules.append(
             Rule(
                 id="policy_years_since_conviction",
                 citation=src,
-                text=f"The conviction is at least {n} years old on the as-of date",
+                text=f"The conviction is at least {years} years old on the as-of date",
                 facts=("conviction_date",),
                 outcome="dismiss",
-                when=lambda: (pl.col("conviction_date") <= cutoff).fill_null(False),
-                detail=lambda: pl.format(
-                    "convicted {}, on or before {}",
-                    fmt_date("conviction_date"),
-                    pl.lit(cutoff.isoformat()),
+                when=_fixed((pl.col("conviction_date") <= convicted_by).fill_null(False)),
+                detail=_fixed(
+                    pl.format(
+                        "convicted {}, on or before {}",
+                        fmt_date("conviction_date"),
+                        pl.lit(convicted_by.isoformat()),
+                    )
                 ),
                 source="policy",
             )
         )
     if a.crime_free_years is not None:
-        n = a.crime_free_years
-        cutoff = minus_years(as_of, n)
+        free = a.crime_free_years
+        since = minus_years(as_of, free)
         rules.append(
             Rule(
                 id="policy_crime_free",
                 citation=src,
-                text=f"No conviction of any offense, in any county, in the {n} years before "
+                text=f"No conviction of any offense, in any county, in the {free} years before "
                 "the as-of date",
                 facts=("last_conviction_date",),
                 outcome="dismiss",
-                when=lambda: (pl.col("last_conviction_date") < cutoff).fill_null(False),
-                detail=lambda: pl.format(
-                    "most recent conviction {}, before {}",
-                    fmt_date("last_conviction_date"),
-                    pl.lit(cutoff.isoformat()),
+                when=_fixed((pl.col("last_conviction_date") < since).fill_null(False)),
+                detail=_fixed(
+                    pl.format(
+                        "most recent conviction {}, before {}",
+                        fmt_date("last_conviction_date"),
+                        pl.lit(since.isoformat()),
+                    )
                 ),
                 source="policy",
             )
@@ -454,7 +488,7 @@ def tool_rules(policy: Policy, as_of: date) -> tuple[Rule, ...]:
             "tool_no_decision",
             "No step of the options holds: the tool left the decision empty; an attorney decides",
             "review",
-            pl.lit(True),
+            ~pl.any_horizontal([step.when() for step in steps]),
             (),
         )
     )
@@ -462,14 +496,25 @@ def tool_rules(policy: Policy, as_of: date) -> tuple[Rule, ...]:
 
 
 def statute_differs_rule() -> Rule:
-    """Warning on a count where the configurable tool and the statute alone disagree."""
+    """Warning on a count where the configurable tool and the statute alone disagree, on the
+    decision or on the level a reduction leads to."""
+    statute_said = pl.format(
+        "the statute alone: {}{}",
+        pl.col("statute_decision"),
+        pl.when(pl.col("statute_new_level").is_not_null())
+        .then(pl.format(" to {}", pl.col("statute_new_level")))
+        .otherwise(pl.lit("")),
+    )
     return Rule(
         id="warning_statute_differs",
         citation="HS 11361.8",
         text="Warning: the statute alone decides this count differently",
-        facts=("statute_decision",),
+        facts=("statute_decision", "statute_new_level"),
         outcome="note",
-        when=lambda: pl.col("statute_decision") != pl.col("decision"),
-        detail=lambda: pl.format("the statute alone: {}", pl.col("statute_decision")),
+        when=lambda: (
+            (pl.col("statute_decision") != pl.col("decision"))
+            | pl.col("statute_new_level").ne_missing(pl.col("new_level"))
+        ),
+        detail=lambda: statute_said,
         source="policy",
     )

@@ -8,6 +8,7 @@ are named switches here, with the default documented beside each one.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 
@@ -17,6 +18,8 @@ from clearance.policy.tool_options import ToolOptions
 
 #: The cannabis sections a policy can set a baseline for.
 POLICY_SECTIONS = ("11357", "11358", "11359", "11360")
+#: A baseline key: one of those sections, optionally with subdivisions, e.g. `11357(b)`.
+SECTION_KEY = re.compile(r"^(11357|11358|11359|11360)(\([a-z0-9]+\))*$")
 
 SectionBaseline = Literal["statute", "dismiss", "reduce", "review"]
 
@@ -36,9 +39,10 @@ class Judgment(_Strict):
 
     priors_before_offense_only: bool = Field(
         True,
-        description="A disqualifying prior counts only when dated before the cannabis offense "
-        "(same-day events are not priors). Off: any occurrence anywhere in the record counts, as "
-        "some earlier tools did. Default on: the statute says 'prior'.",
+        description="A super strike or PC 290 record counts only when dated before the cannabis "
+        "offense (same-day events are not priors). Off: any occurrence anywhere in the record "
+        "counts, as some earlier tools did. 'Two or more prior convictions' of the same section "
+        "are always convictions before the offense. Default on: the statute says 'prior'.",
     )
     old_convictions_count_as_priors: bool = Field(
         True,
@@ -163,10 +167,18 @@ class Policy(_Strict):
     @field_validator("sections")
     @classmethod
     def _known_sections(cls, value: dict[str, SectionBaseline]) -> dict[str, SectionBaseline]:
-        unknown = sorted(set(value) - set(POLICY_SECTIONS))
-        if unknown:
-            raise ValueError(f"unknown section {unknown[0]!r}: use {', '.join(POLICY_SECTIONS)}")
-        return {**dict.fromkeys(POLICY_SECTIONS, "statute"), **value}
+        """Keys are a section (`11357`) or a section with its subdivision (`11357(b)`); the most
+        specific key that matches a conviction sets its baseline."""
+        normalized: dict[str, SectionBaseline] = {}
+        for key, baseline in value.items():
+            canonical = key.replace(" ", "").lower()
+            if not SECTION_KEY.match(canonical):
+                raise ValueError(
+                    f"unknown section {key!r}: use {', '.join(POLICY_SECTIONS)}, optionally with "
+                    "a subdivision such as '11357(b)'"
+                )
+            normalized[canonical] = baseline
+        return {**dict.fromkeys(POLICY_SECTIONS, "statute"), **normalized}
 
 
 def statute_policy() -> Policy:
