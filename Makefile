@@ -31,7 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
+# The store tests also run on the local PostgreSQL (127.0.0.1:5432, database test); start it if
+# this machine has one that is stopped.
 test: lint
+	@[ -d /etc/postgresql ] && pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start >/dev/null 2>&1 || true
 	$(BIN)/pytest
 
 bench: $(STAMP)

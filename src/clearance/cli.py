@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -57,8 +58,9 @@ class UsageError(Exception):
 
 
 def fail(message: str) -> None:
-    """Print a one-line error and exit with status 2."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print a one-line error and exit with status 2. The message is escaped: a path such as
+    `x[/b].dat` is text to show, not markup."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -325,6 +327,9 @@ def policies() -> None:
 
 # Commands of other parts of the project register themselves here.
 # --- filings commands ---
+from clearance.outputs.filings.cli import register as _register_filings  # noqa: E402
+
+_register_filings(app)
 # --- store and web commands ---
 from clearance.store.cli import register as register_store  # noqa: E402
 

@@ -20,27 +20,29 @@ class ExplainError(Exception):
     """The run folder or the person cannot be found; the message says what to do."""
 
 
-def _load(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _paths(run_dir: Path) -> list[Path]:
     record = run_dir / RECORD_DIR
     needed = [record / n for n in ("counts.parquet", "subjects.parquet", "determinations.parquet")]
     if not all(p.exists() for p in needed):
         raise ExplainError(f"{run_dir}: not a run folder (run `clearance run ... --out {run_dir}`)")
-    counts, subjects, decided = (pl.read_parquet(p) for p in needed)
-    return counts, subjects, decided
+    return needed
 
 
 def person_record(
     run_dir: Path, subject_id: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, object]]:
-    """(timeline of counts, determinations, identity) of one person in a run."""
-    counts, subjects, decided = _load(run_dir)
-    who = subjects.filter(pl.col("subject_id") == subject_id)
+    """(timeline of counts, determinations, identity) of one person in a run.
+
+    The tables are scanned with the person as a filter, so a county of millions of rows is not
+    read whole to show one person."""
+    counts, subjects, decided = (
+        pl.scan_parquet(p).filter(pl.col("subject_id") == subject_id) for p in _paths(run_dir)
+    )
+    who = subjects.collect()
     if who.height == 0:
         raise ExplainError("no person with that SUBJECT_ID in this run")
-    timeline = counts.filter(pl.col("subject_id") == subject_id).sort(
-        ["event_date", "count_id"], nulls_last=True
-    )
-    mine = decided.filter(pl.col("subject_id") == subject_id).sort("count_id")
+    timeline = counts.sort(["event_date", "count_id"], nulls_last=True).collect()
+    mine = decided.sort("count_id").collect()
     return timeline, mine, who.row(0, named=True)
 
 

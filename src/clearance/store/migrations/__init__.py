@@ -1,0 +1,1 @@
+"""Alembic migrations of the store, run in-process by `clearance.store.db.upgrade`."""

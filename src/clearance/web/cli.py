@@ -1,0 +1,70 @@
+"""`clearance serve`: the review workspace on this machine.
+
+It binds to 127.0.0.1 unless told otherwise: the app shows names, dates of birth and criminal
+records, so reaching it from another machine must be a deliberate choice (`--host`), best behind
+an HTTPS proxy (`--secure-cookies`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+#: Environment variable for the upload limit in bytes (default 2 GB).
+MAX_UPLOAD_ENV = "CLEARANCE_MAX_UPLOAD_BYTES"
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to the `clearance` command."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+        data: Annotated[
+            Path | None,
+            typer.Option(
+                "--data",
+                help="Data folder (uploads, runs, the SQLite database); "
+                "default $CLEARANCE_DATA_DIR or ./data.",
+            ),
+        ] = None,
+        max_upload: Annotated[
+            int | None,
+            typer.Option(
+                "--max-upload-bytes",
+                help=f"Largest DOJ upload in bytes (default ${MAX_UPLOAD_ENV} or 2 GB).",
+                min=1,
+            ),
+        ] = None,
+        secure_cookies: Annotated[
+            bool,
+            typer.Option(help="Mark the session cookie Secure (when served over HTTPS)."),
+        ] = False,
+    ) -> None:
+        """Serve the review workspace: upload DOJ files, watch runs, review, download filings."""
+        import uvicorn
+
+        from clearance.store.db import DATA_DIR_ENV, DEFAULT_DATA_DIR, database_url
+        from clearance.web.app import create_app
+        from clearance.web.logs import logging_config
+        from clearance.web.uploads import DEFAULT_MAX_UPLOAD_BYTES
+
+        folder = data or Path(os.environ.get(DATA_DIR_ENV, "") or DEFAULT_DATA_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        limit = max_upload or int(os.environ.get(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_BYTES))
+        web = create_app(
+            database_url(folder), folder, max_upload_bytes=limit, secure_cookies=secure_cookies
+        )
+        typer.echo(f"clearance: serving on http://{host}:{port}/ (data in {folder})")
+        uvicorn.run(
+            web,
+            host=host,
+            port=port,
+            access_log=False,
+            log_config=logging_config(),
+            server_header=False,
+        )

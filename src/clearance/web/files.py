@@ -1,0 +1,84 @@
+"""The files of a run folder: listing them, and serving one without leaving the folder.
+
+A download names a file relative to the run folder. The name is refused outright when it is
+absolute, has a `..` part, a backslash or a NUL; what remains is resolved (following symlinks)
+and must still be a regular file inside the resolved run folder, so a symlink that points out
+of the folder is refused as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+#: Shown first on the downloads page, in this order; everything else follows by name.
+PRIMARY = (
+    "convictions.csv",
+    "results.csv",
+    "people.csv",
+    "summary.json",
+    "quarantine.csv",
+    "convictions.parquet",
+)
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """One downloadable file: its path relative to the run folder, and its size."""
+
+    relative: str
+    size: int
+
+    @property
+    def folder(self) -> str:
+        """The subfolder it is in ('' for the run folder itself)."""
+        parent = PurePosixPath(self.relative).parent
+        return "" if str(parent) == "." else str(parent)
+
+
+def list_files(run_dir: Path) -> list[RunFile]:
+    """Every regular file under the run folder that `resolve_download` would serve."""
+    if not run_dir.is_dir():
+        return []
+    found: list[RunFile] = []
+    for path in run_dir.rglob("*"):
+        relative = path.relative_to(run_dir).as_posix()
+        target = resolve_download(run_dir, relative)
+        if target is not None:
+            found.append(RunFile(relative, target.stat().st_size))
+
+    def order(item: RunFile) -> tuple[int, str, int, str]:
+        depth = item.relative.count("/")
+        rank = PRIMARY.index(item.relative) if item.relative in PRIMARY else len(PRIMARY)
+        return (depth, item.folder, rank, item.relative)
+
+    return sorted(found, key=order)
+
+
+def resolve_download(run_dir: Path, relative: str) -> Path | None:
+    """The file `relative` names inside `run_dir`, or None when the name tries to leave it."""
+    if not relative or "\\" in relative or "\x00" in relative:
+        return None
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or any(part in ("..", ".", "") for part in relative.split("/")):
+        return None
+    if any(part.startswith(".") for part in pure.parts):
+        return None
+    try:
+        root = run_dir.resolve(strict=True)
+        target = (root / pure).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    return target
+
+
+def human_size(size: int) -> str:
+    """1234567 -> '1.2 MB'."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} GB"

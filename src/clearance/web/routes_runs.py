@@ -1,0 +1,392 @@
+"""Runs: the list, starting one from an upload, its live progress, its dashboard, its files.
+
+The upload is parsed by hand (`uploads.receive_upload`) rather than by the framework, so the
+file is streamed straight into the data folder under the size limit and checked before a run
+row exists; every refusal leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clearance.engine import normalize_county
+from clearance.outputs.filings import FilingsError, write_filings
+from clearance.policy.loader import PolicyError, policy_from_tool_options, policy_from_yaml_text
+from clearance.policy.schema import Policy
+from clearance.store import audit
+from clearance.store.models import Determination, Run, User
+from clearance.store.runs import create_pending_run, export_reviewed_run, get_run, list_runs
+from clearance.web import charts
+from clearance.web.files import human_size, list_files, resolve_download
+from clearance.web.pages import render
+from clearance.web.policies import all_policies, get_policy
+from clearance.web.security import (
+    CAN_REVIEW,
+    CAN_RUN,
+    current_user,
+    get_db,
+    require,
+    token_matches,
+    verify_csrf,
+)
+from clearance.web.uploads import UploadRefused, check_doj_file, receive_upload
+
+router = APIRouter()
+
+#: The filing details a motion needs (the policy's `filing:` block), in form order.
+FILING_FIELDS = ("office", "signer", "bar_number", "court_name", "court_address")
+#: The filing details last used, kept with the filings (the form starts from them).
+FILING_DETAILS = "filing-details.json"
+#: Subfolders of a run folder written from the reviewed decisions.
+REVIEWED_DIR = "reviewed"
+FILINGS_DIR = "filings"
+
+#: A download is always an attachment, never cached, never run as a page of this site (an
+#: HTML report holds data, and data is never trusted as markup).
+DOWNLOAD_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+#: California's 58 counties, as the DOJ file spells them (upper case in the data).
+COUNTIES = (
+    "Alameda", "Alpine", "Amador", "Butte", "Calaveras", "Colusa", "Contra Costa", "Del Norte",
+    "El Dorado", "Fresno", "Glenn", "Humboldt", "Imperial", "Inyo", "Kern", "Kings", "Lake",
+    "Lassen", "Los Angeles", "Madera", "Marin", "Mariposa", "Mendocino", "Merced", "Modoc",
+    "Mono", "Monterey", "Napa", "Nevada", "Orange", "Placer", "Plumas", "Riverside",
+    "Sacramento", "San Benito", "San Bernardino", "San Diego", "San Francisco", "San Joaquin",
+    "San Luis Obispo", "San Mateo", "Santa Barbara", "Santa Clara", "Santa Cruz", "Shasta",
+    "Sierra", "Siskiyou", "Solano", "Sonoma", "Stanislaus", "Sutter", "Tehama", "Trinity",
+    "Tulare", "Tuolumne", "Ventura", "Yolo", "Yuba",
+)  # fmt: skip
+
+
+def run_or_404(db: Session, run_id: int) -> Run:
+    """The run, or 404 (the same for a run that does not exist and one never created)."""
+    run = get_run(db, run_id)
+    if run is None:
+        raise HTTPException(status_code=404, detail="No such run.")
+    return run
+
+
+def run_dir_of(request: Request, run: Run) -> Path:
+    """The run's folder: where the store says (runs loaded with the CLI live elsewhere), else
+    the data folder's runs/<id>. Downloads are confined to it by `resolve_download`."""
+    runs_dir: Path = request.app.state.config.runs_dir
+    return Path(run.run_dir) if run.run_dir else runs_dir / str(run.id)
+
+
+@router.get("/")
+def home(
+    request: Request, user: User = Depends(current_user), db: Session = Depends(get_db)
+) -> Response:
+    """Every run, newest first."""
+    return render(request, "runs.html", user, runs=list_runs(db))
+
+
+def _new_run_page(
+    request: Request, user: User, error: str | None = None, status_code: int = 200, **form: str
+) -> Response:
+    limit: int = request.app.state.config.max_upload_bytes
+    defaults = {"county": "", "policy": "statute", "as_of": date.today().isoformat()}
+    defaults.update({k: v for k, v in form.items() if v})
+    return render(
+        request,
+        "new_run.html",
+        user,
+        status_code=status_code,
+        error=error,
+        counties=COUNTIES,
+        policies=all_policies(request.app.state.config.data_dir),
+        form=defaults,
+        limit_text=human_size(limit),
+    )
+
+
+@router.get("/runs/new")
+def new_run(request: Request, user: User = Depends(require(CAN_RUN, "start runs"))) -> Response:
+    """The upload form: file, county, policy, as-of date."""
+    return _new_run_page(request, user)
+
+
+@router.post("/runs")
+async def start_run(
+    request: Request, user: User = Depends(require(CAN_RUN, "start runs"))
+) -> Response:
+    """Stream the upload to disk, check it, and queue the run; refusals store nothing.
+
+    The CSRF token is checked here rather than by `verify_csrf`: the body is a file of up to a
+    few GB and is read once, as it streams; the token field comes before the file in the form.
+    """
+    config = request.app.state.config
+    header_token = request.headers.get("X-CSRF-Token")
+
+    def token_ok(sent: str | None) -> bool:
+        return token_matches(request, header_token if header_token is not None else sent)
+
+    try:
+        upload = await receive_upload(
+            request.headers.get("content-type", ""),
+            request.headers.get("content-length"),
+            request.stream(),
+            config.uploads_dir,
+            config.max_upload_bytes,
+            token_ok,
+        )
+    except UploadRefused as exc:
+        if exc.status_code == 403:
+            raise HTTPException(status_code=403, detail="Missing or wrong CSRF token.") from None
+        return _new_run_page(request, user, str(exc), exc.status_code)
+    fields = upload.fields
+    form = {k: fields.get(k, "") for k in ("county", "policy", "as_of")}
+    try:
+        county = fields.get("county", "").strip()
+        if county not in COUNTIES:
+            raise UploadRefused("Choose the county to decide.")
+        try:
+            as_of = date.fromisoformat(fields.get("as_of", "").strip())
+        except ValueError:
+            raise UploadRefused("The as-of date must be a date (YYYY-MM-DD).") from None
+        policy = get_policy(config.data_dir, fields.get("policy", "").strip())
+        if policy is None:
+            raise UploadRefused("Choose one of the listed policies.")
+        assert upload.path is not None
+        await run_in_threadpool(check_doj_file, upload.path, upload.filename)
+    except UploadRefused as exc:
+        upload.discard()
+        return _new_run_page(request, user, str(exc), exc.status_code, **form)
+    assert upload.path is not None
+
+    def create() -> int:
+        with request.app.state.sessions() as db:
+            run = create_pending_run(
+                db, normalize_county(county), policy.name, policy.text, as_of, user.username
+            )
+            return run.id
+
+    run_id = await run_in_threadpool(create)
+    request.app.state.jobs.submit(run_id, [upload.path])
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def _review_counts(db: Session, run_id: int) -> dict[str, int]:
+    rows = db.execute(
+        select(Determination.review_status, func.count())
+        .where(Determination.run_id == run_id)
+        .group_by(Determination.review_status)
+    ).all()
+    return {status: int(n) for status, n in rows}
+
+
+def _what_if(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    policy = summary.get("policy", {})
+    rows = [
+        {
+            "title": policy.get("title") or policy.get("name", "this policy"),
+            "current": True,
+            "by_decision": summary.get("by_decision", {}),
+            "impact": summary.get("people_impact", {}),
+        }
+    ]
+    for _, other in sorted(summary.get("what_if", {}).items()):
+        rows.append(
+            {
+                "title": other.get("policy", ""),
+                "current": False,
+                "by_decision": other.get("by_decision", {}),
+                "impact": other.get("people_impact", {}),
+            }
+        )
+    return rows
+
+
+def run_policy(run: Run) -> Policy | None:
+    """The run's policy from its stored text (YAML, or the configurable tool's JSON)."""
+    try:
+        data = json.loads(run.policy_text)
+    except ValueError:
+        data = None
+    try:
+        if isinstance(data, dict):
+            return policy_from_tool_options(data, run.policy_name)
+        return policy_from_yaml_text(run.policy_text, run.policy_name)
+    except PolicyError:
+        return None
+
+
+def load_summary(run: Run, run_dir: Path) -> dict[str, Any]:
+    """summary.json of the run folder (the store's copy when the folder is gone)."""
+    path = run_dir / "summary.json"
+    if path.is_file():
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    return run.summary
+
+
+@router.get("/runs/{run_id}")
+def run_page(
+    request: Request,
+    run_id: int,
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> Response:
+    """The dashboard of a finished run, or its live progress until then."""
+    run = run_or_404(db, run_id)
+    if run.status != "done":
+        progress = request.app.state.jobs.progress(run.id)
+        return render(request, "run_progress.html", user, run=run, progress=progress)
+    summary = load_summary(run, run_dir_of(request, run))
+    reasons = sorted(summary.get("by_reason", {}).items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    return render(
+        request,
+        "dashboard.html",
+        user,
+        run=run,
+        summary=summary,
+        review=_review_counts(db, run.id),
+        legend=charts.legend(),
+        charts={
+            "decisions": charts.decision_bars(summary.get("by_decision", {}), "by decision"),
+            "sections": charts.stacked_bars(summary.get("by_section", {}), "by section"),
+            "decades": charts.stacked_bars(summary.get("by_decade", {}), "by decade"),
+            "reasons": charts.bar_chart(reasons, "rules that fired", label_width=250),
+        },
+        what_if=_what_if(summary),
+    )
+
+
+@router.get("/runs/{run_id}/status")
+def run_status(
+    request: Request,
+    run_id: int,
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> Response:
+    """The status fragment the progress page polls; opens the dashboard when done."""
+    run = run_or_404(db, run_id)
+    headers = {"HX-Redirect": f"/runs/{run.id}"} if run.status == "done" else {}
+    progress = request.app.state.jobs.progress(run.id)
+    return render(request, "run_status.html", user, headers=headers, run=run, progress=progress)
+
+
+def _files_page(
+    request: Request,
+    user: User,
+    run: Run,
+    filing: dict[str, str],
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    files = list_files(run_dir_of(request, run)) if run.status == "done" else []
+    return render(
+        request,
+        "files.html",
+        user,
+        status_code=status_code,
+        run=run,
+        tab="files",
+        files=files,
+        size=human_size,
+        message=message,
+        error=error,
+        filing=filing,
+        filing_fields=FILING_FIELDS,
+    )
+
+
+@router.get("/runs/{run_id}/files")
+def run_files(
+    request: Request,
+    run_id: int,
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Every file of the run folder, filings and reviewed outputs included when present."""
+    run = run_or_404(db, run_id)
+    policy = run_policy(run)
+    filing = {
+        key: str(getattr(policy.filing, key) or "") if policy else "" for key in FILING_FIELDS
+    }
+    used = run_dir_of(request, run) / FILINGS_DIR / FILING_DETAILS
+    if used.is_file():
+        filing.update(json.loads(used.read_text(encoding="utf-8")))
+    return _files_page(request, user, run, filing, request.session.pop("flash", None))
+
+
+@router.get("/runs/{run_id}/files/{relative:path}")
+def download(
+    request: Request,
+    run_id: int,
+    relative: str,
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> Response:
+    """One file of the run folder; any name that would leave the folder is 404."""
+    run = run_or_404(db, run_id)
+    target = resolve_download(run_dir_of(request, run), relative)
+    if target is None:
+        raise HTTPException(status_code=404, detail="No such file in this run.")
+    audit.append(db, user.username, "file.download", f"run:{run.id}", {"file": relative})
+    db.commit()
+    return FileResponse(target, filename=target.name, headers=DOWNLOAD_HEADERS)
+
+
+@router.post("/runs/{run_id}/filings", dependencies=[Depends(verify_csrf)])
+async def build_filings(
+    request: Request,
+    run_id: int,
+    user: User = Depends(require(CAN_REVIEW, "build filings")),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Write the reviewed outputs (overrides applied) and the filings made from them.
+
+    The filing details (office, signer, bar number, court) come from the form, prefilled from
+    the run's policy; the filings refuse to be written without every one of them.
+    """
+    run = run_or_404(db, run_id)
+    if run.status != "done":
+        raise HTTPException(status_code=409, detail="The run is not finished.")
+    form = await request.form()
+    filing = {key: str(form.get(key) or "").strip()[:300] for key in FILING_FIELDS}
+    run_dir = run_dir_of(request, run)
+
+    def build() -> None:
+        # Both folders are rebuilt from the database each time; a stale copy must not linger.
+        for derived in (REVIEWED_DIR, FILINGS_DIR):
+            shutil.rmtree(run_dir / derived, ignore_errors=True)
+        reviewed = export_reviewed_run(db, run.id, run_dir / REVIEWED_DIR, actor=user.username)
+        write_filings(reviewed, run_dir / FILINGS_DIR, filing=filing)
+        (run_dir / FILINGS_DIR / FILING_DETAILS).write_text(
+            json.dumps(filing, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+
+    try:
+        await run_in_threadpool(build)
+    except FilingsError as exc:
+        shutil.rmtree(run_dir / FILINGS_DIR, ignore_errors=True)
+        return _files_page(
+            request,
+            user,
+            run,
+            filing,
+            message="Built the reviewed outputs.",
+            error=f"The filings were not written: {exc}",
+            status_code=400,
+        )
+    audit.append(db, user.username, "filings.built", f"run:{run.id}", {"folder": FILINGS_DIR})
+    db.commit()
+    request.session["flash"] = (
+        "Built the reviewed outputs and the filings from the reviewed decisions."
+    )
+    return RedirectResponse(f"/runs/{run.id}/files", status_code=303)

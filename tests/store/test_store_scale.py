@@ -1,0 +1,92 @@
+"""100,000 counts: loading takes seconds and a page of any filter or sort stays fast."""
+
+from __future__ import annotations
+
+import time
+
+import polars as pl
+from sqlalchemy.orm import Session
+from store_helpers import AS_OF, SampleRun
+
+from clearance.store import runs
+from clearance.store.models import DETERMINATION_DATA_COLUMNS, Determination
+from clearance.store.reviews import bulk_accept
+
+COUNTS = 100_000
+#: Generous bounds: the machine running the tests may be busy; measured figures are far lower.
+LOAD_SECONDS = 30.0
+PAGE_SECONDS = 1.5
+
+
+def _big_table(sample: SampleRun) -> pl.DataFrame:
+    """The sample's determinations repeated with new subject ids up to COUNTS rows."""
+    run_dir = sample.run_dir
+    decided = pl.read_parquet(run_dir / "record" / "determinations.parquet")
+    identity = pl.read_parquet(run_dir / "convictions.parquet").select(
+        "subject_id", "count_id", "name", "dob", "cii_number", "source"
+    )
+    one = (
+        decided.join(identity, on=["subject_id", "count_id"], how="left")
+        .with_columns(
+            pl.col("age").alias("age_at_offense"),
+            pl.col("level").alias("offense_level"),
+            pl.col("reasons").list.join(";"),
+        )
+        .select(DETERMINATION_DATA_COLUMNS)
+    )
+    copies = -(-COUNTS // one.height)
+    return (
+        pl.concat(
+            [
+                one.with_columns(pl.format("{}-{}", pl.lit(i), pl.col("subject_id")).alias(
+                    "subject_id"
+                ))
+                for i in range(copies)
+            ]
+        )
+        .head(COUNTS)
+    )  # fmt: skip
+
+
+def test_hundred_thousand_counts(session: Session, sample_run: SampleRun, attorney: object) -> None:
+    table = _big_table(sample_run)
+    run = runs.create_pending_run(session, "SACRAMENTO", "statute", "name: statute\n", AS_OF, "t")
+    started = time.perf_counter()
+    runs.bulk_insert(
+        session,
+        Determination.__table__,  # type: ignore[arg-type]
+        table.with_columns(
+            pl.lit(run.id, dtype=pl.Int64).alias("run_id"),
+            pl.lit("pending").alias("review_status"),
+        ),
+    )
+    session.commit()
+    load = time.perf_counter() - started
+    assert load < LOAD_SECONDS, f"loading {COUNTS:,} counts took {load:.1f} s"
+
+    queries: list[dict[str, object]] = [
+        {},
+        {"page": COUNTS // 50 - 1},
+        {"decision": "dismiss", "page": 300},
+        {"reason": "remedy_completed", "page": 100},
+        {"section": "HS 11359", "sort": "conviction_date", "descending": True},
+        {"status": "pending", "sort": "code_section", "page": 500},
+        {"sort": "name", "descending": True, "page": 1000},
+        {"court": "SACRAMENTO", "sort": "decision"},
+    ]
+    for query in queries:
+        started = time.perf_counter()
+        rows, total = runs.query_determinations(session, run.id, **query)  # type: ignore[arg-type]
+        took = time.perf_counter() - started
+        assert rows and total > 0, query
+        assert took < PAGE_SECONDS, f"{query}: {took:.2f} s"
+    _, total = runs.query_determinations(session, run.id)
+    assert total == COUNTS
+
+    started = time.perf_counter()
+    accepted = bulk_accept(session, run.id, attorney, decision="dismiss")  # type: ignore[arg-type]
+    assert accepted == table.filter(pl.col("decision") == "dismiss").height
+    assert time.perf_counter() - started < LOAD_SECONDS
+    started = time.perf_counter()
+    assert runs.reviewed_table(session, run.id).height == COUNTS
+    assert time.perf_counter() - started < LOAD_SECONDS
