@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -50,7 +51,8 @@ def explain_person(run_dir: Path, subject_id: str, console: Console) -> None:
     """Print the timeline, then each decided count with every rule that fired."""
     timeline, mine, who = person_record(run_dir, subject_id)
     console.print(
-        f"[bold]{who['name'] or 'name unknown'}[/]  SUBJECT_ID {who['subject_id']}  "
+        f"[bold]{escape(str(who['name'] or 'name unknown'))}[/]  "
+        f"SUBJECT_ID {escape(str(who['subject_id']))}  "
         f"CII {who['cii_number'] or '-'}  born {who['dob'] or 'unknown'}"
         + ("  [red]deceased[/]" if who["deceased"] else "")
         + ("  [yellow]PC 290 registrant[/]" if who["pc290_registrant"] else ""),
@@ -89,12 +91,13 @@ def explain_person(run_dir: Path, subject_id: str, console: Console) -> None:
         level = f" -> {row['new_level']}" if row["new_level"] else ""
         remedy = f", HS {row['remedy']}" if row["remedy"] else ""
         tree = Tree(
-            f"[bold]{row['code_section']}[/] case {row['court_case_number'] or '-'}, convicted "
+            f"[bold]{escape(str(row['code_section']))}[/] "
+            f"case {escape(str(row['court_case_number'] or '-'))}, convicted "
             f"{row['conviction_date'] or 'unknown'} ({row['level']}): "
             f"[bold]{row['decision']}[/]{level}{remedy}",
             highlight=False,
         )
         lines = (row["explanation"] or "").split(" | ")
         for rule_id, line in zip(row["reasons"], lines, strict=False):
-            tree.add(f"[cyan]{rule_id}[/]: {line}", highlight=False)
+            tree.add(f"[cyan]{rule_id}[/]: {escape(line)}", highlight=False)
         console.print(tree)

@@ -144,7 +144,7 @@ def write_results_csv(
     written = 0
     with path.open("wb") as out:
         out.write((",".join((*DOJ_COLUMNS, *RESULT_COLUMNS)) + "\n").encode("ascii"))
-        for source in inputs:
+        for source in dict.fromkeys(inputs):
             mine = lookup.filter(pl.col("source_file") == str(source)).drop("source_file")
             for chunk, _ in iter_chunks(source):
                 if not chunk.data:

@@ -69,8 +69,7 @@ class Chunk:
             return []
         starts, ends = self.bounds
         return [
-            self.data[starts[i] : ends[i]].decode(self.encoding, errors="replace")
-            for i in indices
+            self.data[starts[i] : ends[i]].decode(self.encoding, errors="replace") for i in indices
         ]
 
 
@@ -104,7 +103,9 @@ def _blocks(stream: BinaryIO, path: Path, size: int) -> Iterator[bytes]:
             if carry:
                 yield carry
             return
-        cut = block.rfind(b"\n")
+        # A short read is the end of the file: its last line goes with the lines before it, so
+        # a small file is one chunk even when its last line has no newline.
+        cut = len(block) - 1 if len(block) < size else block.rfind(b"\n")
         if cut < 0:
             carry += block
             continue

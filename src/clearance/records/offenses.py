@@ -128,9 +128,7 @@ def parse_offenses(texts: pl.Series) -> pl.DataFrame:
     """
     groups = pl.col("text").str.to_uppercase().str.extract_groups(_PATTERN)
     target = pl.coalesce(pl.col("target"), pl.col("glued_target"))
-    plain = pl.concat_str(
-        pl.col("plain"), pl.col("sec_letter").str.to_lowercase().fill_null("")
-    )
+    plain = pl.concat_str(pl.col("plain"), pl.col("sec_letter").str.to_lowercase().fill_null(""))
     section = pl.coalesce(target, plain)
     code = pl.coalesce(
         _code(pl.col("code_known")), pl.col("code_other"), _code(pl.col("code_first"))
