@@ -99,24 +99,21 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
     `progress`, when given, is called with the number of bytes (on disk) consumed since the last
     call, so a caller can drive a progress bar across several files.
     """
-    rows: list[pl.DataFrame] = []
-    quarantined: list[pl.DataFrame] = []
+    parts: list[_ChunkResult] = []
     stats: list[FileStats] = []
     # A file named twice is read once: its sentence parts would otherwise be summed twice.
-    for path in dict.fromkeys(Path(p) for p in paths):
-        file_stats, file_rows, file_quarantine = _read_file(path, progress)
+    for index, path in enumerate(dict.fromkeys(Path(p) for p in paths)):
+        file_stats, file_parts = _read_file(path, index, progress)
         stats.append(file_stats)
-        rows.extend(file_rows)
-        quarantined.extend(file_quarantine)
-
-    row_table = pl.concat(rows, how="vertical") if rows else _empty_rows()
+        parts.extend(file_parts)
+    quarantined = [p.quarantine for p in parts if p.quarantine.height]
     quarantine = (
-        pl.concat(quarantined, how="vertical")
+        pl.concat(quarantined, how="vertical").sort("_seq").drop("_seq")
         if quarantined
         else schema.empty(schema.QUARANTINE_SCHEMA)
     )
-    counts, merged = _fold_counts(row_table, len(stats))
-    subjects = _subjects(row_table, counts)
+    counts, merged = _finish_counts([p.counts for p in parts], len(stats))
+    subjects = _subjects([p.subjects for p in parts], counts)
     return Records(
         subjects=subjects,
         counts=counts,
@@ -124,6 +121,18 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
         files=stats,
         merged_duplicate_counts=merged,
     )
+
+
+@dataclass
+class _ChunkResult:
+    """What one chunk contributes: its counts folded as far as the chunk allows, the people
+    it names, its quarantine, its row accounting."""
+
+    counts: pl.DataFrame
+    subjects: pl.DataFrame
+    quarantine: pl.DataFrame
+    loaded: int
+    blank: int
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,44 +146,59 @@ _IN_FLIGHT = 2
 
 
 def _process(
-    chunk: Chunk, stats: FileStats, path: Path, first: bool
-) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    return _fast_chunk(chunk, stats, path, check_shape=first) or _slow_chunk(
+    chunk: Chunk, stats: FileStats, path: Path, file_index: int, first: bool
+) -> _ChunkResult:
+    """Parse a chunk and fold its rows, on a worker thread."""
+    parsed, quarantine, blank = _fast_chunk(chunk, stats, path, check_shape=first) or _slow_chunk(
         chunk, stats, path, check_shape=first
+    )
+    seq = _seq(file_index)
+    parsed = parsed.with_columns(seq)
+    return _ChunkResult(
+        counts=_merge_parts(_as_parts(parsed)),
+        subjects=_people(parsed),
+        quarantine=quarantine.with_columns(seq),
+        loaded=parsed.height,
+        blank=blank,
     )
 
 
-def _read_file(
-    path: Path, progress: ProgressCallback | None
-) -> tuple[FileStats, list[pl.DataFrame], list[pl.DataFrame]]:
-    stats = FileStats(path=str(path), bytes=path.stat().st_size if path.is_file() else 0)
-    rows: list[pl.DataFrame] = []
-    quarantined: list[pl.DataFrame] = []
+def _seq(file_index: int) -> pl.Expr:
+    """Input order across files: (file, line) in one integer."""
+    return (pl.lit(file_index, dtype=pl.Int64) * (1 << 40) + pl.col("source_line")).alias("_seq")
 
-    def collect(future: Future[tuple[pl.DataFrame, pl.DataFrame, int]], consumed: int) -> None:
-        parsed, quarantine, blank = future.result()
-        stats.blank_lines += blank
-        stats.rows_loaded += parsed.height
-        stats.rows_quarantined += quarantine.height
-        stats.rows_read += parsed.height + quarantine.height
-        if parsed.height:
-            rows.append(parsed)
-        if quarantine.height:
-            quarantined.append(quarantine)
+
+def _read_file(
+    path: Path, file_index: int, progress: ProgressCallback | None
+) -> tuple[FileStats, list[_ChunkResult]]:
+    stats = FileStats(path=str(path), bytes=path.stat().st_size if path.is_file() else 0)
+    results: list[_ChunkResult] = []
+
+    def collect(future: Future[_ChunkResult], consumed: int) -> None:
+        result = future.result()
+        stats.blank_lines += result.blank
+        stats.rows_loaded += result.loaded
+        stats.rows_quarantined += result.quarantine.height
+        stats.rows_read += result.loaded + result.quarantine.height
+        results.append(result)
         if progress is not None:
             progress(consumed)
 
-    pending: deque[tuple[Future[tuple[pl.DataFrame, pl.DataFrame, int]], int]] = deque()
+    pending: deque[tuple[Future[_ChunkResult], int]] = deque()
     with ThreadPoolExecutor(max_workers=_IN_FLIGHT) as pool:
         try:
             for index, (chunk, header) in enumerate(iter_chunks(path)):
                 stats.header = header
                 if index == 0:
-                    # The first chunk alone: it decides the encoding and whether this is a DOJ
-                    # file at all before any other work starts.
-                    collect(pool.submit(_process, chunk, stats, path, True), chunk.consumed)
+                    # The first chunk alone: it decides whether this is a DOJ file at all
+                    # before any other work starts.
+                    collect(
+                        pool.submit(_process, chunk, stats, path, file_index, True), chunk.consumed
+                    )
                     continue
-                pending.append((pool.submit(_process, chunk, stats, path, False), chunk.consumed))
+                pending.append(
+                    (pool.submit(_process, chunk, stats, path, file_index, False), chunk.consumed)
+                )
                 while len(pending) >= _IN_FLIGHT:
                     collect(*pending.popleft())
             while pending:
@@ -182,10 +206,7 @@ def _read_file(
         finally:
             for future, _ in pending:
                 future.cancel()
-    if quarantined:
-        # In line order: within a chunk, field-count and value rejects are found apart.
-        quarantined = [pl.concat(quarantined, how="vertical").sort("source_line")]
-    return stats, rows, quarantined
+    return stats, results
 
 
 def _latin1(chunk: Chunk, stats: FileStats) -> None:
@@ -650,45 +671,67 @@ def _empty_rows() -> pl.DataFrame:
 # Folding rows into counts and people
 
 
-def _fold_counts(rows: pl.DataFrame, files: int) -> tuple[pl.DataFrame, int]:
-    """One count per (person, CNT_ORDER): sentence parts summed, people merged across files.
+_KEY = ["subject_id", "count_id"]
+_SUMS = ("_years", "_months", "_days")
+_IDENTITY = ("name", "cii_number", "dob", "sex")
 
-    Within a file, repeated CNT_ORDER rows are parts of one sentence: their lengths add up
-    (years, months and days kept apart, then added to the step date on the calendar). Across
-    files the same person's same count is one count: the first file given wins. Most counts are
-    a single row, so only the repeated ones are grouped; order stays the order of the input.
-    """
-    key = ["subject_id", "count_id"]
-    rows = rows.with_row_index("_seq")
-    # A hash finds the repeated keys cheaply; a collision only sends a count to the grouping.
-    repeated = pl.struct([*key, "source_file"]).hash().is_duplicated()
-    rows = rows.with_columns(repeated.alias("_repeated"))
-    kept = [c for c in _ROW_SCHEMA if c not in ("name", "cii_number", "dob", "sex")]
-    singles = rows.filter(~pl.col("_repeated")).select(
+
+def _as_parts(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows as one-row counts, ready to be merged with their other sentence parts."""
+    return rows.select(
         "_seq",
-        *kept,
+        *[c for c in _ROW_SCHEMA if c not in _IDENTITY],
         pl.concat_list("source_line").alias("source_lines"),
         pl.lit(1, dtype=pl.Int32).alias("source_rows"),
     )
-    sums = ("_years", "_months", "_days")
-    firsts = [c for c in kept if c not in (*key, "source_file", "source_line", *sums)]
-    parts = (
-        rows.filter(pl.col("_repeated"))
-        .group_by([*key, "source_file"])
+
+
+def _merge_parts(parts: pl.DataFrame) -> pl.DataFrame:
+    """One row per (person, CNT_ORDER, file): repeated rows are parts of one sentence.
+
+    Their lengths add up (years, months and days kept apart until they are added to the step
+    date on the calendar); the other values are the first part's. Most counts have one part, so
+    only the repeated keys are grouped. Used within a chunk and again across chunks, for the
+    rare sentence whose parts straddle two chunks.
+    """
+    # A hash finds the repeated keys cheaply; a collision only sends a count to the grouping.
+    repeated = pl.struct([*_KEY, "source_file"]).hash().is_duplicated()
+    parts = parts.with_columns(repeated.alias("_repeated"))
+    singles = parts.filter(~pl.col("_repeated")).drop("_repeated")
+    if singles.height == parts.height:
+        return singles
+    firsts = [
+        c for c in singles.columns
+        if c not in (*_KEY, "source_file", "source_line", "_seq", "source_lines", "source_rows",
+                     *_SUMS)
+    ]  # fmt: skip
+    grouped = (
+        parts.filter(pl.col("_repeated"))
+        .group_by([*_KEY, "source_file"])
         .agg(
             pl.col("_seq").min(),
             *[pl.col(c).sort_by("_seq").first() for c in firsts],
             pl.col("source_line").min(),
-            *[pl.col(c).sum() for c in sums],
-            pl.col("source_line").sort().alias("source_lines"),
-            pl.len().cast(pl.Int32).alias("source_rows"),
+            *[pl.col(c).sum() for c in _SUMS],
+            pl.col("source_lines").list.explode(keep_nulls=False, empty_as_null=False).sort(),
+            pl.col("source_rows").sum(),
         )
         .select(singles.columns)
+        .cast(singles.schema)
     )
-    counts = pl.concat([singles, parts.cast(singles.schema)], how="vertical").sort("_seq")
+    return pl.concat([singles, grouped], how="vertical").sort("_seq")
+
+
+def _finish_counts(parts: list[pl.DataFrame], files: int) -> tuple[pl.DataFrame, int]:
+    """The counts of all chunks: parts straddling chunks merged, the same person's same count
+    in two files kept once (the first file given wins), sentences ended on the calendar,
+    offenses parsed."""
+    if not parts:
+        return schema.empty(schema.COUNTS_SCHEMA), 0
+    counts = _merge_parts(pl.concat(parts, how="vertical"))
     duplicates = 0
     if files > 1:
-        merged = counts.unique(subset=key, keep="first", maintain_order=True)
+        merged = counts.unique(subset=_KEY, keep="first", maintain_order=True)
         duplicates = counts.height - merged.height
         counts = merged
     counts = counts.with_columns(
@@ -726,13 +769,27 @@ def _parsed_offense() -> pl.Expr:
     )
 
 
-def _subjects(rows: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
-    """One row per person: the first non-empty identity values seen, and status flags."""
-    people = rows.group_by("subject_id", maintain_order=True).agg(
-        pl.col("cii_number").drop_nulls().first(),
-        pl.col("name").drop_nulls().first(),
-        pl.col("dob").drop_nulls().first(),
-        pl.col("sex").drop_nulls().first(),
+def _people(rows: pl.DataFrame) -> pl.DataFrame:
+    """The people a chunk names, with the first non-empty identity values it has."""
+    return rows.group_by("subject_id").agg(
+        pl.col("_seq").min(),
+        *[pl.col(c).sort_by("_seq").drop_nulls().first() for c in _IDENTITY],
+    )
+
+
+def _subjects(parts: list[pl.DataFrame], counts: pl.DataFrame) -> pl.DataFrame:
+    """One row per person, in input order: the first non-empty identity values seen in any
+    file, and the status flags from their record."""
+    if not parts:
+        return schema.empty(schema.SUBJECTS_SCHEMA)
+    people = (
+        pl.concat(parts, how="vertical")
+        .group_by("subject_id")
+        .agg(
+            pl.col("_seq").min(),
+            *[pl.col(c).sort_by("_seq").drop_nulls().first() for c in _IDENTITY],
+        )
+        .sort("_seq")
     )
     flags = counts.group_by("subject_id").agg(
         (pl.col("step_type") == "deceased").any().alias("deceased"),

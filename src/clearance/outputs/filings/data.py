@@ -1,0 +1,179 @@
+"""Read a run folder back for the filings: the decided convictions, the summary, the policy and
+who files.
+
+Filings are read from the run folder rather than recomputed so that what a judge signs lists
+exactly the decisions the office reviewed (and byte-identical runs give identical filings).
+Errors are `FilingsError` with one line the user can act on; they never quote a name, a date
+of birth or an identifier from the data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from clearance.engine import all_rules
+from clearance.law.rule import Rule
+from clearance.outputs.run import RECORD_DIR
+from clearance.policy import rules as policy_rules
+from clearance.policy.loader import PolicyError, policy_from_tool_options, policy_from_yaml_text
+from clearance.policy.schema import Policy, statute_policy
+
+
+class FilingsError(Exception):
+    """A run folder or filing detail the user has to fix; the message is the one line shown."""
+
+
+#: The filing fields of a policy (`filing:` block) and the command-line option of each.
+FILING_OPTIONS: dict[str, str] = {
+    "office": "--office",
+    "signer": "--signer",
+    "bar_number": "--bar-number",
+    "court_name": "--court-name",
+    "court_address": "--court-address",
+}
+
+
+@dataclass(frozen=True)
+class FilingInfo:
+    """Who files and where: the caption and signature block of every pleading."""
+
+    office: str
+    signer: str
+    bar_number: str
+    court_name: str
+    court_address: str
+
+
+def resolve_filing(policy: Policy, overrides: Mapping[str, str | None] | None = None) -> FilingInfo:
+    """The policy's filing block with the non-empty overrides on top; every field is required.
+
+    A missing field stops before any document is written, with one line naming every missing
+    field and both ways to give it, so an office never files a motion without a signer.
+    """
+    given = policy.filing.model_dump()
+    for key, value in (overrides or {}).items():
+        if key not in FILING_OPTIONS:
+            raise ValueError(f"unknown filing field {key!r}")
+        if value is not None and value.strip():
+            given[key] = value
+    values = {key: " ".join(str(given.get(key) or "").split()) for key in FILING_OPTIONS}
+    missing = [key for key, value in values.items() if not value]
+    if missing:
+        options = ", ".join(f"{FILING_OPTIONS[key]} TEXT" for key in missing)
+        pronoun = "them" if len(missing) > 1 else "it"
+        raise FilingsError(
+            f"filing details missing: {', '.join(missing)}; set {pronoun} in the `filing:` "
+            f"block of the policy and re-run, or pass {options}"
+        )
+    return FilingInfo(**values)
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Everything the filings read from one run folder."""
+
+    run_dir: Path
+    #: convictions.parquet plus `kind`, `serving` and `sentence_end` from the determinations.
+    convictions: pl.DataFrame
+    summary: dict[str, Any]
+    policy: Policy
+    as_of: date
+    county: str
+
+    @property
+    def county_title(self) -> str:
+        """'San Joaquin' from 'SAN JOAQUIN'."""
+        return self.county.title()
+
+
+def _policy_of_run(text: str) -> Policy:
+    """The policy a run stored (a YAML policy, or the configurable tool's JSON options)."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise FilingsError(f"the run's policy is not valid JSON (line {exc.lineno})") from None
+        return policy_from_tool_options(data, "policy.json")
+    return policy_from_yaml_text(text, "policy.yaml")
+
+
+def load_run(run_dir: Path) -> RunData:
+    """Read a run folder written by `clearance run`; a one-line error when it is not one."""
+    needed = (
+        run_dir / "convictions.parquet",
+        run_dir / "summary.json",
+        run_dir / RECORD_DIR / "policy.yaml",
+        run_dir / RECORD_DIR / "determinations.parquet",
+    )
+    absent = [p.relative_to(run_dir).as_posix() for p in needed if not p.is_file()]
+    if absent:
+        raise FilingsError(
+            f"{run_dir} is not a complete run folder (missing {', '.join(absent)}): run "
+            f"`clearance run FILES --county ... --as-of ... --out {run_dir}` first"
+        )
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise FilingsError(f"{run_dir}/summary.json cannot be read as JSON") from None
+    try:
+        policy = _policy_of_run((run_dir / RECORD_DIR / "policy.yaml").read_text(encoding="utf-8"))
+    except PolicyError as exc:
+        raise FilingsError(f"the run's policy (record/policy.yaml) is not valid: {exc}") from None
+    convictions = pl.read_parquet(run_dir / "convictions.parquet")
+    extra = pl.read_parquet(
+        run_dir / RECORD_DIR / "determinations.parquet",
+        columns=["subject_id", "count_id", "kind", "serving", "sentence_end"],
+    )
+    convictions = convictions.join(
+        extra, on=["subject_id", "count_id"], how="left", maintain_order="left"
+    )
+    try:
+        as_of = date.fromisoformat(str(summary["as_of"]))
+        county = str(summary["county"])
+    except (KeyError, ValueError):
+        raise FilingsError(f"{run_dir}/summary.json has no valid as_of and county") from None
+    return RunData(
+        run_dir=run_dir,
+        convictions=convictions,
+        summary=summary,
+        policy=policy,
+        as_of=as_of,
+        county=county,
+    )
+
+
+def rules_used(policy: Policy, as_of: date) -> tuple[Rule, ...]:
+    """Every rule a run under `policy` evaluates, as the engine builds them, statute first.
+
+    The clearance flow evaluates `engine.all_rules`; the configurable tool's flow evaluates the
+    statute alone, then the tool's steps and the warning where the two differ. Related-charge
+    rules apply when the policy lists related charges. Each rule appears once.
+    """
+    if policy.flow == "configurable_tool":
+        rules: tuple[Rule, ...] = (
+            all_rules(statute_policy(), as_of)
+            + policy_rules.tool_rules(policy, as_of)
+            + (policy_rules.statute_differs_rule(),)
+        )
+    else:
+        rules = all_rules(policy, as_of)
+    if policy.related_charges.dismiss or policy.related_charges.review:
+        rules = rules + policy_rules.related_rules(policy)
+    seen: dict[str, Rule] = {}
+    for rule in rules:
+        seen.setdefault(rule.id, rule)
+    return tuple(seen.values())
+
+
+def slug(text: str) -> str:
+    """A file-name-safe slug: 'SAN JOAQUIN' -> 'san-joaquin'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "court"
