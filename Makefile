@@ -25,7 +25,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/clearance run $(SAMPLE) --county sacramento --as-of $(AS_OF) --out demo-output
+	$(BIN)/clearance run $(SAMPLE) --county sacramento --policy examples/demo-policy.yaml \
+	  --as-of $(AS_OF) --out demo-output --filings
+	@echo "Outputs: demo-output/ (convictions.csv, results.csv, people.csv, summary.json, quarantine.csv)"
+	@echo "Filings: demo-output/filings/ (motions, orders, challenge notice, court update file, report.html, review.xlsx)"
+	@echo "One person: $(BIN)/clearance explain 10000001 --run demo-output"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

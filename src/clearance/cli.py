@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from clearance.policy.schema import Policy
 from clearance.records.doj import ProgressCallback, ReadError, Records, read_doj, total_bytes
 
 app = typer.Typer(
@@ -211,6 +212,14 @@ def run(
         Path | None,
         typer.Option(help="Write the seconds of each stage (read, decide, write) as JSON here."),
     ] = None,
+    filings: Annotated[
+        bool,
+        typer.Option(
+            "--filings",
+            help="Also write the motions, orders, notices, court file, report and workbook "
+            "(OUT/filings; needs the policy's filing: block).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Read DOJ files and decide every cannabis conviction in the county; write the outputs."""
@@ -224,6 +233,8 @@ def run(
             day = parse_as_of(as_of)
             chosen = load_policy(policy)
             text = policy_text(policy)
+            if filings:
+                check_filing(chosen, out_dir)
             with clock("read"):
                 records = read_inputs(files, quiet)
             with clock("decide"), status("deciding", quiet):
@@ -232,6 +243,14 @@ def run(
                 written = write_run(
                     out_dir, decided, records, files, text, with_what_ifs=not no_what_if
                 )
+            if filings:
+                from clearance.outputs.filings import FilingsError, write_filings
+
+                with clock("filings"), status("writing filings", quiet):
+                    try:
+                        write_filings(out_dir)
+                    except FilingsError as exc:
+                        raise UsageError(str(exc)) from None
         except (PolicyError, EngineError) as exc:
             raise UsageError(str(exc)) from None
     if timings is not None:
@@ -240,6 +259,23 @@ def run(
         print_accounting(records)
         print_summary(written.summary)
     out.print(f"outputs in {out_dir}/: {', '.join(written.files)}", highlight=False)
+    if filings:
+        out.print(f"filings in {out_dir / 'filings'}/", highlight=False)
+
+
+FILING_FIELDS = ("office", "signer", "bar_number", "court_name", "court_address")
+
+
+def check_filing(policy: Policy, out_dir: Path) -> None:
+    """`--filings` needs who files where; say so before reading anything."""
+    missing = [name for name in FILING_FIELDS if not getattr(policy.filing, name)]
+    if missing:
+        raise UsageError(
+            f"--filings needs the policy's filing: block (missing: {', '.join(missing)}); "
+            f"set it in a policy file, or run without --filings and then "
+            f"`clearance filings --run {out_dir} --office ... --signer ... --bar-number ... "
+            "--court-name ... --court-address ...`"
+        )
 
 
 @contextmanager

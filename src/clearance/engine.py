@@ -347,7 +347,7 @@ def build_facts(records: Records, county: str, policy: Policy, as_of: date) -> p
             pl.col("event_date").alias("conviction_date"),
             age_offense.then(_age(pl.col("dob"), pl.col("offense_date")))
             .otherwise(pl.col("cycle_age"))
-            .alias("age"),
+            .alias("_age_recorded"),
             _age(pl.col("dob"), pl.col("event_date")).alias("age_at_conviction"),
             _age(pl.col("dob"), as_of).alias("age_now"),
             (pl.col("sentence_end") > as_of).fill_null(False).alias("serving"),
@@ -357,6 +357,17 @@ def build_facts(records: Records, county: str, policy: Policy, as_of: date) -> p
             ),
         )
     )
+    # A date of birth after the offense (or an age past any lifetime) is a recording error:
+    # the age is unknown, and the law's presumption applies.
+    plausible = pl.col("_age_recorded").is_between(0, 120)
+    facts = facts.with_columns(
+        pl.when(plausible).then(pl.col("_age_recorded")).otherwise(None).alias("age"),
+        (pl.col("_age_recorded").is_not_null() & ~plausible).alias("age_impossible"),
+        *[
+            pl.when(pl.col(c).is_between(0, 120)).then(pl.col(c)).otherwise(None).alias(c)
+            for c in ("age_at_conviction", "age_now")
+        ],
+    ).drop("_age_recorded")
     facts = facts.with_columns(
         [pl.col(k).fill_null(v) for k, v in _PRIOR_DEFAULTS.items()]
     ).with_columns(

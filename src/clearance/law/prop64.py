@@ -35,6 +35,7 @@ FACTS: dict[str, str] = {
     "when unknown",
     "conviction_date": "date of the court step with the conviction",
     "offense_date": "date of the arrest cycle",
+    "age_impossible": "the date of birth is after the offense (a recording error)",
     "serving": "the sentence (conviction date plus its parts) ends after the as-of date",
     "sentence_end": "the end of the sentence",
     "priors_apply": "the count's relief is a reduction of a felony (or the policy applies "
@@ -380,6 +381,16 @@ NOTE_RULES: tuple[Rule, ...] = (
         facts=("age",),
         outcome="note",
         when=lambda: pl.col("age").is_null() & (pl.col("kind") == "cannabis"),
+    ),
+    Rule(
+        id="age_impossible",
+        citation="HS 11361.8(b), (f) (eligibility presumed)",
+        text="The recorded date of birth gives an impossible age at the offense (born after "
+        "it); the age is treated as unknown",
+        facts=("dob", "offense_date"),
+        outcome="note",
+        when=lambda: pl.col("age_impossible") & (pl.col("kind") == "cannabis"),
+        detail=lambda: pl.format("born {}", fmt_date("dob")),
     ),
     Rule(
         id="no_lesser_level",
