@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import typer
-from conftest import FILING, build_run
+from filings_fixtures import FILING, build_run
 from filings_helpers import pdf_pages
 from typer.testing import CliRunner
 

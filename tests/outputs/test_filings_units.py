@@ -104,7 +104,7 @@ def test_resolve_filing_uses_policy_then_overrides() -> None:
 
 
 def test_documents_are_byte_identical_when_written_twice(run_dir: Path, tmp_path: Path) -> None:
-    from conftest import FILING
+    from filings_fixtures import FILING
 
     run = load_run(run_dir)
     filing = resolve_filing(run.policy, FILING)

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import PASSWORD, SAMPLE, make_site
 from pypdf import PdfReader
 from sqlalchemy import func, select
+from web_site import PASSWORD, SAMPLE, make_site
 
 from clearance.store.db import session_factory
 from clearance.store.models import Determination

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
-from conftest import Site, login
+from web_site import Site, login
 
 from clearance.store.db import session_factory
 from clearance.store.models import Determination, Run, utcnow

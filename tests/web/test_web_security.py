@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, DoneRun, Site, csrf_of, login, make_site
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select, text
+from web_site import SAMPLE, DoneRun, Site, csrf_of, login, make_site
 
 from clearance.store.db import make_engine, session_factory
 from clearance.store.models import Determination, Run

@@ -1,0 +1,139 @@
+"""Fixtures for the web app: a data folder with users, a TestClient, and a finished run."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from clearance.store import users as store_users
+from clearance.store.db import session_factory
+from clearance.web import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "peer-generated-sacramento-20k.dat.gz"
+PASSWORD = "correct horse battery"
+ROLES = ("admin", "attorney", "analyst", "viewer")
+
+
+@dataclass
+class Site:
+    """An app on a fresh data folder, with one user per role (named after the role)."""
+
+    app: FastAPI
+    data_dir: Path
+    url: str
+
+    def client(self) -> TestClient:
+        return TestClient(self.app, follow_redirects=False)
+
+
+def make_template(folder: Path) -> Path:
+    """A migrated database with the four users (Argon2 hashing is slow on purpose: do it once)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "template.db"
+    with session_factory(f"sqlite:///{path}")() as db:
+        for role in ROLES:
+            store_users.add_user(db, role, PASSWORD, role)
+    return path
+
+
+def make_site(data_dir: Path, template: Path, **options: int) -> Site:
+    """An app on its own copy of the template database."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "clearance.db"
+    with sqlite3.connect(template) as source, sqlite3.connect(path) as target:
+        source.backup(target)
+    url = f"sqlite:///{path}"
+    return Site(create_app(url, data_dir, **options), data_dir, url)
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(autouse=True)
+def no_login_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failed sign-ins sleep in production; the tests count failures, not seconds."""
+    monkeypatch.setattr(store_users, "sleep", lambda _seconds: None)
+
+
+@pytest.fixture
+def site(tmp_path: Path, template: Path) -> Site:
+    return make_site(tmp_path / "data", template)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page carries in its forms."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "page has no CSRF token"
+    return found.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the session's CSRF token."""
+    client.cookies.clear()
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_of(page.text)},
+    )
+    assert response.status_code == 303, response.text
+    return csrf_of(client.get("/").text)
+
+
+def upload_sample(
+    client: TestClient, token: str, path: Path = SAMPLE, county: str = "Sacramento"
+) -> int:
+    """Start a run from a file and wait until it is done; returns the run id."""
+    with path.open("rb") as handle:
+        response = client.post(
+            "/runs",
+            data={
+                "csrf_token": token,
+                "county": county,
+                "policy": "sacramento-2019",
+                "as_of": "2024-01-01",
+            },
+            files={"file": (path.name, handle, "application/octet-stream")},
+        )
+    assert response.status_code == 303, response.text
+    run_id = int(response.headers["location"].rsplit("/", 1)[-1])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get(f"/runs/{run_id}/status")
+        if "HX-Redirect" in status.headers:
+            return run_id
+        assert "failed" not in status.text, status.text
+        time.sleep(0.2)
+    raise AssertionError("the run did not finish in time")
+
+
+@dataclass
+class DoneRun:
+    """A site with a finished run of the sample, shared by the read-mostly tests."""
+
+    site: Site
+    run_id: int
+
+
+@pytest.fixture(scope="module")
+def done_run(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Iterator[DoneRun]:
+    original = store_users.sleep
+    store_users.sleep = lambda _seconds: None
+    try:
+        site = make_site(tmp_path_factory.mktemp("web") / "data", template)
+        with site.client() as client:
+            token = login(client, "analyst")
+            run_id = upload_sample(client, token)
+        yield DoneRun(site, run_id)
+    finally:
+        store_users.sleep = original
