@@ -125,8 +125,9 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
 
 @dataclass
 class _ChunkResult:
-    """What one chunk contributes: its counts folded as far as the chunk allows, the people
-    it names, its quarantine, its row accounting."""
+    """What one chunk contributes: its rows as one-part counts (merged once, at the end, since
+    a sentence's parts may straddle chunks), the people it names, its quarantine, its row
+    accounting."""
 
     counts: pl.DataFrame
     subjects: pl.DataFrame
@@ -155,7 +156,7 @@ def _process(
     seq = _seq(file_index)
     parsed = parsed.with_columns(seq)
     return _ChunkResult(
-        counts=_merge_parts(_as_parts(parsed)),
+        counts=_as_parts(parsed),
         subjects=_people(parsed),
         quarantine=quarantine.with_columns(seq),
         loaded=parsed.height,
@@ -691,35 +692,40 @@ def _merge_parts(parts: pl.DataFrame) -> pl.DataFrame:
 
     Their lengths add up (years, months and days kept apart until they are added to the step
     date on the calendar); the other values are the first part's. Most counts have one part, so
-    only the repeated keys are grouped. Used within a chunk and again across chunks, for the
-    rare sentence whose parts straddle two chunks.
+    only the repeated keys are grouped, and their totals are written onto the first part's row:
+    the table keeps the input order without being sorted again.
     """
     # A hash finds the repeated keys cheaply; a collision only sends a count to the grouping.
-    repeated = pl.struct([*_KEY, "source_file"]).hash().is_duplicated()
-    parts = parts.with_columns(repeated.alias("_repeated"))
-    singles = parts.filter(~pl.col("_repeated")).drop("_repeated")
-    if singles.height == parts.height:
-        return singles
-    firsts = [
-        c for c in singles.columns
-        if c not in (*_KEY, "source_file", "source_line", "_seq", "source_lines", "source_rows",
-                     *_SUMS)
-    ]  # fmt: skip
-    grouped = (
-        parts.filter(pl.col("_repeated"))
+    key = pl.struct([*_KEY, "source_file"]).hash()
+    marks = parts.select(key.is_duplicated().alias("dup"), key.is_first_distinct().alias("first"))
+    if not marks["dup"].any():
+        return parts
+    totals = (
+        parts.filter(marks["dup"])
         .group_by([*_KEY, "source_file"])
         .agg(
             pl.col("_seq").min(),
-            *[pl.col(c).sort_by("_seq").first() for c in firsts],
             pl.col("source_line").min(),
             *[pl.col(c).sum() for c in _SUMS],
             pl.col("source_lines").list.explode(keep_nulls=False, empty_as_null=False).sort(),
             pl.col("source_rows").sum(),
         )
-        .select(singles.columns)
-        .cast(singles.schema)
     )
-    return pl.concat([singles, grouped], how="vertical").sort("_seq")
+    columns = ["source_line", *_SUMS, "source_lines", "source_rows"]
+    totals = totals.select("_seq", *[pl.col(c).alias(f"_total{c}") for c in columns])
+    return (
+        parts.filter(~marks["dup"] | marks["first"])
+        .join(totals, on="_seq", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_total_years").is_not_null())
+            .then(pl.col(f"_total{c}"))
+            .otherwise(pl.col(c))
+            .cast(parts.schema[c])
+            .alias(c)
+            for c in columns
+        )
+        .drop(f"_total{c}" for c in columns)
+    )
 
 
 def _finish_counts(parts: list[pl.DataFrame], files: int) -> tuple[pl.DataFrame, int]:
