@@ -21,7 +21,7 @@ import numpy as np
 
 #: Bytes read at once. Big enough to amortise per-chunk costs, small enough that a chunk's
 #: parsed columns stay well under 100 MB.
-CHUNK_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 16 * 1024 * 1024
 
 _BOM = b"\xef\xbb\xbf"
 

@@ -112,8 +112,12 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
         if quarantined
         else schema.empty(schema.QUARANTINE_SCHEMA)
     )
-    counts, merged = _finish_counts([p.counts for p in parts], len(stats))
-    subjects = _subjects([p.subjects for p in parts], counts)
+    people = [p.subjects for p in parts]
+    chunk_counts = [p.counts for p in parts]
+    # The chunks' tables are handed on and dropped here, so each lives once in memory.
+    del parts
+    counts, merged = _finish_counts(chunk_counts, len(stats))
+    subjects = _subjects(people, counts)
     return Records(
         subjects=subjects,
         counts=counts,
@@ -713,18 +717,17 @@ def _merge_parts(parts: pl.DataFrame) -> pl.DataFrame:
     )
     columns = ["source_line", *_SUMS, "source_lines", "source_rows"]
     totals = totals.select("_seq", *[pl.col(c).alias(f"_total{c}") for c in columns])
-    return (
-        parts.filter(~marks["dup"] | marks["first"])
-        .join(totals, on="_seq", how="left", maintain_order="left")
-        .with_columns(
-            pl.when(pl.col("_total_years").is_not_null())
-            .then(pl.col(f"_total{c}"))
-            .otherwise(pl.col(c))
-            .cast(parts.schema[c])
-            .alias(c)
-            for c in columns
-        )
-        .drop(f"_total{c}" for c in columns)
+    kept = parts.filter(~marks["dup"] | marks["first"])
+    # Only the narrow key column is joined: the wide table is not copied by a join.
+    aligned = kept.select("_seq").join(totals, on="_seq", how="left", maintain_order="left")
+    merged = aligned["_total_years"].is_not_null()
+    return kept.with_columns(
+        pl.when(merged)
+        .then(aligned[f"_total{c}"])
+        .otherwise(pl.col(c))
+        .cast(parts.schema[c])
+        .alias(c)
+        for c in columns
     )
 
 
@@ -734,7 +737,8 @@ def _finish_counts(parts: list[pl.DataFrame], files: int) -> tuple[pl.DataFrame,
     offenses parsed."""
     if not parts:
         return schema.empty(schema.COUNTS_SCHEMA), 0
-    counts = _merge_parts(pl.concat(parts, how="vertical"))
+    counts = _merge_parts(pl.concat(parts, how="vertical", rechunk=False))
+    parts.clear()
     duplicates = 0
     if files > 1:
         merged = counts.unique(subset=_KEY, keep="first", maintain_order=True)
