@@ -26,10 +26,8 @@ from clearance.records.doj import read_doj
 from clearance.records.schema import DOJ_COLUMNS
 
 SAMPLE_NAME = "peer-generated-sacramento-20k.dat.gz"
-SAMPLE_CANDIDATES = (
-    Path(__file__).resolve().parents[1] / "examples" / SAMPLE_NAME,
-    Path("/work/shared/samples") / SAMPLE_NAME,
-)
+#: The sample bundled with the project (a file another tool generated).
+SAMPLE = Path(__file__).resolve().parents[1] / "examples" / SAMPLE_NAME
 #: Wide enough that rich never folds an id or a citation across lines.
 WIDE = {"COLUMNS": "1000"}
 COMMANDS = ("ingest", "synth", "run", "explain", "rules", "policies")
@@ -58,9 +56,7 @@ def one_line(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def sample() -> Path:
-    path = next((p for p in SAMPLE_CANDIDATES if p.is_file()), None)
-    if path is None:
-        pytest.skip(f"{SAMPLE_NAME} not found")
+    path = SAMPLE
     return path
 
 

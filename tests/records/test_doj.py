@@ -44,10 +44,8 @@ HEADER = ",".join(DOJ_COLUMNS)
 PLACEHOLDER = '"  -  "'
 
 SAMPLE_NAME = "peer-generated-sacramento-20k.dat.gz"
-SAMPLE_CANDIDATES = (
-    Path(__file__).resolve().parents[2] / "examples" / SAMPLE_NAME,
-    Path("/work/shared/samples") / SAMPLE_NAME,
-)
+#: The sample bundled with the project (a file another tool generated).
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / SAMPLE_NAME
 
 #: A court conviction for HS 11357(c); every other field holds the placeholder real files use.
 COURT: dict[str, str] = {
@@ -807,9 +805,7 @@ def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def sample() -> Records:
     """The shared 20k-row sample, read once."""
-    path = next((p for p in SAMPLE_CANDIDATES if p.is_file()), None)
-    if path is None:
-        pytest.skip(f"{SAMPLE_NAME} not found")
+    path = SAMPLE
     return read_doj([path])
 
 
