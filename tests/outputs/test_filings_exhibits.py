@@ -7,7 +7,6 @@ page of every kind of PDF is rasterised with pdftoppm to prove it is a document 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -182,7 +181,6 @@ def test_packet_holds_petition_and_order_for_each_case(
     assert "[X]" in text and "11590" in text
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm not installed")
 def test_a_page_of_every_pdf_renders(filings: FilingsResult, tmp_path: Path) -> None:
     out = filings.out_dir
     chosen = [

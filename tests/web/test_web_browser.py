@@ -42,7 +42,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
 SERVE = (sys.executable, "-m", "clearance.cli", "serve")
 FILING = {
     "office": "Office of the District Attorney",
