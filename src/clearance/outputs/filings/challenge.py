@@ -14,7 +14,7 @@ import polars as pl
 from clearance.outputs.filings.data import FilingInfo, RunData
 from clearance.outputs.filings.exhibit import Exhibit
 from clearance.outputs.filings.model import Block, LegalDocument, esc
-from clearance.outputs.filings.motion import CASE_LINES, PARTIES, STATUTES, filer_lines
+from clearance.outputs.filings.motion import people_signature, pleading
 
 
 def challenge_document(run: RunData, filing: FilingInfo, exhibit: Exhibit) -> LegalDocument:
@@ -81,29 +81,12 @@ def challenge_document(run: RunData, filing: FilingInfo, exhibit: Exhibit) -> Le
                 "inform the Court and the Public Defender of their position on each.",
             )
         )
-    blocks.append(
-        Block(
-            "signature",
-            text=f"Respectfully submitted,<br/>{esc(filing.office)}",
-            label="Dated: ____________________",
-            lines=(
-                esc(filing.signer),
-                f"State Bar No. {esc(filing.bar_number)}",
-                "Attorney for the People",
-            ),
-        )
-    )
-    return LegalDocument(
-        filer=filer_lines(filing),
-        court=filing.court_name,
-        court_address=filing.court_address,
-        parties=PARTIES,
-        case_lines=CASE_LINES,
+    blocks.append(people_signature(filing))
+    return pleading(
+        filing,
         title="PEOPLE'S NOTICE OF CHALLENGE TO RELIEF FOR CANNABIS CONVICTIONS",
-        title_note=STATUTES,
         short_title="Notice of challenge (HS 11361.9)",
-        blocks=tuple(blocks),
+        blocks=blocks,
         exhibit=exhibit if n else None,
-        author=filing.office,
         keywords=("Proposition 64", "HS 11361.9", "challenge"),
     )

@@ -14,6 +14,8 @@ something else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from clearance.outputs.filings.data import FilingInfo, RunData
 from clearance.outputs.filings.exhibit import (
     DISMISS,
@@ -45,6 +47,47 @@ def filer_lines(
         f"{esc(filing.signer)} (State Bar No. {esc(filing.bar_number)})",
         esc(filing.office),
         esc(role),
+    )
+
+
+def people_signature(filing: FilingInfo) -> Block:
+    """The People's signature block: the office, the signing attorney and their bar number."""
+    return Block(
+        "signature",
+        text=f"Respectfully submitted,<br/>{esc(filing.office)}",
+        label="Dated: ____________________",
+        lines=(
+            esc(filing.signer),
+            f"State Bar No. {esc(filing.bar_number)}",
+            "Attorney for the People",
+        ),
+    )
+
+
+def pleading(
+    filing: FilingInfo,
+    *,
+    title: str,
+    short_title: str,
+    blocks: Sequence[Block],
+    exhibit: Exhibit | None,
+    keywords: tuple[str, ...],
+) -> LegalDocument:
+    """A pleading of the bulk proceeding: the filer, the court and the caption every motion,
+    order and notice of the People shares, around its own title, body and exhibit."""
+    return LegalDocument(
+        filer=filer_lines(filing),
+        court=filing.court_name,
+        court_address=filing.court_address,
+        parties=PARTIES,
+        case_lines=CASE_LINES,
+        title=title,
+        title_note=STATUTES,
+        short_title=short_title,
+        blocks=tuple(blocks),
+        exhibit=exhibit,
+        author=filing.office,
+        keywords=keywords,
     )
 
 
@@ -234,30 +277,13 @@ def motion_document(
             _relief_items(group, court, ordered=False, marked=_marked(exhibit)), start=1
         )
     ]
-    blocks.append(
-        Block(
-            "signature",
-            text=f"Respectfully submitted,<br/>{esc(filing.office)}",
-            label="Dated: ____________________",
-            lines=(
-                esc(filing.signer),
-                f"State Bar No. {esc(filing.bar_number)}",
-                "Attorney for the People",
-            ),
-        )
-    )
-    return LegalDocument(
-        filer=filer_lines(filing),
-        court=court,
-        court_address=filing.court_address,
-        parties=PARTIES,
-        case_lines=CASE_LINES,
+    blocks.append(people_signature(filing))
+    return pleading(
+        filing,
         title=group.motion_title,
-        title_note=STATUTES,
         short_title=f"Motion: {group.title} of cannabis convictions (HS 11361.8, 11361.9)",
-        blocks=tuple(blocks),
+        blocks=blocks,
         exhibit=exhibit,
-        author=filing.office,
         keywords=("Proposition 64", "HS 11361.8", "HS 11361.9", group.key),
     )
 
@@ -319,17 +345,11 @@ def order_document(
             lines=("Judge of the Superior Court",),
         ),
     ]
-    return LegalDocument(
-        filer=filer_lines(filing),
-        court=court,
-        court_address=filing.court_address,
-        parties=PARTIES,
-        case_lines=CASE_LINES,
+    return pleading(
+        filing,
         title=group.order_title,
-        title_note=STATUTES,
         short_title=f"Order: {group.title} of cannabis convictions (HS 11361.8, 11361.9)",
-        blocks=tuple(blocks),
+        blocks=blocks,
         exhibit=exhibit,
-        author=filing.office,
         keywords=("Proposition 64", "HS 11361.8", "HS 11361.9", group.key, "order"),
     )
