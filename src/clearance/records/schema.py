@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from clearance.records.offenses import OFFENSE_SCHEMA
+
 #: The 95 columns of the DOJ bulk file, in order (0-based positions are list indices).
 DOJ_COLUMNS: tuple[str, ...] = (
     "RECORD_ID", "SUBJECT_STATUS", "SUBJECT_ID", "REQ_SEG_SEP", "REQ_CII_NUMBER",
@@ -68,13 +70,8 @@ COUNTS_SCHEMA: dict[str, pl.DataType] = {
     "county": pl.String(),
     "court_case_number": pl.String(),
     "offense_raw": pl.String(),
-    "code": pl.String(),
-    "section": pl.String(),
-    "subsection": pl.String(),
-    "attempt": pl.Boolean(),
-    "conspiracy": pl.Boolean(),
-    "offense_parsed": pl.Boolean(),
-    "code_section": pl.String(),
+    # The parsed offense: exactly the columns `offenses.parse_offenses` returns.
+    **OFFENSE_SCHEMA,
     "disposition": pl.String(),
     "level": pl.String(),
     "sentence_days": pl.Int64(),
