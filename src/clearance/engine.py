@@ -54,6 +54,7 @@ from clearance.policy import rules as policy_rules
 from clearance.policy.schema import Policy
 from clearance.records.doj import Records
 from clearance.records.offenses import is_cannabis
+from clearance.records.schema import as_strings
 
 DECISIONS = ("dismiss", "reduce", "not_eligible", "review")
 REMEDY_SERVING = "11361.8(b)"
@@ -120,15 +121,31 @@ def _age(dob: pl.Expr, day: pl.Expr | date) -> pl.Expr:
     return (d.dt.year() - dob.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int32)
 
 
-def _convictions(counts: pl.DataFrame) -> pl.DataFrame:
-    """Every conviction in the record, any county (a PC 1203.4 set-aside is still a prior)."""
-    return counts.filter(pl.col("disposition").is_in(["convicted", "set_aside"]))
+def _convictions(counts: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Every conviction in the record, any county (a PC 1203.4 set-aside is still a prior):
+    only the columns asked for are copied, since the record can hold millions of counts."""
+    return counts.select(columns).filter(
+        counts["disposition"].is_in(["convicted", "set_aside"]).fill_null(False)
+    )
+
+
+def _pick(counts: pl.DataFrame, where: pl.Expr, offense: pl.Expr) -> pl.DataFrame:
+    """The counts where `where` holds and whose offense (code, section, subsection) passes
+    `offense`, with every column. The offense test runs once per distinct offense, and only
+    the counts picked are copied: a statewide record has millions of counts and a county's
+    cannabis convictions are a small share of them."""
+    keys = ["code", "section", "subsection"]
+    rows = counts.select(pl.arg_where(where.fill_null(False))).to_series()
+    if rows.len() == 0:
+        return counts.clear()
+    offenses = by_value(counts.select(keys)[rows], keys, _pass=offense.fill_null(False))
+    return counts[rows.filter(offenses["_pass"])]
 
 
 def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
     """Convictions in the county that Proposition 64 concerns, each with its `kind`."""
     cannabis = is_cannabis(pl.col("code"), pl.col("section"))
-    text = pl.col("offense_raw").fill_null("")
+    text = pl.col("offense_raw").cast(pl.String).fill_null("")
     conspiracy = (cannabis & pl.col("conspiracy")) | (
         (pl.col("code") == "PC") & (pl.col("section") == "182") & text.str.contains(_MARIJUANA_TEXT)
     )
@@ -168,22 +185,34 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
         .then(pl.lit("accessory"))
         .otherwise(None)
     )
+    # Every kind is one of these offenses: the rest of the record is never copied.
+    concerned = (
+        cannabis
+        | ((pl.col("code") == "PC") & pl.col("section").is_in(["182", "4573.6", "32"]))
+        | former_section
+    )
+    in_county = (
+        (pl.col("disposition") == "convicted")
+        & (pl.col("step_type") == "court")
+        & (pl.col("county") == county)
+    )
     return (
-        counts.filter(
-            (pl.col("disposition") == "convicted")
-            & (pl.col("step_type") == "court")
-            & (pl.col("county") == county)
-        )
+        _pick(counts, in_county, concerned)
         .join(accessory_cycles, on=["subject_id", "cycle_id"], how="left")
         .with_columns(kind.alias("kind"))
         .filter(pl.col("kind").is_not_null())
         .drop("_acc_cycle")
+        .pipe(as_strings)
     )
 
 
 def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """Per scope count: disqualifying records before its offense, with the facts to cite."""
-    convs = _convictions(counts)
+    convs = _convictions(
+        counts,
+        ["subject_id", "count_id", "event_id", "event_date", "code", "section", "subsection",
+         "attempt", "conspiracy", "code_section", "court_case_number"],
+    )  # fmt: skip
     ss_exact, ss_possible = lists.SUPER_STRIKES.match(
         pl.col("code"), pl.col("section"), pl.col("subsection")
     )
@@ -221,6 +250,8 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
         pl.col("code_section"),
         pl.col("court_case_number"),
     )
+    listed = pl.col("p_ss") | pl.col("p_ss_possible") | pl.col("p_290")
+    flagged = as_strings(flagged.filter(listed | pl.col("p_section").is_not_null()))
     registrations = counts.filter(
         (pl.col("step_type") == "registration") & (pl.col("section") == "290")
     ).select(
@@ -236,12 +267,8 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
         pl.lit("PC 290 registration").alias("code_section"),
         pl.col("court_case_number"),
     )
-    listed = pl.col("p_ss") | pl.col("p_ss_possible") | pl.col("p_290")
     events = (
-        pl.concat(
-            [flagged.filter(listed | pl.col("p_section").is_not_null()), registrations],
-            how="vertical",
-        )
+        pl.concat([flagged, as_strings(registrations)], how="vertical")
         .with_columns(
             pl.when(pl.col("p_reg"))
             .then(pl.format("PC 290 registration on {}", when))
@@ -322,7 +349,9 @@ _PRIOR_DEFAULTS: dict[str, pl.Expr] = {
 
 def _person_facts(counts: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Per person: most recent conviction, only cannabis, sentences complete, how many."""
-    convs = _convictions(counts)
+    convs = _convictions(
+        counts, ["subject_id", "event_date", "code", "section", "conspiracy", "sentence_end"]
+    )
     cannabis = is_cannabis(pl.col("code"), pl.col("section")) & ~pl.col("conspiracy")
     complete = (pl.col("sentence_end") <= as_of).fill_null(True)
     return convs.group_by("subject_id").agg(
@@ -686,17 +715,20 @@ def _related(
         counts.filter(is_cannabis(pl.col("code"), pl.col("section")))
         .select("subject_id", "cycle_id")
         .unique()
+        .pipe(as_strings)
         .with_columns(pl.lit(True).alias("_cannabis"))
     )
     d_exact, _ = dismiss_list.match(pl.col("code"), pl.col("section"), pl.col("subsection"))
     r_exact, _ = review_list.match(pl.col("code"), pl.col("section"), pl.col("subsection"))
     in_scope = decided.select("subject_id", "count_id").with_columns(pl.lit(True).alias("_in"))
+    in_county = (
+        (pl.col("disposition") == "convicted")
+        & (pl.col("step_type") == "court")
+        & (pl.col("county") == county)
+    )
     candidates = (
-        counts.filter(
-            (pl.col("disposition") == "convicted")
-            & (pl.col("step_type") == "court")
-            & (pl.col("county") == county)
-        )
+        _pick(counts, in_county, d_exact | r_exact)
+        .pipe(as_strings)
         .join(in_scope, on=["subject_id", "count_id"], how="left")
         .filter(pl.col("_in").is_null())
         .join(relieved_cycles, on=["subject_id", "cycle_id"], how="left")

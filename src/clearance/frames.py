@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+
+from clearance.records.schema import as_strings
+
+#: Above this many combined codes, the keys are joined as text instead of as one integer.
+_MAX_CODES = 1 << 62
 
 
 def by_value(frame: pl.DataFrame, keys: list[str], **outputs: pl.Expr) -> pl.DataFrame:
@@ -10,9 +16,15 @@ def by_value(frame: pl.DataFrame, keys: list[str], **outputs: pl.Expr) -> pl.Dat
 
     A DOJ file repeats a few hundred values (step types, dispositions, counties, offense texts,
     dates) across millions of rows, so string work on the distinct values costs a fraction of
-    the same work on every row. Rows find their result through the key's code in an Enum of the
-    distinct values, which is cheaper than a join and keeps the row order.
+    the same work on every row. Rows find their result through a code per distinct key, which
+    is cheaper than a join and keeps the row order. Keys held as Categorical or Enum are codes
+    already; the expressions always see them as text.
     """
+    numeric = _numeric_key(frame, keys)
+    if numeric is not None:
+        firsts, codes = _dense_codes(numeric)
+        table = as_strings(frame.select(keys)[firsts])
+        return frame.hstack(table.select(**outputs)[codes])
     if len(keys) == 1:
         key = frame[keys[0]]
     else:
@@ -26,10 +38,55 @@ def by_value(frame: pl.DataFrame, keys: list[str], **outputs: pl.Expr) -> pl.Dat
     table_key = key.gather(firsts)
     present = table_key.is_not_null()
     categories = table_key.filter(present)
-    codes = key.cast(pl.Enum(categories)).to_physical()
+    string_codes = key.cast(pl.Enum(categories)).to_physical()
     if not present.all():
         # The one null value of a single key goes last in the table.
         table = pl.concat([table.filter(present), table.filter(~present)])
-        codes = codes.fill_null(len(categories))
+        string_codes = string_codes.fill_null(len(categories))
     values = table.select(**outputs)
-    return frame.hstack(values[codes])
+    return frame.hstack(values[string_codes])
+
+
+def _numeric_key(frame: pl.DataFrame, keys: list[str]) -> pl.Series | None:
+    """The keys as one non-negative integer per row, when none of them is free text.
+
+    Categorical and Enum columns are their codes, booleans and small integers their values; a
+    null is one more code. Keys whose combined range would overflow are left to the text path.
+    """
+    combined: pl.Series | None = None
+    span = 1
+    for name in keys:
+        column = frame[name]
+        dtype = column.dtype
+        if isinstance(dtype, pl.Categorical | pl.Enum):
+            part = column.to_physical().cast(pl.Int64)
+        elif dtype == pl.Boolean:
+            part = column.cast(pl.Int64)
+        elif dtype.is_integer() or dtype == pl.Date:
+            part = column.to_physical().cast(pl.Int64)
+        else:
+            return None
+        low = part.min()
+        high = part.max()
+        low_i = int(low) if isinstance(low, int) else 0
+        width = (int(high) if isinstance(high, int) else 0) - low_i + 2
+        part = (part - low_i).fill_null(width - 1)
+        if span * width >= _MAX_CODES:
+            return None
+        combined = part if combined is None else combined * width + part
+        span *= width
+    return combined
+
+
+def _dense_codes(key: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """(index of the first row of each distinct key, each row's position in that list)."""
+    firsts = key.arg_unique()
+    values = key.to_numpy()
+    distinct = values[firsts.to_numpy()]
+    if int(values.max(initial=0)) < 4 * len(values) + 1024:
+        # A lookup table indexed by the key itself: one pass, no hashing.
+        table = np.zeros(int(values.max(initial=0)) + 1, dtype=np.int64)
+        table[distinct] = np.arange(len(distinct))
+        return firsts, table[values]
+    order = np.argsort(distinct)
+    return firsts, order[np.searchsorted(distinct, values, sorter=order)]

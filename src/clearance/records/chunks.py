@@ -43,17 +43,22 @@ class Chunk:
     encoding: str = "utf-8"
 
     @cached_property
+    def newlines(self) -> np.ndarray:
+        """Byte offsets of the chunk's line feeds, found once for the count and the bounds."""
+        return np.flatnonzero(np.frombuffer(self.data, dtype=np.uint8) == 10)
+
+    @cached_property
     def line_count(self) -> int:
         """Physical lines in the chunk (a last line without a newline counts)."""
         if not self.data:
             return 0
-        return self.data.count(b"\n") + (0 if self.data.endswith(b"\n") else 1)
+        return len(self.newlines) + (0 if self.data.endswith(b"\n") else 1)
 
     @cached_property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(start, end) byte offsets of every line, the end before any CR LF."""
         buffer = np.frombuffer(self.data, dtype=np.uint8)
-        newlines = np.flatnonzero(buffer == 10)
+        newlines = self.newlines
         ends = newlines
         if not self.data.endswith(b"\n") and self.data:
             ends = np.append(newlines, len(self.data))

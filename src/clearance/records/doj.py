@@ -42,6 +42,7 @@ USED_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 _USED_INDICES = [schema.DOJ_COLUMNS.index(c) for c in USED_COLUMNS]
 
+
 #: Values that mean "nothing here" once padding is stripped.
 _EMPTY_VALUES = ("", "-", "NULL")
 
@@ -579,7 +580,7 @@ def _offense_choice() -> dict[str, pl.Expr]:
     return {
         "_chosen": chosen,
         "_see_comment": chosen.is_null() | chosen.str.to_uppercase().str.starts_with("SEE COMMENT"),
-        "level": _level(_clean("CONV_STAT_DESCR"), toc),
+        "level": _level(_clean("CONV_STAT_DESCR"), toc).cast(schema.LEVEL),
     }
 
 
@@ -601,13 +602,14 @@ def _sentence_parts() -> dict[str, pl.Expr]:
 
 def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     """Row-level canonical columns (before sentence parts are folded into counts)."""
-    frame = by_value(frame, ["STP_TYPE_DESCR"], step_type=_step_type(_clean("STP_TYPE_DESCR")))
-    frame = by_value(frame, ["DISP_DESCR"], disposition=_disposition(_clean("DISP_DESCR")))
-    frame = by_value(
-        frame,
-        ["STP_ORI_CNTY_NAME"],
-        county=_clean("STP_ORI_CNTY_NAME").str.to_uppercase().str.replace_all(r"\s+", " "),
-    )
+    # Results are computed once per distinct value, typed there (Enum, Categorical), and spread
+    # back as codes: the rows never hold these texts as strings.
+    step_type = _step_type(_clean("STP_TYPE_DESCR")).cast(schema.STEP_TYPE)
+    frame = by_value(frame, ["STP_TYPE_DESCR"], step_type=step_type)
+    disposition = _disposition(_clean("DISP_DESCR")).cast(schema.DISPOSITION)
+    frame = by_value(frame, ["DISP_DESCR"], disposition=disposition)
+    county = _clean("STP_ORI_CNTY_NAME").str.to_uppercase().str.replace_all(r"\s+", " ")
+    frame = by_value(frame, ["STP_ORI_CNTY_NAME"], county=county.cast(pl.Categorical))
     frame = by_value(frame, ["CYC_DATE"], offense_date=_date(_clean("CYC_DATE"))[0])
     frame = by_value(frame, ["PRI_DOB"], dob=_date(_clean("PRI_DOB"))[0])
     frame = by_value(
@@ -624,6 +626,8 @@ def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
         "dob",
         pl.col("GENDER").alias("sex"),
         pl.col("CNT_ORDER").alias("count_id"),
+        pl.col("CNT_ORDER").str.slice(0, 3).cast(pl.Categorical).alias("cycle_id"),
+        pl.col("CNT_ORDER").str.slice(0, 6).cast(pl.Categorical).alias("event_id"),
         "step_type",
         "event_date",
         "offense_date",
@@ -633,13 +637,14 @@ def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
         pl.when("_see_comment")
         .then(_clean("COMMENT_TEXT"))
         .otherwise(pl.col("_chosen"))
+        .cast(pl.Categorical)
         .alias("offense_raw"),
         "disposition",
         "level",
         "_years",
         "_months",
         "_days",
-        pl.lit(source).alias("source_file"),
+        pl.lit(source, dtype=pl.Categorical).alias("source_file"),
         "source_line",
     )
 
@@ -651,19 +656,21 @@ _ROW_SCHEMA: dict[str, pl.DataType] = {
     "dob": pl.Date(),
     "sex": pl.String(),
     "count_id": pl.String(),
-    "step_type": pl.String(),
+    "cycle_id": pl.Categorical(),
+    "event_id": pl.Categorical(),
+    "step_type": schema.STEP_TYPE,
     "event_date": pl.Date(),
     "offense_date": pl.Date(),
     "cycle_age": pl.Int32(),
-    "county": pl.String(),
+    "county": pl.Categorical(),
     "court_case_number": pl.String(),
-    "offense_raw": pl.String(),
-    "disposition": pl.String(),
-    "level": pl.String(),
+    "offense_raw": pl.Categorical(),
+    "disposition": schema.DISPOSITION,
+    "level": schema.LEVEL,
     "_years": pl.Int32(),
     "_months": pl.Int32(),
     "_days": pl.Int32(),
-    "source_file": pl.String(),
+    "source_file": pl.Categorical(),
     "source_line": pl.Int64(),
 }
 
@@ -682,52 +689,84 @@ _IDENTITY = ("name", "cii_number", "dob", "sex")
 
 
 def _as_parts(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rows as one-row counts, ready to be merged with their other sentence parts."""
+    """Rows as one-row counts, ready to be merged with their other sentence parts, with the
+    hash of their key (person, CNT_ORDER, file) that finds the parts."""
     return rows.select(
         "_seq",
         *[c for c in _ROW_SCHEMA if c not in _IDENTITY],
-        pl.concat_list("source_line").alias("source_lines"),
-        pl.lit(1, dtype=pl.Int32).alias("source_rows"),
+        pl.struct([*_KEY, "source_file"]).hash().alias("_key"),
     )
 
 
-def _merge_parts(parts: pl.DataFrame) -> pl.DataFrame:
+def _merge_parts(parts: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """One row per (person, CNT_ORDER, file): repeated rows are parts of one sentence.
 
     Their lengths add up (years, months and days kept apart until they are added to the step
     date on the calendar); the other values are the first part's. Most counts have one part, so
-    only the repeated keys are grouped, and their totals are written onto the first part's row:
-    the table keeps the input order without being sorted again.
+    only the repeated keys are grouped. Returns the counts, in input order, with the later parts
+    dropped, and the totals of the merged counts by `_seq` of their first part (None when no
+    count has several parts).
+
+    A statewide file has millions of counts, so the whole table is never copied: later parts
+    are dropped chunk by chunk (each chunk table is released as its copy is made) and the
+    totals are written onto the first parts afterwards, column by column.
     """
     # A hash finds the repeated keys cheaply; a collision only sends a count to the grouping.
-    key = pl.struct([*_KEY, "source_file"]).hash()
-    marks = parts.select(key.is_duplicated().alias("dup"), key.is_first_distinct().alias("first"))
-    if not marks["dup"].any():
-        return parts
+    keys = pl.concat([p["_key"] for p in parts], rechunk=True)
+    repeated = keys.is_duplicated()
+    if not repeated.any():
+        return pl.concat([p.drop("_key") for p in parts], how="vertical", rechunk=False), None
+    later = repeated & ~keys.is_first_distinct()
+    del keys
+    grouped: list[pl.DataFrame] = []
+    kept: list[pl.DataFrame] = []
+    offset = 0
+    for index, part in enumerate(parts):
+        mine = repeated.slice(offset, part.height)
+        drop = later.slice(offset, part.height)
+        offset += part.height
+        if mine.any():
+            grouped.append(part.filter(mine).select([*_KEY, "source_file", "_seq", "source_line",
+                                                     *_SUMS]))  # fmt: skip
+        kept.append(part.filter(~drop).drop("_key") if drop.any() else part.drop("_key"))
+        parts[index] = kept[-1]
     totals = (
-        parts.filter(marks["dup"])
+        pl.concat(grouped, how="vertical")
         .group_by([*_KEY, "source_file"])
         .agg(
             pl.col("_seq").min(),
-            pl.col("source_line").min(),
             *[pl.col(c).sum() for c in _SUMS],
-            pl.col("source_lines").list.explode(keep_nulls=False, empty_as_null=False).sort(),
-            pl.col("source_rows").sum(),
+            pl.col("source_line").sort().alias("source_lines"),
+            pl.len().cast(pl.Int32).alias("source_rows"),
         )
+        .drop(_KEY, "source_file")
+        .sort("_seq")
     )
-    columns = ["source_line", *_SUMS, "source_lines", "source_rows"]
-    totals = totals.select("_seq", *[pl.col(c).alias(f"_total{c}") for c in columns])
-    kept = parts.filter(~marks["dup"] | marks["first"])
-    # Only the narrow key column is joined: the wide table is not copied by a join.
-    aligned = kept.select("_seq").join(totals, on="_seq", how="left", maintain_order="left")
-    merged = aligned["_total_years"].is_not_null()
-    return kept.with_columns(
-        pl.when(merged)
-        .then(aligned[f"_total{c}"])
-        .otherwise(pl.col(c))
-        .cast(parts.schema[c])
-        .alias(c)
-        for c in columns
+    return pl.concat(kept, how="vertical", rechunk=False), totals
+
+
+def _apply_totals(counts: pl.DataFrame, totals: pl.DataFrame | None) -> pl.DataFrame:
+    """Sums and line lists of merged counts onto their first part; one line elsewhere."""
+    one_line = pl.concat_list(pl.col("source_line").cast(pl.Int64))
+    if totals is None:
+        return counts.with_columns(
+            one_line.alias("source_lines"), pl.lit(1, dtype=pl.Int32).alias("source_rows")
+        )
+    # Counts keep the input order, so `_seq` is ascending: the first parts are found by search.
+    rows = np.searchsorted(counts["_seq"].to_numpy(), totals["_seq"].to_numpy())
+    found = pl.Series(np.full(counts.height, -1, dtype=np.int64)).scatter(
+        rows, np.arange(totals.height)
+    )
+    at = pl.select(pl.when(found >= 0).then(found)).to_series()
+    ones = pl.Series(np.ones(counts.height, dtype=np.int32))
+    summed = {c: counts[c].rechunk().scatter(rows, totals[c].cast(counts.schema[c])) for c in _SUMS}
+    return counts.with_columns(
+        *[column.alias(c) for c, column in summed.items()],
+        ones.scatter(rows, totals["source_rows"]).alias("source_rows"),
+        pl.when(at.is_not_null())
+        .then(totals["source_lines"].gather(at))
+        .otherwise(one_line)
+        .alias("source_lines"),
     )
 
 
@@ -737,18 +776,15 @@ def _finish_counts(parts: list[pl.DataFrame], files: int) -> tuple[pl.DataFrame,
     offenses parsed."""
     if not parts:
         return schema.empty(schema.COUNTS_SCHEMA), 0
-    counts = _merge_parts(pl.concat(parts, how="vertical", rechunk=False))
+    counts, totals = _merge_parts(parts)
     parts.clear()
+    counts = _apply_totals(counts, totals)
     duplicates = 0
     if files > 1:
         merged = counts.unique(subset=_KEY, keep="first", maintain_order=True)
         duplicates = counts.height - merged.height
         counts = merged
-    counts = counts.with_columns(
-        _sentence_end(counts),
-        pl.col("count_id").str.slice(0, 3).alias("cycle_id"),
-        pl.col("count_id").str.slice(0, 6).alias("event_id"),
-    ).with_columns(
+    counts = counts.with_columns(_sentence_end(counts)).with_columns(
         (pl.col("sentence_end") - pl.col("event_date")).dt.total_days().alias("sentence_days")
     )
     # Offense texts repeat a lot: parse each distinct text once and spread it back.
@@ -773,9 +809,14 @@ def _sentence_end(counts: pl.DataFrame) -> pl.Series:
 
 def _parsed_offense() -> pl.Expr:
     """The offense columns of the distinct texts, as one struct (see `parse_offenses`)."""
+    typed = {name: schema.COUNTS_SCHEMA[name] for name in OFFENSE_SCHEMA}
     return pl.col("offense_raw").map_batches(
-        lambda texts: parse_offenses(texts).to_struct(),
-        return_dtype=pl.Struct(OFFENSE_SCHEMA),
+        lambda texts: (
+            parse_offenses(texts.cast(pl.String))
+            .select(pl.col(name).cast(dtype) for name, dtype in typed.items())
+            .to_struct()
+        ),
+        return_dtype=pl.Struct(typed),
     )
 
 

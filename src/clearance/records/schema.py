@@ -56,32 +56,56 @@ DISPOSITIONS = ("convicted", "dismissed", "acquitted", "set_aside", "other")
 #: Normalised levels (CONV_STAT_DESCR, else the offense's type of charge).
 LEVELS = ("felony", "misdemeanor", "infraction", "unknown")
 
+#: The closed sets above as Enum types: one byte a count instead of a string.
+STEP_TYPE = pl.Enum(STEP_TYPES)
+DISPOSITION = pl.Enum(DISPOSITIONS)
+LEVEL = pl.Enum(LEVELS)
+
+
+def _compact(dtype: pl.DataType) -> pl.DataType:
+    """Text that repeats across counts (offense texts, sections, counties, file names) is held
+    as Categorical: four bytes a count, the text once. A statewide file has ~10M counts, and as
+    strings these columns alone would need gigabytes."""
+    return pl.Categorical() if dtype == pl.String() else dtype
+
+
 #: One row per count at a step. Sentence parts (repeated CNT_ORDER rows) are folded into one
 #: count; `source_line` is the first of them and `source_rows` how many rows it folds.
+#: Categorical and Enum columns compare with plain strings (`county == "SACRAMENTO"`); a join or
+#: a string function needs them cast to String first (see `as_strings`).
 COUNTS_SCHEMA: dict[str, pl.DataType] = {
     "subject_id": pl.String(),
     "count_id": pl.String(),
-    "cycle_id": pl.String(),
-    "event_id": pl.String(),
-    "step_type": pl.String(),
+    "cycle_id": pl.Categorical(),
+    "event_id": pl.Categorical(),
+    "step_type": STEP_TYPE,
     "event_date": pl.Date(),
     "offense_date": pl.Date(),
     "cycle_age": pl.Int32(),
-    "county": pl.String(),
+    "county": pl.Categorical(),
     "court_case_number": pl.String(),
-    "offense_raw": pl.String(),
-    # The parsed offense: exactly the columns `offenses.parse_offenses` returns.
-    **OFFENSE_SCHEMA,
-    "disposition": pl.String(),
-    "level": pl.String(),
-    "sentence_days": pl.Int64(),
+    "offense_raw": pl.Categorical(),
+    # The parsed offense: the columns `offenses.parse_offenses` returns, text as Categorical.
+    **{name: _compact(dtype) for name, dtype in OFFENSE_SCHEMA.items()},
+    "disposition": DISPOSITION,
+    "level": LEVEL,
+    "sentence_days": pl.Int32(),
     "sentence_end": pl.Date(),
-    "source_file": pl.String(),
+    "source_file": pl.Categorical(),
     "source_line": pl.Int64(),
     "source_rows": pl.Int32(),
     #: every line the count was read from (its sentence parts), for results.csv
     "source_lines": pl.List(pl.Int64()),
 }
+
+
+def as_strings(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its Categorical and Enum columns as String: for the small tables (a
+    county's cannabis convictions, a run's determinations) that are joined with others and
+    written out, where plain text is simpler than saving bytes."""
+    coded = [c for c, t in frame.schema.items() if isinstance(t, pl.Categorical | pl.Enum)]
+    return frame.with_columns(pl.col(coded).cast(pl.String)) if coded else frame
+
 
 #: Rows set aside, with where they came from and why. `raw` is the line as read.
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
