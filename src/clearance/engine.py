@@ -208,11 +208,6 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
 
 def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """Per scope count: disqualifying records before its offense, with the facts to cite."""
-    convs = _convictions(
-        counts,
-        ["subject_id", "count_id", "event_id", "event_date", "code", "section", "subsection",
-         "attempt", "conspiracy", "code_section", "court_case_number"],
-    )  # fmt: skip
     ss_exact, ss_possible = lists.SUPER_STRIKES.match(
         pl.col("code"), pl.col("section"), pl.col("subsection")
     )
@@ -228,15 +223,22 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
     )
     when = pl.col("p_date").dt.to_string("%Y-%m-%d").fill_null("an unknown date")
     offense = ["code", "section", "subsection", "attempt", "conspiracy"]
-    # The lists are matched once per distinct offense, not once per conviction.
-    convs = by_value(
-        convs,
+    # The lists are matched once per distinct offense, not once per conviction, and only the
+    # convictions that are on a list or of a cannabis section are copied from the record.
+    convicted = counts["disposition"].is_in(["convicted", "set_aside"]).fill_null(False)
+    rows = convicted.arg_true()
+    flags = by_value(
+        counts.select(offense)[rows],
         offense,
         _p_ss=ss_exact & (~pl.col("attempt") | homicide_attempt),
         _p_ss_possible=ss_possible & ~pl.col("attempt"),
         _p_290=sex_exact,
         _cannabis=cannabis,
-    )
+    ).select("_p_ss", "_p_ss_possible", "_p_290", "_cannabis")
+    wanted = flags.select(pl.any_horizontal(pl.all())).to_series()
+    needed = ["subject_id", "count_id", "event_id", "event_date", "section", "code_section",
+              "court_case_number"]  # fmt: skip
+    convs = counts.select(needed)[rows.filter(wanted)].hstack(flags.filter(wanted))
     flagged = convs.select(
         "subject_id",
         pl.col("count_id").alias("p_count"),

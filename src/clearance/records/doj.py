@@ -145,10 +145,10 @@ class _ChunkResult:
 # Files and chunks
 
 
-#: Chunks parsed at once. The native parser and Polars release the interpreter lock, so two
-#: chunks in flight keep both cores busy while the next block is read from disk; more would
-#: only hold more memory.
-_IN_FLIGHT = 2
+#: Chunks parsed at once. The native parser and Polars release the interpreter lock, but a
+#: chunk's many small steps leave gaps; a third chunk in flight fills them on two cores (about
+#: 5% faster on 1M rows, about 80 MB more memory). More would only hold more memory.
+_IN_FLIGHT = 3
 
 
 def _process(
