@@ -160,6 +160,9 @@ def render(data: dict[str, object]) -> str:
         "Made by `make bench` (100k and 1M rows) and `make bench-large` (10M rows); the raw",
         "figures are in `bench/results.json`. Each run writes every default output (convictions,",
         "results with every input row, people, summary with its what-if policies, quarantine).",
+        "Before the measured runs of a size, one run that is not counted brings the input into",
+        "the page cache (10M: measured once, without it); each run writes into an emptied output",
+        "folder.",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),  # type: ignore[attr-defined]
         "",
