@@ -21,6 +21,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from clearance import engine
 from clearance.cli import app
 from clearance.engine import DECISIONS, all_rules, decide
 from clearance.outputs.run import write_run
@@ -421,3 +422,22 @@ def test_summary_json_is_sorted_and_ends_with_a_newline(run: Run) -> None:
     text = (run.first / "summary.json").read_text("utf-8")
     assert text.endswith("\n")
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
+
+
+# ------------------------------------------------------------------------------------------
+# Scale
+
+
+@pytest.mark.parametrize("spec", ["san-joaquin-2019", "tool-options.json"])
+def test_deciding_in_slices_gives_the_same_table(
+    workdir: Path, inputs: dict[str, Path], monkeypatch: pytest.MonkeyPatch, spec: str
+) -> None:
+    """A statewide record is decided a slice of facts at a time: slicing must not change a
+    decision, a reason, an explanation or the related charges that follow."""
+    records = read_doj([inputs["synthetic"]])
+    policy = load_policy(str(workdir / spec) if spec.endswith(".json") else spec)
+    whole = decide(records, policy, AS_OF, COUNTY).table
+    monkeypatch.setattr(engine, "_SLICE_ROWS", 7)
+    sliced = decide(records, policy, AS_OF, COUNTY).table
+    assert whole.height > 3 * 7
+    assert sliced.equals(whole)

@@ -670,16 +670,28 @@ def decide(
     facts = cache[key]
     if facts.height == 0:
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
-    if policy.flow == "configurable_tool":
-        from clearance.tool_flow import evaluate_tool
+    pieces: list[pl.DataFrame] = []
+    rules: tuple[Rule, ...] = ()
+    # Every rule reads one count's facts only, so the facts are decided a slice at a time: the
+    # rules' working columns and texts for a statewide record never exist all at once.
+    for start in range(0, facts.height, _SLICE_ROWS):
+        piece = facts.slice(start, _SLICE_ROWS)
+        if policy.flow == "configurable_tool":
+            from clearance.tool_flow import evaluate_tool
 
-        decided, rules = evaluate_tool(facts, policy, as_of, evaluate, explained)
-    else:
-        decided, rules = evaluate(facts, policy, as_of, explained)
-    related = _related(records, decided, policy, wanted, as_of)
-    table = pl.concat([_display(decided).select(_output_columns()), related], how="vertical")
-    table = table.sort(["subject_id", "count_id"])
+            decided, rules = evaluate_tool(piece, policy, as_of, evaluate, explained)
+        else:
+            decided, rules = evaluate(piece, policy, as_of, explained)
+        pieces.append(_display(decided).select(_output_columns()))
+        del decided
+    table = pl.concat(pieces, how="vertical", rechunk=False)
+    related = _related(records, table, policy, wanted, as_of)
+    table = pl.concat([table, related], how="vertical").sort(["subject_id", "count_id"])
     return Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=rules, cache=cache)
+
+
+#: Facts decided at once (see `decide`).
+_SLICE_ROWS = 200_000
 
 
 def _output_columns() -> list[pl.Expr]:

@@ -90,3 +90,17 @@ def _dense_codes(key: pl.Series) -> tuple[pl.Series, np.ndarray]:
         return firsts, table[values]
     order = np.argsort(distinct)
     return firsts, order[np.searchsorted(distinct, values, sorter=order)]
+
+
+def compact_strings(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its text columns copied into buffers of their own.
+
+    Polars keeps text as views into shared buffers, so a few values picked from a parsed chunk
+    keep that chunk's whole column alive. The reader keeps a few values (a person's name) of
+    every chunk to the end of the read; copying them lets each chunk's buffers go. (Casting or
+    rechunking keeps the views; building the strings anew does not.)
+    """
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    if not text:
+        return frame
+    return frame.with_columns(pl.concat_str([pl.col(c), pl.lit("")]).alias(c) for c in text)

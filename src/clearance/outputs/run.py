@@ -15,7 +15,12 @@ from typing import Any
 
 from clearance.engine import Decided
 from clearance.outputs.summary import build_summary
-from clearance.outputs.tables import convictions_table, people_table, write_results_csv
+from clearance.outputs.tables import (
+    conviction_base,
+    convictions_table,
+    people_table,
+    write_results_csv,
+)
 from clearance.records.doj import Records
 
 #: The folder of a run that `clearance explain` and later steps read back.
@@ -50,9 +55,11 @@ def write_run(
         convictions = convictions_table(decided, records)
         convictions.write_csv(out_dir / "convictions.csv")
         convictions.write_parquet(out_dir / "convictions.parquet")
-        people_table(decided, records).write_csv(out_dir / "people.csv")
+        # The people's record before any decision, shared by people.csv and every what-if.
+        base = conviction_base(records, decided.as_of)
+        people_table(decided, records, base).write_csv(out_dir / "people.csv")
         records.quarantine.write_csv(out_dir / "quarantine.csv")
-        summary = build_summary(decided, records, with_what_ifs=with_what_ifs)
+        summary = build_summary(decided, records, with_what_ifs=with_what_ifs, base=base)
         _write_record(out_dir, decided, records, policy_text)
         results.result()
     (out_dir / "summary.json").write_text(

@@ -13,7 +13,7 @@ import polars as pl
 
 from clearance.engine import DECISIONS, Decided, decide
 from clearance.law import lists
-from clearance.outputs.tables import decade, people_table
+from clearance.outputs.tables import conviction_base, decade, people_table
 from clearance.policy.schema import (
     POLICY_SECTIONS,
     Misdemeanors,
@@ -72,10 +72,10 @@ def _nested(frame: pl.DataFrame, outer: pl.Expr) -> dict[str, dict[str, int]]:
     return result
 
 
-def impact(decided: Decided, records: Records) -> dict[str, Any]:
-    """Decisions and what they change for people."""
+def impact(decided: Decided, records: Records, base: pl.DataFrame | None = None) -> dict[str, Any]:
+    """Decisions and what they change for people (`base`: see `conviction_base`)."""
     table = decided.table
-    people = people_table(decided, records)
+    people = people_table(decided, records, base)
     by_decision = dict.fromkeys(DECISIONS, 0) | _counts(table, "decision")
     return {
         "convictions": table.height,
@@ -107,9 +107,16 @@ def impact(decided: Decided, records: Records) -> dict[str, Any]:
     }
 
 
-def build_summary(decided: Decided, records: Records, with_what_ifs: bool = True) -> dict[str, Any]:
-    """Everything summary.json holds (keys sorted when written)."""
+def build_summary(
+    decided: Decided,
+    records: Records,
+    with_what_ifs: bool = True,
+    base: pl.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Everything summary.json holds (keys sorted when written). `base` is the people's record
+    before any decision (`conviction_base`), computed here when not given."""
     table = decided.table
+    base = conviction_base(records, decided.as_of) if base is None else base
     quarantine_reasons = (
         _counts(
             records.quarantine.with_columns(pl.col("reason").str.split(":").list.first()),
@@ -156,7 +163,7 @@ def build_summary(decided: Decided, records: Records, with_what_ifs: bool = True
             "source": decided.policy.source,
         },
         "as_of": decided.as_of.isoformat(),
-        **impact(decided, records),
+        **impact(decided, records, base),
         "by_section": _nested(
             table, pl.col("code_section").str.replace(r"\(.*$", "").fill_null("unknown")
         ),
@@ -177,6 +184,7 @@ def build_summary(decided: Decided, records: Records, with_what_ifs: bool = True
                         explained=False,
                     ),
                     records,
+                    base,
                 ),
             }
             for key, policy in what_if_policies().items()

@@ -6,7 +6,6 @@ their own systems, and the filings, the store and the web app read them back.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,9 @@ import numpy as np
 import polars as pl
 
 from clearance.engine import Decided
+from clearance.outputs.bulkfile import BulkFile
 from clearance.policy.rules import minus_years
+from clearance.records import schema
 from clearance.records.chunks import Chunk, iter_chunks
 from clearance.records.doj import Records
 from clearance.records.schema import DOJ_COLUMNS
@@ -61,45 +62,60 @@ def _basenames(paths: pl.Series) -> pl.Series:
     return paths.str.extract(r"([^/\\]+)$", 1)
 
 
-def people_table(decided: Decided, records: Records) -> pl.DataFrame:
-    """Per person with a decided conviction: what their record looks like before and after.
+def conviction_base(records: Records, as_of: date) -> pl.DataFrame:
+    """Per person, their record before any decision: convictions, felonies, and convictions in
+    the seven years before `as_of`.
 
     Counted are the person's convictions of any offense in any county (set-asides under PC
-    1203.4 are not counted: they are already dismissed). A dismissal removes a conviction; a
-    reduction to a misdemeanor or infraction removes a felony.
+    1203.4 are not counted: they are already dismissed). The record can hold millions of
+    counts, so this is computed once per run, streaming; the run's figures and each what-if's
+    then subtract only what their decisions remove.
+    """
+    seven = minus_years(as_of, 7)
+    return (
+        records.counts.lazy()
+        .filter(pl.col("disposition") == "convicted")
+        .group_by("subject_id")
+        .agg(
+            pl.len().alias("convictions_before"),
+            (pl.col("level") == "felony").sum().alias("felonies_before"),
+            (pl.col("event_date") >= seven).fill_null(False).sum().alias("_recent_before"),
+        )
+        .collect(engine="streaming")
+    )
+
+
+def people_table(
+    decided: Decided, records: Records, base: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Per person with a decided conviction: what their record looks like before and after.
+
+    A dismissal removes a conviction; a reduction to a misdemeanor or infraction removes a
+    felony. Every decided count is one of the person's convictions, so the figures after are
+    the figures before (`conviction_base`, given or computed) less what the decisions remove.
     """
     seven = minus_years(decided.as_of, 7)
-    effect = decided.table.select("subject_id", "count_id", "decision", "new_level")
-    convs = (
-        records.counts.select("subject_id", "count_id", "level", "event_date")
-        .filter(records.counts["disposition"] == "convicted")
-        .join(effect, on=["subject_id", "count_id"], how="left")
-        .with_columns(
-            (pl.col("decision") == "dismiss").fill_null(False).alias("_gone"),
-            (pl.col("level") == "felony").alias("_felony"),
-            (pl.col("event_date") >= seven).fill_null(False).alias("_recent"),
-        )
-        .with_columns(
-            (
-                pl.col("_felony")
-                & ~pl.col("_gone")
-                & ~((pl.col("decision") == "reduce") & pl.col("new_level").is_not_null())
-            ).alias("_felony_after"),
-        )
+    base = conviction_base(records, decided.as_of) if base is None else base
+    gone = pl.col("decision") == "dismiss"
+    reduced = (pl.col("decision") == "reduce") & pl.col("new_level").is_not_null()
+    recent = (pl.col("conviction_date") >= seven).fill_null(False)
+    removed = decided.table.group_by("subject_id").agg(
+        gone.sum().alias("_gone"),
+        ((pl.col("level") == "felony") & (gone | reduced)).sum().alias("_felonies_gone"),
+        (gone & recent).sum().alias("_recent_gone"),
     )
-    per = convs.group_by("subject_id").agg(
-        pl.len().alias("convictions_before"),
-        (~pl.col("_gone")).sum().alias("convictions_after"),
-        pl.col("_felony").sum().alias("felonies_before"),
-        pl.col("_felony_after").sum().alias("felonies_after"),
-        pl.col("_recent").any().alias("conviction_last_7_years_before"),
-        (pl.col("_recent") & ~pl.col("_gone")).any().alias("conviction_last_7_years_after"),
-    )
-    ids = decided.table.select("subject_id").unique()
     people = records.subjects.select("subject_id", "name", "dob", "cii_number")
     return (
-        ids.join(people, on="subject_id", how="left")
-        .join(per, on="subject_id", how="left")
+        removed.join(people, on="subject_id", how="left")
+        .join(base, on="subject_id", how="left")
+        .with_columns(
+            (pl.col("convictions_before") - pl.col("_gone")).alias("convictions_after"),
+            (pl.col("felonies_before") - pl.col("_felonies_gone")).alias("felonies_after"),
+            (pl.col("_recent_before") > 0).alias("conviction_last_7_years_before"),
+            (pl.col("_recent_before") > pl.col("_recent_gone")).alias(
+                "conviction_last_7_years_after"
+            ),
+        )
         .with_columns(
             (pl.col("convictions_after") == 0).alias("no_conviction_left"),
             (pl.col("felonies_after") == 0).alias("no_felony_left"),
@@ -119,12 +135,30 @@ def write_results_csv(
     before every line end in one vectorised step (empty on the rows without a decision). A
     row's bytes, its encoding and its line ending stay as they were in the input.
     """
+    # A count folded from several rows (sentence parts) marks each of its lines. Those counts
+    # are few, so only they are looked up; a statewide record is never joined whole.
+    counts = records.counts
+    folded = counts.select("subject_id", "count_id", "source_file", "source_lines").filter(
+        counts["source_rows"] > 1
+    )
     lookup = (
-        decided.table.select("subject_id", "count_id", "decision", "new_level", "remedy", "reasons")
+        decided.table.select(
+            "subject_id",
+            "count_id",
+            "decision",
+            "new_level",
+            "remedy",
+            "reasons",
+            "source_file",
+            "source_line",
+        )
         .join(
-            records.counts.select("subject_id", "count_id", "source_file", "source_lines"),
-            on=["subject_id", "count_id"],
-            how="inner",
+            schema.as_strings(folded),
+            on=["subject_id", "count_id", "source_file"],
+            how="left",
+        )
+        .with_columns(
+            pl.col("source_lines").fill_null(pl.concat_list(pl.col("source_line").cast(pl.Int64)))
         )
         .explode("source_lines")
         .select(
@@ -144,38 +178,18 @@ def write_results_csv(
     )
     empty_suffix = "," * len(RESULT_COLUMNS)
     written = 0
-    with path.open("wb", buffering=0) as out:
+    with BulkFile(path) as out:
         header = ",".join((*DOJ_COLUMNS, *RESULT_COLUMNS)) + "\n"
-        _write_all(out.fileno(), [header.encode("ascii")])
+        out.write([header.encode("ascii")])
         for source in dict.fromkeys(inputs):
             mine = lookup.filter(pl.col("source_file") == str(source)).drop("source_file")
             for chunk, _ in iter_chunks(source):
                 if not chunk.data:
                     continue
                 pieces, rows = _append_columns(chunk, mine, empty_suffix)
-                _write_all(out.fileno(), pieces)
+                out.write(pieces)
                 written += rows
     return written
-
-
-#: Buffers handed to one writev call (Linux takes up to 1024).
-_IOV_MAX = 1024
-
-
-def _write_all(fd: int, pieces: Sequence[bytes | bytearray | memoryview]) -> None:
-    """Write the pieces in order without joining them into one more copy of the chunk."""
-    views = [memoryview(p).cast("B") for p in pieces if len(p)]
-    while views:
-        batch = views[:_IOV_MAX]
-        done = os.writev(fd, batch)
-        # A short write leaves the rest of a buffer and the buffers after it.
-        for i, view in enumerate(batch):
-            if done < len(view):
-                views = [view[done:], *views[i + 1 :]]
-                break
-            done -= len(view)
-        else:
-            views = views[len(batch) :]
 
 
 def _append_columns(

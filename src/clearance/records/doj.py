@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from clearance.frames import by_value
+from clearance.frames import by_value, compact_strings
 from clearance.records import schema
 from clearance.records.chunks import Chunk, ReadError, iter_chunks
 from clearance.records.offenses import OFFENSE_SCHEMA, parse_offenses
@@ -107,6 +107,9 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
         file_stats, file_parts = _read_file(path, index, progress)
         stats.append(file_stats)
         parts.extend(file_parts)
+        # `parts` is to be the only holder of the chunks' tables, so that each can be freed
+        # as soon as it is copied.
+        del file_parts
     quarantined = [p.quarantine for p in parts if p.quarantine.height]
     quarantine = (
         pl.concat(quarantined, how="vertical").sort("_seq").drop("_seq")
@@ -163,7 +166,7 @@ def _process(
     return _ChunkResult(
         counts=_as_parts(parsed),
         subjects=_people(parsed),
-        quarantine=quarantine.with_columns(seq),
+        quarantine=compact_strings(quarantine.with_columns(seq)),
         loaded=parsed.height,
         blank=blank,
     )
@@ -689,37 +692,45 @@ _IDENTITY = ("name", "cii_number", "dob", "sex")
 
 
 def _as_parts(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rows as one-row counts, ready to be merged with their other sentence parts, with the
-    hash of their key (person, CNT_ORDER, file) that finds the parts."""
+    """Rows as finished one-part counts, on the worker: sentence end, offense parsed, typed as
+    the counts schema. They keep `_seq`, their own sentence lengths and the hash of their key
+    (person, CNT_ORDER, file), which the end of the read needs to merge parts of one sentence.
+    Doing the per-row work here keeps it parallel and leaves the end of the read to patch the
+    few merged counts, without copying the whole table."""
+    rows = rows.with_columns(
+        pl.concat_list(pl.col("source_line").cast(pl.Int64)).alias("source_lines"),
+        pl.lit(1, dtype=pl.Int32).alias("source_rows"),
+    )
+    rows = _with_sentence_end(rows)
+    # Offense texts repeat a lot: parse each distinct text once and spread it back.
+    rows = by_value(rows, ["offense_raw"], _offense=_parsed_offense()).unnest("_offense")
     return rows.select(
         "_seq",
-        *[c for c in _ROW_SCHEMA if c not in _IDENTITY],
+        *[pl.col(c).cast(t) for c, t in schema.COUNTS_SCHEMA.items()],
+        *_SUMS,
         pl.struct([*_KEY, "source_file"]).hash().alias("_key"),
     )
 
 
-def _merge_parts(parts: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+def _merge_parts(parts: list[pl.DataFrame]) -> pl.DataFrame:
     """One row per (person, CNT_ORDER, file): repeated rows are parts of one sentence.
 
     Their lengths add up (years, months and days kept apart until they are added to the step
     date on the calendar); the other values are the first part's. Most counts have one part, so
-    only the repeated keys are grouped. Returns the counts, in input order, with the later parts
-    dropped, and the totals of the merged counts by `_seq` of their first part (None when no
-    count has several parts).
+    only the repeated keys are grouped. Returns the counts, in input order.
 
-    A statewide file has millions of counts, so the whole table is never copied: later parts
-    are dropped chunk by chunk (each chunk table is released as its copy is made) and the
-    totals are written onto the first parts afterwards, column by column.
+    A statewide file has millions of counts, so the whole table is never copied: each chunk's
+    later parts are dropped and its merged counts patched with their totals, chunk by chunk,
+    and each chunk table is released as its copy is made.
     """
     # A hash finds the repeated keys cheaply; a collision only sends a count to the grouping.
     keys = pl.concat([p["_key"] for p in parts], rechunk=True)
     repeated = keys.is_duplicated()
     if not repeated.any():
-        return pl.concat([p.drop("_key") for p in parts], how="vertical", rechunk=False), None
+        return pl.concat([_finished(p) for p in parts], how="vertical", rechunk=False)
     later = repeated & ~keys.is_first_distinct()
     del keys
     grouped: list[pl.DataFrame] = []
-    kept: list[pl.DataFrame] = []
     offset = 0
     for index, part in enumerate(parts):
         mine = repeated.slice(offset, part.height)
@@ -728,8 +739,9 @@ def _merge_parts(parts: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame 
         if mine.any():
             grouped.append(part.filter(mine).select([*_KEY, "source_file", "_seq", "source_line",
                                                      *_SUMS]))  # fmt: skip
-        kept.append(part.filter(~drop).drop("_key") if drop.any() else part.drop("_key"))
-        parts[index] = kept[-1]
+        if drop.any():
+            parts[index] = part.filter(~drop)
+    del part
     totals = (
         pl.concat(grouped, how="vertical")
         .group_by([*_KEY, "source_file"])
@@ -742,61 +754,70 @@ def _merge_parts(parts: list[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame 
         .drop(_KEY, "source_file")
         .sort("_seq")
     )
-    return pl.concat(kept, how="vertical", rechunk=False), totals
+    del grouped
+    # Parts are in input order, so `_seq` ascends across them: each part's totals are a slice.
+    seqs = totals["_seq"].to_numpy()
+    for index, part in enumerate(parts):
+        if part.height:
+            low, high = np.searchsorted(seqs, [part["_seq"][0], part["_seq"][-1] + 1])
+            if high > low:
+                part = _with_totals(part, totals.slice(int(low), int(high - low)))
+        parts[index] = _finished(part)
+    return pl.concat(parts, how="vertical", rechunk=False)
 
 
-def _apply_totals(counts: pl.DataFrame, totals: pl.DataFrame | None) -> pl.DataFrame:
-    """Sums and line lists of merged counts onto their first part; one line elsewhere."""
-    one_line = pl.concat_list(pl.col("source_line").cast(pl.Int64))
-    if totals is None:
-        return counts.with_columns(
-            one_line.alias("source_lines"), pl.lit(1, dtype=pl.Int32).alias("source_rows")
-        )
-    # Counts keep the input order, so `_seq` is ascending: the first parts are found by search.
-    rows = np.searchsorted(counts["_seq"].to_numpy(), totals["_seq"].to_numpy())
-    found = pl.Series(np.full(counts.height, -1, dtype=np.int64)).scatter(
-        rows, np.arange(totals.height)
+def _finished(part: pl.DataFrame) -> pl.DataFrame:
+    return part.drop("_seq", "_key", *_SUMS)
+
+
+def _with_totals(part: pl.DataFrame, totals: pl.DataFrame) -> pl.DataFrame:
+    """A chunk's merged counts get their summed lengths, sentence end and lines; the totals are
+    those whose first part is in this chunk, in `_seq` order like the chunk's rows."""
+    rows = np.searchsorted(part["_seq"].to_numpy(), totals["_seq"].to_numpy())
+    merged = part[rows].with_columns(
+        *[totals[c].cast(part.schema[c]) for c in _SUMS],
+        totals["source_rows"],
+        totals["source_lines"],
     )
-    at = pl.select(pl.when(found >= 0).then(found)).to_series()
-    ones = pl.Series(np.ones(counts.height, dtype=np.int32))
-    summed = {c: counts[c].rechunk().scatter(rows, totals[c].cast(counts.schema[c])) for c in _SUMS}
-    return counts.with_columns(
-        *[column.alias(c) for c, column in summed.items()],
-        ones.scatter(rows, totals["source_rows"]).alias("source_rows"),
-        pl.when(at.is_not_null())
-        .then(totals["source_lines"].gather(at))
-        .otherwise(one_line)
-        .alias("source_lines"),
+    merged = _with_sentence_end(merged).select(
+        pl.col(c).cast(part.schema[c]) for c in (*_PATCHED, "source_lines")
     )
+    # Lists cannot be scattered: each row takes its merged list by position, if it has one.
+    at = pl.Series(np.full(part.height, -1, dtype=np.int64)).scatter(rows, np.arange(len(rows)))
+    lines = pl.select(
+        pl.when(at >= 0)
+        .then(merged["source_lines"].gather(at.clip(0)))
+        .otherwise(part["source_lines"])
+    ).to_series()
+    return part.with_columns(
+        *[part[c].rechunk().scatter(rows, merged[c]) for c in _PATCHED],
+        lines.alias("source_lines"),
+    )
+
+
+#: The columns a merged count changes on its first part, besides its list of lines.
+_PATCHED = (*_SUMS, "sentence_end", "sentence_days", "source_rows")
 
 
 def _finish_counts(parts: list[pl.DataFrame], files: int) -> tuple[pl.DataFrame, int]:
     """The counts of all chunks: parts straddling chunks merged, the same person's same count
-    in two files kept once (the first file given wins), sentences ended on the calendar,
-    offenses parsed."""
+    in two files kept once (the first file given wins)."""
     if not parts:
         return schema.empty(schema.COUNTS_SCHEMA), 0
-    counts, totals = _merge_parts(parts)
+    counts = _merge_parts(parts)
     parts.clear()
-    counts = _apply_totals(counts, totals)
     duplicates = 0
     if files > 1:
         merged = counts.unique(subset=_KEY, keep="first", maintain_order=True)
         duplicates = counts.height - merged.height
         counts = merged
-    counts = counts.with_columns(_sentence_end(counts)).with_columns(
-        (pl.col("sentence_end") - pl.col("event_date")).dt.total_days().alias("sentence_days")
-    )
-    # Offense texts repeat a lot: parse each distinct text once and spread it back.
-    counts = by_value(counts, ["offense_raw"], _offense=_parsed_offense())
-    counts = counts.unnest("_offense")
-    return counts.select([pl.col(c).cast(t) for c, t in schema.COUNTS_SCHEMA.items()]), duplicates
+    return counts, duplicates
 
 
-def _sentence_end(counts: pl.DataFrame) -> pl.Series:
-    """The step date plus the sentence parts on the calendar; only rows with a sentence pay for
-    the calendar arithmetic (most rows have none)."""
-    sums = counts.select("_years", "_months", "_days", "event_date")
+def _with_sentence_end(rows: pl.DataFrame) -> pl.DataFrame:
+    """The step date plus the sentence parts on the calendar, and its length in days; only rows
+    with a sentence pay for the calendar arithmetic (most rows have none)."""
+    sums = rows.select("_years", "_months", "_days", "event_date")
     has = (sums["_years"] + sums["_months"] + sums["_days"]) > 0
     index = has.arg_true()
     sentenced = sums.filter(has).select(
@@ -804,7 +825,10 @@ def _sentence_end(counts: pl.DataFrame) -> pl.Series:
             pl.format("{}y{}mo{}d", pl.col("_years"), pl.col("_months"), pl.col("_days"))
         )
     )
-    return sums["event_date"].scatter(index, sentenced.to_series()).alias("sentence_end")
+    end = sums["event_date"].scatter(index, sentenced.to_series()).alias("sentence_end")
+    return rows.with_columns(end).with_columns(
+        (pl.col("sentence_end") - pl.col("event_date")).dt.total_days().alias("sentence_days")
+    )
 
 
 def _parsed_offense() -> pl.Expr:
@@ -821,11 +845,13 @@ def _parsed_offense() -> pl.Expr:
 
 
 def _people(rows: pl.DataFrame) -> pl.DataFrame:
-    """The people a chunk names, with the first non-empty identity values it has."""
-    return rows.group_by("subject_id").agg(
+    """The people a chunk names, with the first non-empty identity values it has (copied out of
+    the chunk's buffers, which would otherwise be kept to the end of the read)."""
+    people = rows.group_by("subject_id").agg(
         pl.col("_seq").min(),
         *[pl.col(c).sort_by("_seq").drop_nulls().first() for c in _IDENTITY],
     )
+    return compact_strings(people)
 
 
 def _subjects(parts: list[pl.DataFrame], counts: pl.DataFrame) -> pl.DataFrame:
@@ -842,11 +868,14 @@ def _subjects(parts: list[pl.DataFrame], counts: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("_seq")
     )
-    flags = counts.group_by("subject_id").agg(
-        (pl.col("step_type") == "deceased").any().alias("deceased"),
-        ((pl.col("step_type") == "registration") & (pl.col("section") == "290"))
-        .any()
-        .alias("pc290_registrant"),
+    deceased = pl.col("step_type") == "deceased"
+    registered = (pl.col("step_type") == "registration") & (pl.col("section") == "290")
+    # Few counts raise a flag: only those are grouped, not every count of every person.
+    flags = (
+        counts.select("subject_id", deceased.alias("deceased"), registered.alias("pc290"))
+        .filter(pl.col("deceased") | pl.col("pc290"))
+        .group_by("subject_id")
+        .agg(pl.col("deceased").any(), pl.col("pc290").any().alias("pc290_registrant"))
     )
     joined = people.join(flags, on="subject_id", how="left", maintain_order="left")
     return joined.select(

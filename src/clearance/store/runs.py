@@ -19,6 +19,7 @@ import io
 import json
 import shutil
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -708,9 +709,10 @@ def _records_of(run_dir: Path, summary: dict[str, Any]) -> Records:
 
 
 def _inputs_for_results(
-    run: Run, records: Records, inputs: Sequence[Path] | None
-) -> tuple[Records, list[Path]] | str:
-    """The run's own input files (checked by SHA-256) for results.csv, or why they are not here."""
+    run: Run, records: Records, decided: Decided, inputs: Sequence[Path] | None
+) -> tuple[Records, Decided, list[Path]] | str:
+    """The run's own input files (checked by SHA-256) for results.csv, or why they are not here;
+    with the records and determinations pointing at the files where they are now."""
     stored = sorted(run.inputs, key=lambda i: i.position)
     recorded = records.counts["source_file"].unique(maintain_order=True).to_list()
     by_name: dict[str, str] = {}
@@ -733,16 +735,12 @@ def _inputs_for_results(
             return f"input {path.name} is not the file the run read (SHA-256 differs)"
     mapping = {by_name[i.name]: str(p) for p, i in zip(candidates, stored, strict=True)
                if i.name in by_name}  # fmt: skip
-    counts = records.counts.with_columns(
-        pl.col("source_file").replace(mapping).alias("source_file")
+    moved = pl.col("source_file").replace(mapping).alias("source_file")
+    return (
+        replace(records, counts=records.counts.with_columns(moved)),
+        replace(decided, table=decided.table.with_columns(moved)),
+        candidates,
     )
-    return Records(
-        subjects=records.subjects,
-        counts=counts,
-        quarantine=records.quarantine,
-        files=records.files,
-        merged_duplicate_counts=records.merged_duplicate_counts,
-    ), candidates
 
 
 def _is_reviewed_export(folder: Path) -> bool:
@@ -812,14 +810,14 @@ def export_reviewed_run(
     convictions.write_parquet(out_dir / "convictions.parquet")
     people_table(decided, records).write_csv(out_dir / "people.csv")
 
-    found = _inputs_for_results(run, records, inputs)
+    found = _inputs_for_results(run, records, decided, inputs)
     results_note: str
     if isinstance(found, str):
         (out_dir / "results.csv").unlink(missing_ok=True)
         results_note = f"not rebuilt: {found}"
     else:
-        with_paths, paths = found
-        write_results_csv(out_dir / "results.csv", decided, with_paths, paths)
+        with_paths, decided_here, paths = found
+        write_results_csv(out_dir / "results.csv", decided_here, with_paths, paths)
         results_note = "rebuilt from the reviewed decisions"
 
     statuses = fetched["review_status"].value_counts()
