@@ -1,14 +1,16 @@
-"""`by_value`: per-distinct-value results spread back must equal the same work done per row,
-whatever the key types (text, Categorical, Enum, booleans, dates) and with nulls."""
+"""`by_value` and `ValueCache`: per-distinct-value results spread back must equal the same work
+done per row, whatever the key types (text, Categorical, Enum, booleans, dates) and with nulls;
+for the cache, also from call to call, from several threads, and past its limit."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import polars as pl
 import pytest
 
-from clearance.frames import by_value
+from clearance.frames import ValueCache, by_value
 
 
 def _frame() -> pl.DataFrame:
@@ -73,3 +75,55 @@ def test_by_value_single_categorical_key_with_null() -> None:
     )
     got = by_value(frame, ["county"], lower=pl.col("county").str.to_lowercase().fill_null("-"))
     assert got["lower"].to_list() == ["a", "-", "b", "a", "-"]
+
+
+TEXT_KEYS = ["code", "section", "level"]
+TEXT_OUTPUTS = {
+    "label": pl.concat_str(
+        [pl.col(k).fill_null("?") for k in TEXT_KEYS], separator="|"
+    ).str.to_lowercase(),
+    "cannabis": (pl.col("code") == "HS") & pl.col("section").str.starts_with("113"),
+}
+
+
+def _chunks() -> list[pl.DataFrame]:
+    """The same values in several chunks, in other orders, some new in each chunk."""
+    base = _frame().select(TEXT_KEYS)
+    return [
+        base,
+        base.reverse(),
+        pl.DataFrame({"code": ["VC", None], "section": ["23152", None], "level": [None, None]}),
+        base.head(0),
+        pl.concat([base.tail(3), base.head(2)]),
+    ]
+
+
+def test_value_cache_equals_per_row_from_call_to_call() -> None:
+    cache = ValueCache(TEXT_KEYS, **TEXT_OUTPUTS)
+    for chunk in _chunks():
+        got = cache.apply(chunk)
+        assert got.equals(chunk.with_columns(**TEXT_OUTPUTS)), chunk
+
+
+def test_value_cache_on_a_categorical_key_with_null() -> None:
+    cache = ValueCache(["county"], lower=pl.col("county").str.to_lowercase().fill_null("-"))
+    for values in (["A", None, "B"], ["B", "C", None, "A"]):
+        frame = pl.DataFrame({"county": values}).with_columns(pl.col("county").cast(pl.Categorical))
+        want = [v.lower() if v else "-" for v in values]
+        assert cache.apply(frame)["lower"].to_list() == want
+
+
+def test_value_cache_starts_again_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ValueCache, "limit", 3)
+    cache = ValueCache(TEXT_KEYS, **TEXT_OUTPUTS)
+    for chunk in _chunks() * 2:
+        assert cache.apply(chunk).equals(chunk.with_columns(**TEXT_OUTPUTS))
+
+
+def test_value_cache_shared_by_threads() -> None:
+    cache = ValueCache(TEXT_KEYS, **TEXT_OUTPUTS)
+    chunks = _chunks() * 20
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(cache.apply, chunks))
+    for chunk, got in zip(chunks, results, strict=True):
+        assert got.equals(chunk.with_columns(**TEXT_OUTPUTS))

@@ -84,7 +84,8 @@ def normalize_county(name: str) -> str:
 
 def counties(records: Records) -> list[str]:
     """Counties of court events in the record, sorted."""
-    values = records.counts.filter(pl.col("step_type") == "court")["county"].drop_nulls()
+    counts = records.counts
+    values = counts["county"].filter(counts["step_type"] == "court").drop_nulls()
     return sorted(values.unique().to_list())
 
 
@@ -161,9 +162,10 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
     # drug activity since 1995): only a record from before it is a former cannabis section.
     when = pl.coalesce(pl.col("event_date"), pl.col("offense_date"))
     former = former_section & (when < RECODIFIED).fill_null(True)
+    # Only the two key columns are copied: a statewide record holds millions of such counts.
     cultivation_or_sale = (
-        counts.filter((pl.col("code") == "HS") & pl.col("section").is_in(["11358", "11359"]))
-        .select("subject_id", "cycle_id")
+        counts.select("subject_id", "cycle_id")
+        .filter((counts["code"] == "HS") & counts["section"].is_in(["11358", "11359"]))
         .unique()
     )
     accessory_cycles = cultivation_or_sale.with_columns(pl.lit(True).alias("_acc_cycle"))
@@ -289,6 +291,20 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
         "section",
         pl.coalesce("offense_date", "event_date").alias("ref_date"),
     )
+    # Each count is paired with every record of its person: for a statewide record that is
+    # millions of pairs, so they are made a slice of counts at a time.
+    step = max(targets.height, 1) if targets.height <= _SLICE_ROWS else _SLICE_ROWS
+    return pl.concat(
+        [
+            _prior_flags(targets.slice(start, step), events, policy)
+            for start in range(0, max(targets.height, 1), step)
+        ],
+        how="vertical",
+    )
+
+
+def _prior_flags(targets: pl.DataFrame, events: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """The prior flags and their facts for some counts, from their persons' records."""
     joined = targets.join(events, on="subject_id", how="inner").filter(
         pl.col("p_count") != pl.col("count_id")
     )
@@ -725,9 +741,10 @@ def _related(
         .unique()
         .with_columns(pl.lit(True).alias("_relieved"))
     )
+    cannabis = counts.select(is_cannabis(pl.col("code"), pl.col("section"))).to_series()
     cannabis_cycles = (
-        counts.filter(is_cannabis(pl.col("code"), pl.col("section")))
-        .select("subject_id", "cycle_id")
+        counts.select("subject_id", "cycle_id")
+        .filter(cannabis)
         .unique()
         .pipe(as_strings)
         .with_columns(pl.lit(True).alias("_cannabis"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import polars as pl
 
@@ -104,3 +106,74 @@ def compact_strings(frame: pl.DataFrame) -> pl.DataFrame:
     if not text:
         return frame
     return frame.with_columns(pl.concat_str([pl.col(c), pl.lit("")]).alias(c) for c in text)
+
+
+class ValueCache:
+    """`by_value` whose results are kept from one call to the next, for the reader's chunks.
+
+    A file repeats the same dates, step types and offense texts in every chunk; with this cache
+    each distinct value is evaluated once per process instead of once per chunk. The outputs
+    must depend on the key values alone. Keys are cast to a Categorical of the cache's own,
+    whose codes stay the same from chunk to chunk (an empty column of that type keeps its
+    mapping alive: Polars drops a mapping that no column uses, and its codes would start
+    again); a lookup array gives each code its row of results. Shared by the reader's threads
+    (updates hold a lock). Past `limit` values it forgets everything and starts again, so a
+    stream of values that never repeat cannot grow it without end.
+    """
+
+    #: Distinct values kept before the cache starts again.
+    limit = 1 << 20
+
+    def __init__(self, keys: list[str], **outputs: pl.Expr) -> None:
+        self.keys = keys
+        self.outputs = outputs
+        self._lock = threading.Lock()
+        self._start_again()
+
+    def _start_again(self) -> None:
+        self._dtype = pl.Categorical(pl.Categories.random())
+        self._anchor = pl.Series(dtype=self._dtype)
+        self._rows = np.full(0, -1, dtype=np.int64)
+        self._table: pl.DataFrame | None = None
+
+    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` with the outputs' columns, as `by_value(frame, keys, **outputs)` gives."""
+        if frame.height == 0:
+            return frame.hstack(self._evaluate(frame))
+        dtype = self._dtype
+        codes = self._codes(frame, dtype)
+        with self._lock:
+            if self._table is not None and self._table.height >= self.limit:
+                self._start_again()
+            if self._dtype is not dtype:
+                codes = self._codes(frame, self._dtype)
+            if int(codes.max()) >= len(self._rows):
+                grown = np.full(max(int(codes.max()) + 1, 2 * len(self._rows)), -1, np.int64)
+                grown[: len(self._rows)] = self._rows
+                self._rows = grown
+            rows = self._rows[codes]
+            missing = np.flatnonzero(rows < 0)
+            if len(missing):
+                new, first = np.unique(codes[missing], return_index=True)
+                values = self._evaluate(frame[missing[first]])
+                known = [] if self._table is None else [self._table]
+                start = 0 if self._table is None else self._table.height
+                self._table = pl.concat([*known, values], rechunk=True)
+                self._rows[new] = np.arange(start, start + len(new))
+                rows = self._rows[codes]
+            table = self._table
+        assert table is not None
+        return frame.hstack(table[rows])
+
+    def _evaluate(self, frame: pl.DataFrame) -> pl.DataFrame:
+        return as_strings(frame.select(self.keys)).select(**self.outputs)
+
+    def _codes(self, frame: pl.DataFrame, dtype: pl.Categorical) -> np.ndarray:
+        """A code per row, the same for the same key values in every chunk."""
+        key = frame.select(
+            pl.concat_str(
+                [pl.col(k).cast(pl.String).fill_null("\x00") for k in self.keys],
+                separator="\x1f",
+            ).cast(dtype)
+        ).to_series()
+        return key.to_physical().cast(pl.Int64).to_numpy()

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from clearance.frames import by_value, compact_strings
+from clearance.frames import ValueCache, compact_strings
 from clearance.records import schema
 from clearance.records.chunks import Chunk, ReadError, iter_chunks
 from clearance.records.offenses import OFFENSE_SCHEMA, parse_offenses
@@ -490,8 +490,7 @@ def _parse_fields(
     per_row = ("SUBJECT_ID", "CNT_ORDER", "CII_NUMBER", "PRI_NAME", "GENDER", "OFN",
                "FE_NUM_CRT_CASE")  # fmt: skip
     frame = frame.with_columns(*[_clean(c).alias(c) for c in per_row])
-    event_date, event_garbled = _date(_clean("STP_EVENT_DATE"))
-    frame = by_value(frame, ["STP_EVENT_DATE"], event_date=event_date, _event_garbled=event_garbled)
+    frame = _EVENT_DATE.apply(frame)
     reason = (
         pl.when(pl.col("SUBJECT_ID").is_null())
         .then(pl.lit(schema.REASON_NO_SUBJECT))
@@ -605,23 +604,10 @@ def _sentence_parts() -> dict[str, pl.Expr]:
 
 def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     """Row-level canonical columns (before sentence parts are folded into counts)."""
-    # Results are computed once per distinct value, typed there (Enum, Categorical), and spread
-    # back as codes: the rows never hold these texts as strings.
-    step_type = _step_type(_clean("STP_TYPE_DESCR")).cast(schema.STEP_TYPE)
-    frame = by_value(frame, ["STP_TYPE_DESCR"], step_type=step_type)
-    disposition = _disposition(_clean("DISP_DESCR")).cast(schema.DISPOSITION)
-    frame = by_value(frame, ["DISP_DESCR"], disposition=disposition)
-    county = _clean("STP_ORI_CNTY_NAME").str.to_uppercase().str.replace_all(r"\s+", " ")
-    frame = by_value(frame, ["STP_ORI_CNTY_NAME"], county=county.cast(pl.Categorical))
-    frame = by_value(frame, ["CYC_DATE"], offense_date=_date(_clean("CYC_DATE"))[0])
-    frame = by_value(frame, ["PRI_DOB"], dob=_date(_clean("PRI_DOB"))[0])
-    frame = by_value(
-        frame,
-        ["CYC_AGE"],
-        cycle_age=_clean("CYC_AGE").str.extract(r"^(\d{1,3})$", 1).cast(pl.Int32, strict=False),
-    )
-    frame = by_value(frame, _SENTENCE_KEYS, **_sentence_parts())
-    frame = by_value(frame, _OFFENSE_KEYS, **_offense_choice())
+    # Results are computed once per distinct value (see `_VALUES`), typed there (Enum,
+    # Categorical), and spread back: the rows never hold these texts as strings.
+    for cache in _VALUES:
+        frame = cache.apply(frame)
     return frame.select(
         pl.col("SUBJECT_ID").alias("subject_id"),
         pl.col("CII_NUMBER").alias("cii_number"),
@@ -703,7 +689,7 @@ def _as_parts(rows: pl.DataFrame) -> pl.DataFrame:
     )
     rows = _with_sentence_end(rows)
     # Offense texts repeat a lot: parse each distinct text once and spread it back.
-    rows = by_value(rows, ["offense_raw"], _offense=_parsed_offense()).unnest("_offense")
+    rows = _OFFENSES.apply(rows).unnest("_offense")
     return rows.select(
         "_seq",
         *[pl.col(c).cast(t) for c, t in schema.COUNTS_SCHEMA.items()],
@@ -842,6 +828,37 @@ def _parsed_offense() -> pl.Expr:
         ),
         return_dtype=pl.Struct(typed),
     )
+
+
+#: The values a DOJ file repeats in every chunk, each evaluated once per process.
+_EVENT_DATE = ValueCache(
+    ["STP_EVENT_DATE"],
+    **dict(zip(("event_date", "_event_garbled"), _date(_clean("STP_EVENT_DATE")), strict=True)),
+)
+_VALUES = (
+    ValueCache(
+        ["STP_TYPE_DESCR"], step_type=_step_type(_clean("STP_TYPE_DESCR")).cast(schema.STEP_TYPE)
+    ),
+    ValueCache(
+        ["DISP_DESCR"], disposition=_disposition(_clean("DISP_DESCR")).cast(schema.DISPOSITION)
+    ),
+    ValueCache(
+        ["STP_ORI_CNTY_NAME"],
+        county=_clean("STP_ORI_CNTY_NAME")
+        .str.to_uppercase()
+        .str.replace_all(r"\s+", " ")
+        .cast(pl.Categorical),
+    ),
+    ValueCache(["CYC_DATE"], offense_date=_date(_clean("CYC_DATE"))[0]),
+    ValueCache(["PRI_DOB"], dob=_date(_clean("PRI_DOB"))[0]),
+    ValueCache(
+        ["CYC_AGE"],
+        cycle_age=_clean("CYC_AGE").str.extract(r"^(\d{1,3})$", 1).cast(pl.Int32, strict=False),
+    ),
+    ValueCache(_SENTENCE_KEYS, **_sentence_parts()),
+    ValueCache(_OFFENSE_KEYS, **_offense_choice()),
+)
+_OFFENSES = ValueCache(["offense_raw"], _offense=_parsed_offense())
 
 
 def _people(rows: pl.DataFrame) -> pl.DataFrame:
