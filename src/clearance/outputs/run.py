@@ -55,11 +55,17 @@ def write_run(
         convictions = convictions_table(decided, records)
         convictions.write_csv(out_dir / "convictions.csv")
         convictions.write_parquet(out_dir / "convictions.parquet")
+        # Tables are released as soon as they are written: a statewide run holds millions of
+        # counts, and each copy held longer than needed adds to the peak.
+        del convictions
         # The people's record before any decision, shared by people.csv and every what-if.
         base = conviction_base(records, decided.as_of)
         people_table(decided, records, base).write_csv(out_dir / "people.csv")
         records.quarantine.write_csv(out_dir / "quarantine.csv")
         summary = build_summary(decided, records, with_what_ifs=with_what_ifs, base=base)
+        del base
+        # The facts were kept for the what-ifs, which are done.
+        decided.cache.clear()
         _write_record(out_dir, decided, records, policy_text)
         results.result()
     (out_dir / "summary.json").write_text(
