@@ -12,7 +12,7 @@ import csv
 import gzip
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from clearance import engine
 from clearance.cli import app
 from clearance.engine import DECISIONS, all_rules, decide
 from clearance.outputs.run import write_run
+from clearance.outputs.tables import convictions_table
 from clearance.policy import rules as policy_rules
 from clearance.policy.loader import load_policy, policy_text
 from clearance.policy.schema import Policy
@@ -441,3 +442,18 @@ def test_deciding_in_slices_gives_the_same_table(
     sliced = decide(records, policy, AS_OF, COUNTY).table
     assert whole.height > 3 * 7
     assert sliced.equals(whole)
+
+
+def test_convictions_keep_person_and_count_order_whatever_order_they_come_in(
+    inputs: dict[str, Path],
+) -> None:
+    """Determinations read back from the store may come in another order than a run's."""
+    records = read_doj([inputs["synthetic"]])
+    decided = decide(records, load_policy("statute"), AS_OF, COUNTY)
+    shuffled = replace(decided, table=decided.table.sample(fraction=1.0, shuffle=True, seed=3))
+    assert not shuffled.table.equals(decided.table)
+    ordered = convictions_table(decided, records)
+    assert convictions_table(shuffled, records).equals(ordered)
+    assert ordered.select("subject_id", "count_id").equals(
+        ordered.select("subject_id", "count_id").sort("subject_id", "count_id")
+    )
