@@ -39,7 +39,7 @@ from datetime import date
 
 import polars as pl
 
-from clearance.frames import by_value
+from clearance.frames import by_value, is_sorted_by
 from clearance.law import lists
 from clearance.law.prop64 import (
     BAR_RULES,
@@ -429,7 +429,13 @@ def build_facts(records: Records, county: str, policy: Policy, as_of: date) -> p
         .otherwise(pl.col("subsection").str.extract(r"^(\([a-z0-9]+\))", 1))
         .alias("sub"),
     )
-    return facts
+    # In the order of the determinations: deciding then keeps the order, and a statewide run's
+    # table is not copied again to be sorted.
+    return facts.sort(_ORDER)
+
+
+#: The order of the determinations (and of convictions.csv).
+_ORDER = ["subject_id", "count_id"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -702,7 +708,9 @@ def decide(
         del decided
     table = pl.concat(pieces, how="vertical", rechunk=False)
     related = _related(records, table, policy, wanted, as_of)
-    table = pl.concat([table, related], how="vertical").sort(["subject_id", "count_id"])
+    table = pl.concat([table, related], how="vertical")
+    if related.height or not is_sorted_by(table, _ORDER):
+        table = table.sort(_ORDER)
     return Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=rules, cache=cache)
 
 

@@ -94,6 +94,19 @@ def _dense_codes(key: pl.Series) -> tuple[pl.Series, np.ndarray]:
     return firsts, order[np.searchsorted(distinct, values, sorter=order)]
 
 
+def is_sorted_by(frame: pl.DataFrame, keys: list[str]) -> bool:
+    """Whether the rows are in ascending order of `keys` (keys without nulls): a sort that is
+    not needed costs a full copy of the table."""
+    after: pl.Expr = pl.lit(False)
+    same: pl.Expr = pl.lit(True)
+    for key in keys:
+        before = pl.col(key).shift(1)
+        after = after | (same & (before < pl.col(key)))
+        same = same & (before == pl.col(key))
+    first = pl.int_range(pl.len()) == 0
+    return bool(frame.select((first | after | same).fill_null(False).all()).item())
+
+
 def compact_strings(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with its text columns copied into buffers of their own.
 

@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from clearance.engine import Decided
+from clearance.frames import is_sorted_by
 from clearance.outputs.bulkfile import BulkFile
 from clearance.policy.rules import minus_years
 from clearance.records import schema
@@ -43,7 +44,7 @@ def convictions_table(decided: Decided, records: Records) -> pl.DataFrame:
     table = decided.table
     # A run's determinations come in (subject_id, count_id) order: kept, not sorted again (a
     # statewide run's copy would add to its peak memory).
-    if not _in_order(table, ["subject_id", "count_id"]):
+    if not is_sorted_by(table, ["subject_id", "count_id"]):
         table = table.sort(["subject_id", "count_id"])
     return (
         table.join(people, on="subject_id", how="left", maintain_order="left")
@@ -59,18 +60,6 @@ def convictions_table(decided: Decided, records: Records) -> pl.DataFrame:
         )
         .select(CONVICTION_COLUMNS)
     )
-
-
-def _in_order(table: pl.DataFrame, keys: list[str]) -> bool:
-    """Whether the rows are sorted by `keys` (keys without nulls)."""
-    after: pl.Expr = pl.lit(False)
-    same: pl.Expr = pl.lit(True)
-    for key in keys:
-        before = pl.col(key).shift(1)
-        after = after | (same & (before < pl.col(key)))
-        same = same & (before == pl.col(key))
-    first = pl.int_range(pl.len()) == 0
-    return bool(table.select((first | after | same).fill_null(False).all()).item())
 
 
 def _basenames(paths: pl.Series) -> pl.Series:
