@@ -132,15 +132,19 @@ def _convictions(counts: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 def _pick(counts: pl.DataFrame, where: pl.Expr, offense: pl.Expr) -> pl.DataFrame:
     """The counts where `where` holds and whose offense (code, section, subsection) passes
-    `offense`, with every column. The offense test runs once per distinct offense, and only
-    the counts picked are copied: a statewide record has millions of counts and a county's
-    cannabis convictions are a small share of them."""
+    `offense`, with every column. Only the counts picked are copied: a statewide record has
+    millions of counts and a county's cannabis convictions are a small share of them."""
+    return counts[_pick_rows(counts, where, offense)]
+
+
+def _pick_rows(counts: pl.DataFrame, where: pl.Expr, offense: pl.Expr) -> pl.Series:
+    """The row numbers `_pick` copies. The offense test runs once per distinct offense."""
     keys = ["code", "section", "subsection"]
     rows = counts.select(pl.arg_where(where.fill_null(False))).to_series()
     if rows.len() == 0:
-        return counts.clear()
+        return rows
     offenses = by_value(counts.select(keys)[rows], keys, _pass=offense.fill_null(False))
-    return counts[rows.filter(offenses["_pass"])]
+    return rows.filter(offenses["_pass"])
 
 
 def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
@@ -765,9 +769,14 @@ def _related(
         & (pl.col("step_type") == "court")
         & (pl.col("county") == county)
     )
-    candidates = (
-        _pick(counts, in_county, d_exact | r_exact)
-        .pipe(as_strings)
+    # Listed convictions can be a large share of a statewide record: they are narrowed down on
+    # their keys, and only the related charges found are copied whole. (Their order does not
+    # matter: `decide` sorts them in.)
+    listed = _pick_rows(counts, in_county, d_exact | r_exact)
+    keys = ["subject_id", "count_id", "cycle_id", "code", "section", "subsection"]
+    found = (
+        as_strings(counts.select(keys)[listed])
+        .with_columns(listed.alias("_row"))
         .join(in_scope, on=["subject_id", "count_id"], how="left")
         .filter(pl.col("_in").is_null())
         .join(relieved_cycles, on=["subject_id", "cycle_id"], how="left")
@@ -778,8 +787,9 @@ def _related(
         )
         .filter(pl.col("_dismiss") | pl.col("_review"))
     )
-    if candidates.height == 0:
+    if found.height == 0:
         return empty
+    candidates = as_strings(counts[found["_row"]]).hstack(found.select("_dismiss", "_review"))
     return candidates.select(
         "subject_id",
         "count_id",

@@ -17,7 +17,6 @@ from clearance.engine import Decided
 from clearance.frames import is_sorted_by
 from clearance.outputs.bulkfile import BulkFile
 from clearance.policy.rules import minus_years
-from clearance.records import schema
 from clearance.records.chunks import Chunk, iter_chunks
 from clearance.records.doj import Records
 from clearance.records.schema import DOJ_COLUMNS
@@ -141,9 +140,11 @@ def write_results_csv(
     row's bytes, its encoding and its line ending stay as they were in the input.
     """
     # A count folded from several rows (sentence parts) marks each of its lines. Those counts
-    # are few, so only they are looked up; a statewide record is never joined whole.
+    # are few, so only they are looked up; a statewide record is never joined whole. A person's
+    # count is one row of the record, so (subject_id, count_id) finds it; the determination
+    # says which file it is in.
     counts = records.counts
-    folded = counts.select("subject_id", "count_id", "source_file", "source_lines").filter(
+    folded = counts.select("subject_id", "count_id", "source_lines").filter(
         counts["source_rows"] > 1
     )
     lookup = (
@@ -157,11 +158,7 @@ def write_results_csv(
             "source_file",
             "source_line",
         )
-        .join(
-            schema.as_strings(folded),
-            on=["subject_id", "count_id", "source_file"],
-            how="left",
-        )
+        .join(folded, on=["subject_id", "count_id"], how="left")
         .with_columns(
             pl.col("source_lines").fill_null(pl.concat_list(pl.col("source_line").cast(pl.Int64)))
         )
