@@ -753,14 +753,6 @@ def _related(
         .unique()
         .with_columns(pl.lit(True).alias("_relieved"))
     )
-    cannabis = counts.select(is_cannabis(pl.col("code"), pl.col("section"))).to_series()
-    cannabis_cycles = (
-        counts.select("subject_id", "cycle_id")
-        .filter(cannabis)
-        .unique()
-        .pipe(as_strings)
-        .with_columns(pl.lit(True).alias("_cannabis"))
-    )
     d_exact, _ = dismiss_list.match(pl.col("code"), pl.col("section"), pl.col("subsection"))
     r_exact, _ = review_list.match(pl.col("code"), pl.col("section"), pl.col("subsection"))
     in_scope = decided.select("subject_id", "count_id").with_columns(pl.lit(True).alias("_in"))
@@ -779,7 +771,21 @@ def _related(
         .with_columns(listed.alias("_row"))
         .join(in_scope, on=["subject_id", "count_id"], how="left")
         .filter(pl.col("_in").is_null())
-        .join(relieved_cycles, on=["subject_id", "cycle_id"], how="left")
+    )
+    # The cannabis arrest cycles of the people with a listed conviction (not of everyone).
+    cannabis = counts.select(
+        is_cannabis(pl.col("code"), pl.col("section"))
+        & pl.col("subject_id").is_in(found["subject_id"].unique())
+    ).to_series()
+    cannabis_cycles = (
+        counts.select("subject_id", "cycle_id")
+        .filter(cannabis)
+        .unique()
+        .pipe(as_strings)
+        .with_columns(pl.lit(True).alias("_cannabis"))
+    )
+    found = (
+        found.join(relieved_cycles, on=["subject_id", "cycle_id"], how="left")
         .join(cannabis_cycles, on=["subject_id", "cycle_id"], how="left")
         .with_columns(
             (d_exact & pl.col("_relieved").fill_null(False)).alias("_dismiss"),
