@@ -775,7 +775,7 @@ def _related(
     # The cannabis arrest cycles of the people with a listed conviction (not of everyone).
     cannabis = counts.select(
         is_cannabis(pl.col("code"), pl.col("section"))
-        & pl.col("subject_id").is_in(found["subject_id"].unique())
+        & pl.col("subject_id").is_in(found["subject_id"].unique().implode())
     ).to_series()
     cannabis_cycles = (
         counts.select("subject_id", "cycle_id")
