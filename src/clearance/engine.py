@@ -297,12 +297,10 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
     )
     # Each count is paired with every record of its person: for a statewide record that is
     # millions of pairs, so they are made a slice of counts at a time.
-    step = max(targets.height, 1) if targets.height <= _SLICE_ROWS else _SLICE_ROWS
+    # (No count at all still gives the flags' columns, from one empty slice.)
+    starts = range(0, targets.height, _SLICE_ROWS) or range(1)
     return pl.concat(
-        [
-            _prior_flags(targets.slice(start, step), events, policy)
-            for start in range(0, max(targets.height, 1), step)
-        ],
+        [_prior_flags(targets.slice(s, _SLICE_ROWS), events, policy) for s in starts],
         how="vertical",
     )
 
@@ -696,18 +694,20 @@ def decide(
     facts = cache[key]
     if facts.height == 0:
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
+
+    def flow(piece: pl.DataFrame) -> tuple[pl.DataFrame, tuple[Rule, ...]]:
+        if policy.flow == "configurable_tool":
+            from clearance.tool_flow import evaluate_tool
+
+            return evaluate_tool(piece, policy, as_of, evaluate, explained)
+        return evaluate(piece, policy, as_of, explained)
+
     pieces: list[pl.DataFrame] = []
     rules: tuple[Rule, ...] = ()
     # Every rule reads one count's facts only, so the facts are decided a slice at a time: the
     # rules' working columns and texts for a statewide record never exist all at once.
     for start in range(0, facts.height, _SLICE_ROWS):
-        piece = facts.slice(start, _SLICE_ROWS)
-        if policy.flow == "configurable_tool":
-            from clearance.tool_flow import evaluate_tool
-
-            decided, rules = evaluate_tool(piece, policy, as_of, evaluate, explained)
-        else:
-            decided, rules = evaluate(piece, policy, as_of, explained)
+        decided, rules = flow(facts.slice(start, _SLICE_ROWS))
         pieces.append(_display(decided).select(_output_columns()))
         del decided
     table = pl.concat(pieces, how="vertical", rechunk=False)

@@ -753,6 +753,7 @@ def _merge_parts(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _finished(part: pl.DataFrame) -> pl.DataFrame:
+    """A chunk's counts without the columns only merging needed."""
     return part.drop("_seq", "_key", *_SUMS)
 
 
