@@ -1,6 +1,7 @@
 """`by_value` and `ValueCache`: per-distinct-value results spread back must equal the same work
 done per row, whatever the key types (text, Categorical, Enum, booleans, dates) and with nulls;
-for the cache, also from call to call, from several threads, and past its limit."""
+for the cache, also from call to call, from several threads, and past its limit. And
+`chunk_slices`: a table cut at its chunk boundaries."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from clearance.frames import ValueCache, by_value
+from clearance.frames import ValueCache, by_value, chunk_slices
 
 
 def _frame() -> pl.DataFrame:
@@ -127,3 +128,28 @@ def test_value_cache_shared_by_threads() -> None:
         results = list(pool.map(cache.apply, chunks))
     for chunk, got in zip(chunks, results, strict=True):
         assert got.equals(chunk.with_columns(**TEXT_OUTPUTS))
+
+
+def test_chunk_slices_cut_a_table_at_its_chunks() -> None:
+    pieces = [_frame().slice(0, 3), _frame().slice(3, 1), _frame().slice(4, 3)]
+    table = pl.concat(pieces, how="vertical", rechunk=False)
+    slices = chunk_slices(table)
+    assert [s.height for s in slices] == [3, 1, 3]
+    assert all(s.n_chunks("all") == [1] * s.width for s in slices)
+    assert pl.concat(slices).equals(table)
+
+
+def test_chunk_slices_cut_at_the_chunks_of_every_column() -> None:
+    table = pl.concat([_frame().slice(0, 3), _frame().slice(3, 4)], rechunk=False)
+    # One column in one chunk, another cut elsewhere: every slice still holds one chunk of each.
+    uneven = table.with_columns(
+        pl.Series("level", table["level"].to_list()),
+        pl.concat([table["day"].slice(0, 5), table["day"].slice(5, 2)], rechunk=False),
+    )
+    assert uneven.n_chunks("all") == [2, 2, 2, 3, 1]
+    slices = chunk_slices(uneven)
+    assert [s.height for s in slices] == [3, 2, 2]
+    assert all(s.n_chunks("all") == [1] * s.width for s in slices)
+    assert pl.concat(slices).equals(uneven)
+    assert [s.height for s in chunk_slices(table.rechunk())] == [7]
+    assert [s.height for s in chunk_slices(table.clear())] == [0]

@@ -9,6 +9,7 @@ input once under `--policy statute` (the summary's what-if "statute" block must 
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import json
 from collections import Counter
@@ -24,11 +25,14 @@ from typer.testing import CliRunner
 from clearance import engine
 from clearance.cli import app
 from clearance.engine import DECISIONS, all_rules, decide
+from clearance.outputs import tables
 from clearance.outputs.run import write_run
-from clearance.outputs.tables import convictions_table
+from clearance.outputs.summary import impact
+from clearance.outputs.tables import convictions_table, write_results_csv
 from clearance.policy import rules as policy_rules
 from clearance.policy.loader import load_policy, policy_text
 from clearance.policy.schema import Policy
+from clearance.records import chunks
 from clearance.records.doj import read_doj
 from clearance.records.schema import DOJ_COLUMNS
 from clearance.synth import write_synthetic
@@ -457,3 +461,48 @@ def test_convictions_keep_person_and_count_order_whatever_order_they_come_in(
     assert ordered.select("subject_id", "count_id").equals(
         ordered.select("subject_id", "count_id").sort("subject_id", "count_id")
     )
+
+
+def test_convictions_of_a_decision_made_in_slices_keep_its_chunks(
+    inputs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The determinations of a statewide run come in pieces; the convictions table is built a
+    piece at a time, so the explanations are not copied into one block to line up."""
+    records = read_doj([inputs["synthetic"]])
+    monkeypatch.setattr(engine, "_SLICE_ROWS", 7)
+    decided = decide(records, load_policy("statute"), AS_OF, COUNTY)
+    pieces = decided.table["explanation"].n_chunks()
+    assert pieces > 3
+    table = convictions_table(decided, records)
+    assert table["explanation"].n_chunks() == pieces
+    whole = convictions_table(replace(decided, table=decided.table.rechunk()), records)
+    assert whole["explanation"].n_chunks() == 1
+    assert table.equals(whole)
+
+
+def test_results_are_the_same_whatever_the_size_of_the_chunks_read(
+    tmp_path: Path, inputs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk of the input takes its decisions from one slice of the decided lines: with
+    small chunks, sentence parts and decided lines fall on many chunk boundaries."""
+    records = read_doj([inputs["synthetic"]])
+    decided = decide(records, load_policy("san-joaquin-2019"), AS_OF, COUNTY)
+    assert records.counts["source_rows"].max() > 1
+    rows = write_results_csv(tmp_path / "whole.csv", decided, records, [inputs["synthetic"]])
+    monkeypatch.setattr(tables, "iter_chunks", functools.partial(chunks.iter_chunks, size=4096))
+    small = write_results_csv(tmp_path / "small.csv", decided, records, [inputs["synthetic"]])
+    assert small == rows == records.rows_read
+    assert (tmp_path / "small.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_what_if_figures_do_not_depend_on_the_order_of_the_rows(inputs: dict[str, Path]) -> None:
+    """A what-if's related charges are left after the other rows (figures only): its figures
+    are those of the same decisions in order."""
+    records = read_doj([inputs["synthetic"]])
+    policy = load_policy("san-joaquin-2019")
+    explained = decide(records, policy, AS_OF, COUNTY)
+    figures = decide(records, policy, AS_OF, COUNTY, explained=False)
+    assert explained.table["kind"].eq("related").any()
+    keys = ["subject_id", "count_id", "decision", "new_level", "remedy"]
+    assert figures.table.select(keys).sort(keys).equals(explained.table.select(keys).sort(keys))
+    assert impact(figures, records) == impact(explained, records)

@@ -679,7 +679,9 @@ def decide(
     """Decide every cannabis conviction of `county` under `policy` as of `as_of`.
 
     `cache` carries facts between decisions on the same records (a run and its what-ifs);
-    `explained=False` leaves reasons and explanations empty (for figures only)."""
+    `explained=False` leaves reasons and explanations empty and the related charges after the
+    other rows, not in (subject_id, count_id) order: for figures only, where sorting would
+    copy the whole table."""
     wanted = normalize_county(county)
     present = counties(records)
     if wanted not in present:
@@ -713,7 +715,7 @@ def decide(
     table = pl.concat(pieces, how="vertical", rechunk=False)
     related = _related(records, table, policy, wanted, as_of)
     table = pl.concat([table, related], how="vertical")
-    if related.height or not is_sorted_by(table, _ORDER):
+    if explained and (related.height or not is_sorted_by(table, _ORDER)):
         table = table.sort(_ORDER)
     return Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=rules, cache=cache)
 
@@ -748,7 +750,8 @@ def _related(
     review_list = _policy_list("related_review", rc.review, policy.source)
     counts = records.counts
     relieved_cycles = (
-        decided.filter(pl.col("decision").is_in(["dismiss", "reduce"]))
+        decided.select("subject_id", "cycle_id", "decision")
+        .filter(pl.col("decision").is_in(["dismiss", "reduce"]))
         .select("subject_id", "cycle_id")
         .unique()
         .with_columns(pl.lit(True).alias("_relieved"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from itertools import accumulate, pairwise
 
 import numpy as np
 import polars as pl
@@ -105,6 +106,25 @@ def is_sorted_by(frame: pl.DataFrame, keys: list[str]) -> bool:
         same = same & (before == pl.col(key))
     first = pl.int_range(pl.len()) == 0
     return bool(frame.select((first | after | same).fill_null(False).all()).item())
+
+
+def chunk_slices(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """The frame cut at its chunk boundaries, so that each slice holds one chunk of every
+    column, without a copy.
+
+    A table concatenated from pieces (the determinations, decided a slice at a time) keeps one
+    chunk per piece. A column computed over the whole table can come out as one chunk, and
+    Polars then copies every other column into one chunk to line them up: for a statewide run
+    that copies the explanations, about 260 MB. Working one slice at a time keeps the chunks in
+    line. A column of one chunk (or one value) does not cut; columns chunked differently cut
+    at the boundaries of each.
+    """
+    chunked = [c for c, n in zip(frame.columns, frame.n_chunks("all"), strict=True) if n > 1]
+    cuts = {0, frame.height}
+    for column in chunked:
+        cuts.update(accumulate(frame[column].chunk_lengths()))
+    bounds = sorted(cuts)
+    return [frame.slice(a, b - a) for a, b in pairwise(bounds)] or [frame]
 
 
 def compact_strings(frame: pl.DataFrame) -> pl.DataFrame:

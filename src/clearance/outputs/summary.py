@@ -60,8 +60,10 @@ def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
 
 
 def _nested(frame: pl.DataFrame, outer: pl.Expr) -> dict[str, dict[str, int]]:
+    # Only the columns grouped are taken: a column added to the whole table could have its
+    # other columns (the explanations) copied to line up with it.
     grouped = (
-        frame.with_columns(outer.alias("_outer"))
+        frame.select(outer.alias("_outer"), "decision")
         .group_by(["_outer", "decision"])
         .len()
         .sort(["_outer", "decision"])
@@ -82,10 +84,11 @@ def impact(decided: Decided, records: Records, base: pl.DataFrame | None = None)
         "people": people.height,
         "by_decision": by_decision,
         "people_impact": {
+            # Only the two columns read are filtered: the table holds the explanations.
             "relieved": int(
-                table.filter(pl.col("decision").is_in(["dismiss", "reduce"]))[
-                    "subject_id"
-                ].n_unique()
+                table.select("subject_id", "decision")
+                .filter(pl.col("decision").is_in(["dismiss", "reduce"]))["subject_id"]
+                .n_unique()
             ),
             "no_longer_felony": int(
                 people.filter(

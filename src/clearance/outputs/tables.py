@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from clearance import heap
 from clearance.engine import Decided
-from clearance.frames import is_sorted_by
+from clearance.frames import chunk_slices, is_sorted_by
 from clearance.outputs.bulkfile import BulkFile
 from clearance.policy.rules import minus_years
 from clearance.records.chunks import Chunk, iter_chunks
@@ -45,6 +46,13 @@ def convictions_table(decided: Decided, records: Records) -> pl.DataFrame:
     # statewide run's copy would add to its peak memory).
     if not is_sorted_by(table, ["subject_id", "count_id"]):
         table = table.sort(["subject_id", "count_id"])
+    # One chunk of the determinations at a time, so that no column is copied to line up with
+    # the new ones (see `chunk_slices`).
+    pieces = [_convictions_of(piece, people) for piece in chunk_slices(table)]
+    return pl.concat(pieces, how="vertical", rechunk=False)
+
+
+def _convictions_of(table: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
     return (
         table.join(people, on="subject_id", how="left", maintain_order="left")
         .with_columns(
@@ -103,7 +111,10 @@ def people_table(
     gone = pl.col("decision") == "dismiss"
     reduced = (pl.col("decision") == "reduce") & pl.col("new_level").is_not_null()
     recent = (pl.col("conviction_date") >= seven).fill_null(False)
-    removed = decided.table.group_by("subject_id").agg(
+    # Only the columns read go to the grouping: the table holds the explanations.
+    decisions = decided.table.select("subject_id", "decision", "new_level", "level",
+                                     "conviction_date")  # fmt: skip
+    removed = decisions.group_by("subject_id").agg(
         gone.sum().alias("_gone"),
         ((pl.col("level") == "felony") & (gone | reduced)).sum().alias("_felonies_gone"),
         (gone & recent).sum().alias("_recent_gone"),
@@ -140,43 +151,25 @@ def write_results_csv(
     row's bytes, its encoding and its line ending stay as they were in the input.
     """
     # A count folded from several rows (sentence parts) marks each of its lines. Those counts
-    # are few, so only they are looked up; a statewide record is never joined whole. A person's
-    # count is one row of the record, so (subject_id, count_id) finds it; the determination
-    # says which file it is in.
+    # are few, so only they are looked up, by the line of the count's first row in its file:
+    # a statewide record is never joined whole, and never on text keys.
     counts = records.counts
-    folded = counts.select("subject_id", "count_id", "source_lines").filter(
-        counts["source_rows"] > 1
-    )
-    lookup = (
-        decided.table.select(
-            "subject_id",
-            "count_id",
-            "decision",
-            "new_level",
-            "remedy",
-            "reasons",
-            "source_file",
-            "source_line",
+    decisions = decided.table.select(
+        "source_file",
+        "source_line",
+        pl.concat_str(
+            [
+                pl.lit(""),
+                pl.col("decision").fill_null(""),
+                pl.col("new_level").fill_null(""),
+                pl.col("remedy").fill_null(""),
+                pl.col("reasons").list.join(";").fill_null(""),
+            ],
+            separator=",",
         )
-        .join(folded, on=["subject_id", "count_id"], how="left")
-        .with_columns(
-            pl.col("source_lines").fill_null(pl.concat_list(pl.col("source_line").cast(pl.Int64)))
-        )
-        .explode("source_lines")
-        .select(
-            "source_file",
-            pl.col("source_lines").alias("source_line"),
-            pl.concat_str(
-                [
-                    pl.lit(""),
-                    pl.col("decision").fill_null(""),
-                    pl.col("new_level").fill_null(""),
-                    pl.col("remedy").fill_null(""),
-                    pl.col("reasons").list.join(";").fill_null(""),
-                ],
-                separator=",",
-            ).alias("suffix"),
-        )
+        # A few hundred distinct texts: four bytes a line instead of the text.
+        .cast(pl.Categorical)
+        .alias("suffix"),
     )
     empty_suffix = "," * len(RESULT_COLUMNS)
     written = 0
@@ -184,20 +177,56 @@ def write_results_csv(
         header = ",".join((*DOJ_COLUMNS, *RESULT_COLUMNS)) + "\n"
         out.write([header.encode("ascii")])
         for source in dict.fromkeys(inputs):
-            mine = lookup.filter(pl.col("source_file") == str(source)).drop("source_file")
-            for chunk, _ in iter_chunks(source):
+            mine = _lines_decided(decisions, counts, str(source))
+            first = mine["source_line"].to_numpy()
+            for number, (chunk, _) in enumerate(iter_chunks(source), 1):
                 if not chunk.data:
                     continue
-                pieces, rows = _append_columns(chunk, mine, empty_suffix)
+                # `mine` is in line order: the chunk's lines are one slice of it.
+                low, high = np.searchsorted(
+                    first, [chunk.first_line, chunk.first_line + chunk.line_count]
+                )
+                here = mine.slice(int(low), int(high - low))
+                pieces, rows = _append_columns(chunk, here, empty_suffix)
                 out.write(pieces)
                 written += rows
+                if number % _RELEASE_EVERY == 0:
+                    heap.release()
     return written
 
 
+#: Chunks written between two returns of freed memory (see `heap`): each chunk leaves a few
+#: 16 MB byte strings behind, and this thread runs while the main one builds the other outputs.
+_RELEASE_EVERY = 8
+
+
+def _lines_decided(decisions: pl.DataFrame, counts: pl.DataFrame, source: str) -> pl.DataFrame:
+    """(source_line, suffix) of every line of `source` that carries a decision, in line order.
+
+    A count is known in its file by its first line (`source_line`), so the counts folded from
+    several lines are found by that number.
+    """
+    mine = decisions.filter(pl.col("source_file") == source).drop("source_file")
+    in_file = (counts["source_rows"] > 1) & (counts["source_file"] == source)
+    folded = counts.select("source_line", "source_lines").filter(in_file)
+    return (
+        mine.join(folded, on="source_line", how="left")
+        .select(
+            pl.col("source_lines").fill_null(pl.concat_list(pl.col("source_line"))),
+            "suffix",
+        )
+        .explode("source_lines")
+        .rename({"source_lines": "source_line"})
+        .sort("source_line")
+    )
+
+
 def _append_columns(
-    chunk: Chunk, decisions: pl.DataFrame, empty: str
+    chunk: Chunk, here: pl.DataFrame, empty: str
 ) -> tuple[list[bytes | bytearray | memoryview], int]:
     """The chunk's lines with the decision columns appended; and how many rows it holds.
+    `here` holds the (source_line, suffix) of the chunk's lines that carry a decision, in line
+    order.
 
     Nearly every line gets the same empty columns, so one C-level replace of the line ends does
     the bulk; the few lines that carry a decision (a few percent) then have their empty columns
@@ -206,8 +235,6 @@ def _append_columns(
     vectorised insertion instead.
     """
     data = chunk.data
-    last = chunk.first_line + chunk.line_count - 1
-    here = decisions.filter(pl.col("source_line").is_between(chunk.first_line, last))
     starts, ends = chunk.bounds
     if b"\r" in data or _may_hold_blank_lines(data, starts, ends):
         return _insert_columns(chunk, here, empty)
@@ -215,10 +242,8 @@ def _append_columns(
     filled = data.replace(b"\n", empty_end)
     if not data.endswith(b"\n"):
         filled += empty_end
-    lines = (here["source_line"] - chunk.first_line).to_numpy()
-    order = np.argsort(lines, kind="stable")
-    index = lines[order]
-    suffixes = [s.encode("utf-8") for s in here["suffix"].gather(order).to_list()]
+    index = (here["source_line"] - chunk.first_line).to_numpy()
+    suffixes = [s.encode("utf-8") for s in here["suffix"].to_list()]
     # Line i's empty columns start at its end in the input, moved by the i line ends before it
     # that each grew by the empty columns.
     width = len(empty)
@@ -243,7 +268,7 @@ def _may_hold_blank_lines(data: bytes, starts: np.ndarray, ends: np.ndarray) -> 
 
 
 def _insert_columns(
-    chunk: Chunk, decisions: pl.DataFrame, empty: str
+    chunk: Chunk, here: pl.DataFrame, empty: str
 ) -> tuple[list[bytes | bytearray | memoryview], int]:
     """General case: every line's columns inserted at its end (before CR LF), none on blank
     lines, in one vectorised insertion."""
@@ -260,7 +285,7 @@ def _insert_columns(
             "_blank": blank,
         }
     )
-    suffixes = lines.join(decisions, on="source_line", how="left", maintain_order="left").select(
+    suffixes = lines.join(here, on="source_line", how="left", maintain_order="left").select(
         pl.when("_blank").then(pl.lit("")).otherwise(pl.col("suffix").fill_null(empty)).alias("s")
     )["s"]
     inserted = np.frombuffer(suffixes.str.join("").item().encode("utf-8"), np.uint8)

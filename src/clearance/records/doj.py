@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from clearance import heap
 from clearance.frames import ValueCache, compact_strings
 from clearance.records import schema
 from clearance.records.chunks import Chunk, ReadError, iter_chunks
@@ -110,6 +111,8 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
         # `parts` is to be the only holder of the chunks' tables, so that each can be freed
         # as soon as it is copied.
         del file_parts
+        # The chunks' byte strings are gone: their pages go back before the merge needs more.
+        heap.release()
     quarantined = [p.quarantine for p in parts if p.quarantine.height]
     quarantine = (
         pl.concat(quarantined, how="vertical").sort("_seq").drop("_seq")
