@@ -506,3 +506,20 @@ def test_what_if_figures_do_not_depend_on_the_order_of_the_rows(inputs: dict[str
     keys = ["subject_id", "count_id", "decision", "new_level", "remedy"]
     assert figures.table.select(keys).sort(keys).equals(explained.table.select(keys).sort(keys))
     assert impact(figures, records) == impact(explained, records)
+
+
+def test_facts_kept_for_figures_give_the_same_figures(inputs: dict[str, Path]) -> None:
+    """A run's facts, stripped to what figures read, give the what-ifs the same decisions; an
+    explained decision on that cache builds its facts again."""
+    records = read_doj([inputs["synthetic"]])
+    policy = load_policy("san-joaquin-2019")
+    run = decide(records, load_policy("statute"), AS_OF, COUNTY)
+    full = decide(records, policy, AS_OF, COUNTY, run.cache, explained=False)
+    engine.keep_for_figures(run.cache)
+    (facts,) = run.cache.values()
+    assert "source_line" not in facts.columns
+    assert not [c for c in facts.columns if c.endswith("_detail")]
+    figures = decide(records, policy, AS_OF, COUNTY, run.cache, explained=False)
+    assert figures.table.equals(full.table)
+    again = decide(records, load_policy("statute"), AS_OF, COUNTY, run.cache)
+    assert again.table.equals(run.table)

@@ -68,6 +68,13 @@ DETERMINATION_COLUMNS = (
     "sentence_end", "source_file", "source_line",
 )  # fmt: skip
 
+#: What the figures of a decision read (`decide(..., explained=False)`): the summary's counts by
+#: decision and the people relieved, and the arrest cycles that related charges follow.
+FIGURE_COLUMNS = (
+    "subject_id", "count_id", "cycle_id", "kind", "code_section", "conviction_date", "level",
+    "decision", "new_level", "remedy", "reasons", "explanation",
+)  # fmt: skip
+
 _MARIJUANA_TEXT = r"(?i)MARIJ|CANNABIS|HASH"
 #: The Uniform Controlled Substances Act (Stats. 1972, ch. 1407) renumbered the drug sections.
 RECODIFIED = date(1973, 3, 7)
@@ -679,9 +686,10 @@ def decide(
     """Decide every cannabis conviction of `county` under `policy` as of `as_of`.
 
     `cache` carries facts between decisions on the same records (a run and its what-ifs);
-    `explained=False` leaves reasons and explanations empty and the related charges after the
-    other rows, not in (subject_id, count_id) order: for figures only, where sorting would
-    copy the whole table."""
+    `explained=False` is for figures only (the what-ifs of a summary): the table holds the
+    `FIGURE_COLUMNS`, with reasons and explanations empty, and the related charges after the
+    other rows instead of in (subject_id, count_id) order. A statewide what-if then costs a
+    fraction of the memory of a run."""
     wanted = normalize_county(county)
     present = counties(records)
     if wanted not in present:
@@ -691,9 +699,9 @@ def decide(
         )
     cache = {} if cache is None else cache
     key = (wanted, as_of, policy.judgment.model_dump_json())
-    if key not in cache:
-        cache[key] = build_facts(records, wanted, policy, as_of)
-    facts = cache[key]
+    facts = cache.get(key)
+    if facts is None or (explained and "source_line" not in facts.columns):
+        facts = cache[key] = build_facts(records, wanted, policy, as_of)
     if facts.height == 0:
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
 
@@ -706,18 +714,36 @@ def decide(
 
     pieces: list[pl.DataFrame] = []
     rules: tuple[Rule, ...] = ()
+    columns = _output_columns() if explained else list(FIGURE_COLUMNS)
     # Every rule reads one count's facts only, so the facts are decided a slice at a time: the
     # rules' working columns and texts for a statewide record never exist all at once.
     for start in range(0, facts.height, _SLICE_ROWS):
         decided, rules = flow(facts.slice(start, _SLICE_ROWS))
-        pieces.append(_display(decided).select(_output_columns()))
+        pieces.append(_display(decided).select(columns))
         del decided
     table = pl.concat(pieces, how="vertical", rechunk=False)
-    related = _related(records, table, policy, wanted, as_of)
+    related = _related(records, table, policy, wanted, as_of).select(columns)
     table = pl.concat([table, related], how="vertical")
     if explained and (related.height or not is_sorted_by(table, _ORDER)):
         table = table.sort(_ORDER)
     return Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=rules, cache=cache)
+
+
+#: Facts read only to show and explain a decision: where the count was read, its texts, and the
+#: priors' details quoted in explanations.
+_SHOWN_ONLY = ("offense_raw", "court_case_number", "source_file", "source_line", "source_lines",
+               "source_rows")  # fmt: skip
+
+
+def keep_for_figures(cache: FactsCache) -> None:
+    """Drop from cached facts what only shown and explained decisions read.
+
+    A run's what-ifs need figures only (`explained=False`); for a statewide run this is about
+    200 MB less held while the outputs are written. An explained decision on the same cache
+    later builds its facts again."""
+    for key, facts in cache.items():
+        shown = [c for c in facts.columns if c in _SHOWN_ONLY or c.endswith("_detail")]
+        cache[key] = facts.drop(shown)
 
 
 #: Facts decided at once (see `decide`).
@@ -742,7 +768,7 @@ def _related(
 ) -> pl.DataFrame:
     """Policy-listed convictions in the same arrest cycle as a cannabis conviction."""
     rc = policy.related_charges
-    empty = decided.select(_output_columns()).clear()
+    empty = decided.clear()
     if not rc.dismiss and not rc.review:
         return empty
     dismiss_rule, review_rule = policy_rules.related_rules(policy)
@@ -758,7 +784,6 @@ def _related(
     )
     d_exact, _ = dismiss_list.match(pl.col("code"), pl.col("section"), pl.col("subsection"))
     r_exact, _ = review_list.match(pl.col("code"), pl.col("section"), pl.col("subsection"))
-    in_scope = decided.select("subject_id", "count_id").with_columns(pl.lit(True).alias("_in"))
     in_county = (
         (pl.col("disposition") == "convicted")
         & (pl.col("step_type") == "court")
@@ -772,19 +797,19 @@ def _related(
     found = (
         as_strings(counts.select(keys)[listed])
         .with_columns(listed.alias("_row"))
-        .join(in_scope, on=["subject_id", "count_id"], how="left")
-        .filter(pl.col("_in").is_null())
+        .join(decided.select("subject_id", "count_id"), on=["subject_id", "count_id"], how="anti")
     )
-    # The cannabis arrest cycles of the people with a listed conviction (not of everyone).
+    # Which of the listed convictions' arrest cycles hold a cannabis charge: only the cannabis
+    # counts of the people concerned are read, and only their cycles kept.
+    cycles = found.select("subject_id", "cycle_id").unique()
     cannabis = counts.select(
         is_cannabis(pl.col("code"), pl.col("section"))
-        & pl.col("subject_id").is_in(found["subject_id"].unique().implode())
+        & pl.col("subject_id").is_in(cycles["subject_id"].implode())
     ).to_series()
     cannabis_cycles = (
-        counts.select("subject_id", "cycle_id")
-        .filter(cannabis)
+        as_strings(counts.select("subject_id", "cycle_id").filter(cannabis))
+        .join(cycles, on=["subject_id", "cycle_id"], how="semi")
         .unique()
-        .pipe(as_strings)
         .with_columns(pl.lit(True).alias("_cannabis"))
     )
     found = (

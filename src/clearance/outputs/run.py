@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance.engine import Decided
+from clearance.engine import Decided, keep_for_figures
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
     conviction_base,
@@ -50,6 +50,8 @@ def write_run(
     second thread while this one computes the summary and its what-ifs.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The facts kept for the what-ifs need no more than their figures.
+    keep_for_figures(decided.cache)
     with ThreadPoolExecutor(max_workers=1) as pool:
         results = pool.submit(write_results_csv, out_dir / "results.csv", decided, records, inputs)
         convictions = convictions_table(decided, records)

