@@ -891,3 +891,13 @@ def test_synthetic_files_quarantine_exactly_the_planted_defects(
         assert names.str.contains("Ñ").any()
         assert not names.str.contains("Ã").any()
         assert not records.quarantine["raw"].str.contains("\r").any()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeated_keys_are_those_a_hash_table_finds(seed: int) -> None:
+    """The merge finds sentence parts by sorting their keys: the same rows as counting them."""
+    keys = pl.Series("k", [1, 7, 3, 7, 7, 2, 3, 9, 0, 2**64 - 1, 2**64 - 1], dtype=pl.UInt64)
+    keys = keys.sample(fraction=1.0, shuffle=True, seed=seed)
+    assert doj._is_repeated(keys).to_list() == keys.is_duplicated().to_list()
+    assert not doj._is_repeated(keys.unique()).any()
+    assert doj._is_repeated(keys.clear()).len() == 0
