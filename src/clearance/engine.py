@@ -700,7 +700,7 @@ def decide(
     cache = {} if cache is None else cache
     key = (wanted, as_of, policy.judgment.model_dump_json())
     facts = cache.get(key)
-    if facts is None or (explained and "source_line" not in facts.columns):
+    if facts is None or (explained and not set(_SHOWN_ONLY) <= set(facts.columns)):
         facts = cache[key] = build_facts(records, wanted, policy, as_of)
     if facts.height == 0:
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
@@ -729,8 +729,8 @@ def decide(
     return Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=rules, cache=cache)
 
 
-#: Facts read only to show and explain a decision: where the count was read, its texts, and the
-#: priors' details quoted in explanations.
+#: Facts read only to show and explain a decision: where the count was read and its texts.
+#: (The priors' details quoted in explanations, the `*_detail` columns, are such facts too.)
 _SHOWN_ONLY = ("offense_raw", "court_case_number", "source_file", "source_line", "source_lines",
                "source_rows")  # fmt: skip
 
