@@ -217,9 +217,10 @@ def run(
         typer.Option(
             "--filings",
             help="Also write the motions, orders, notices, court file, report and workbook "
-            "(OUT/filings; needs the policy's filing: block).",
+            "(OUT/filings; filing details from the policy's filing: block or --filing).",
         ),
     ] = False,
+    filing_pairs: FilingPairsOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Read DOJ files and decide every cannabis conviction in the county; write the outputs."""
@@ -234,7 +235,7 @@ def run(
             chosen = load_policy(policy)
             text = policy_text(policy)
             if filings:
-                check_filing(chosen, out_dir)
+                overrides = check_filing(chosen, filing_pairs)
             with clock("read"):
                 records = read_inputs(files, quiet)
             with clock("decide"), status("deciding", quiet):
@@ -248,7 +249,7 @@ def run(
 
                 with clock("filings"), status("writing filings", quiet):
                     try:
-                        write_filings(out_dir)
+                        write_filings(out_dir, filing=overrides, style="pairs")
                     except FilingsError as exc:
                         raise UsageError(str(exc)) from None
         except (PolicyError, EngineError) as exc:
@@ -263,19 +264,16 @@ def run(
         out.print(f"filings in {out_dir / 'filings'}/", highlight=False)
 
 
-FILING_FIELDS = ("office", "signer", "bar_number", "court_name", "court_address")
-
-
-def check_filing(policy: Policy, out_dir: Path) -> None:
+def check_filing(policy: Policy, pairs: list[str] | None) -> dict[str, str | None]:
     """`--filings` needs who files where; say so before reading anything."""
-    missing = [name for name in FILING_FIELDS if not getattr(policy.filing, name)]
-    if missing:
-        raise UsageError(
-            f"--filings needs the policy's filing: block (missing: {', '.join(missing)}); "
-            f"set it in a policy file, or run without --filings and then "
-            f"`clearance filings --run {out_dir} --office ... --signer ... --bar-number ... "
-            "--court-name ... --court-address ...`"
-        )
+    from clearance.outputs.filings.data import FilingsError, parse_filing_pairs, resolve_filing
+
+    try:
+        overrides = parse_filing_pairs(pairs)
+        resolve_filing(policy, overrides, style="pairs")
+    except FilingsError as exc:
+        raise UsageError(f"--filings: {exc}") from None
+    return overrides
 
 
 @contextmanager
@@ -363,6 +361,7 @@ def policies() -> None:
 
 # Commands of other parts of the project register themselves here.
 # --- filings commands ---
+from clearance.outputs.filings.cli import FilingPairsOpt  # noqa: E402
 from clearance.outputs.filings.cli import register as _register_filings  # noqa: E402
 
 _register_filings(app)

@@ -120,14 +120,39 @@ class RelatedCharges(_Strict):
         return values
 
 
+class PolicyAuthority(_Strict):
+    """The authority for dismissals the policy asks beyond the statute (and for related
+    charges), per sentence status; null: not named, and the filings refuse such dismissals.
+    What each choice files is in docs/filings.md."""
+
+    serving: Literal["pc1385", "statute"] | None = Field(
+        None,
+        description="Sentence not complete. pc1385: recall (HS 11361.8(b)) and dismissal in "
+        "furtherance of justice (PC 1385), which the court can grant while it keeps jurisdiction "
+        "over the sentence. statute: ask only the statute's relief.",
+    )
+    completed: Literal["pc1203.4", "statute"] | None = Field(
+        None,
+        description="Sentence complete: PC 1385 no longer applies (People v. Chavez (2018) 4 "
+        "Cal.5th 771). pc1203.4: the statute's relief, and a notice that the People do not "
+        "oppose dismissal on the person's petition (PC 1203.4, 1203.4a, 1203.41, 1203.42). "
+        "statute: ask only the statute's relief.",
+    )
+
+
 class Filing(_Strict):
-    """Who files: used by the motions and orders (later documents)."""
+    """Who files, where, and on what authority: the caption (California Rules of Court, rule
+    2.111), the signature blocks, and the authority of dismissals by policy."""
 
     office: str | None = None
     signer: str | None = None
     bar_number: str | None = None
+    office_address: str | None = Field(None, description="The office's mailing address.")
+    phone: str | None = None
+    email: str | None = None
     court_name: str | None = None
     court_address: str | None = None
+    policy_authority: PolicyAuthority = Field(default_factory=PolicyAuthority)
 
 
 class Policy(_Strict):

@@ -30,6 +30,7 @@ import polars as pl
 from clearance import heap
 from clearance.frames import ValueCache, compact_strings
 from clearance.records import schema
+from clearance.records.case_numbers import carry_case_numbers
 from clearance.records.chunks import Chunk, ReadError, iter_chunks
 from clearance.records.offenses import OFFENSE_SCHEMA, parse_offenses
 
@@ -124,6 +125,7 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
     # The chunks' tables are handed on and dropped here, so each lives once in memory.
     del parts
     counts, merged = _finish_counts(chunk_counts, len(stats))
+    counts = carry_case_numbers(counts)
     subjects = _subjects(people, counts)
     return Records(
         subjects=subjects,

@@ -12,8 +12,10 @@ known):
 court                        the court's name, as in the caption of the order
 county                       county of the conviction, upper case (DOJ spelling)
 order_file                   the order that grants the row: e.g. order-sacramento-dismiss-seal
-relief_group                 dismiss-seal, redesignate or recall-resentence
-court_case_number            court case number in the DOJ record (empty when it has none)
+relief_group                 dismiss-seal, redesignate, recall-resentence, policy-dismiss-pc1385
+                             or related-dismiss-pc1385
+exhibit_row                  the row's number in the order's Exhibit A (and Exhibit B)
+court_case_number            court case number (never empty: a count without one is in no order)
 count_id                     DOJ count number (CNT_ORDER, 12 digits: cycle, step, count, 000)
 cii_number                   the person's state identification (CII) number
 subject_id                   the person's DOJ SUBJECT_ID
@@ -22,21 +24,21 @@ dob                          date of birth
 conviction_date              date of the conviction (court disposition)
 code_section                 the section of conviction, e.g. HS 11359(b), PC 664/HS 11359
 old_level                    felony, misdemeanor, infraction or unknown before the order
-relief                       the relief granted, as worded in the exhibit ("(office policy)"
-                             ends a dismissal the statute alone would not give)
-new_level_or_disposition     DISMISSED_AND_SEALED, DISMISSED (a related charge), MISDEMEANOR or
-                             INFRACTION
-statute                      HS 11361.8(f) (sentence completed) or HS 11361.8(b) (still
-                             serving), plus "; PC 1385 (county policy)" for a policy dismissal;
-                             PC 1385 for a related charge dismissed under county policy
-hs11590_relief               yes: the order relieves HS 11590 registration arising from the count
+relief                       the relief granted, as worded in Exhibit A
+new_level_or_disposition     DISMISSED_AND_SEALED, DISMISSED (a sentence dismissed as legally
+                             invalid, or a dismissal under PC 1385), MISDEMEANOR or INFRACTION
+authority                    the authority of the order: HS 11361.8(e)-(f) | HS 11361.8(e)-(f),
+                             (h) | HS 11361.8(a)-(d) | PC 1385; HS 11361.8(a)-(b) | PC 1385
+sealed                       yes when the order seals the conviction (dismiss-seal only)
 order_date                   the date the judge signed the order (`--order-date`; empty until
                              then, for the clerk to fill)
 source                       the DOJ file and line the count was read from
 ============================ ==================================================================
 
-Counts the People challenge and counts still under review are not in the file: no order
-changes them.
+The file identifies people: it is data for the court's system, not a public filing. Counts the
+People challenge, counts still under review, counts held for a court case number and the
+notices of non-opposition (the court acts on each person's petition) are not in it: no order
+changes them. HS 11590 registration was repealed in 2020; the file carries no column for it.
 """
 
 from __future__ import annotations
@@ -46,35 +48,31 @@ from pathlib import Path
 
 import polars as pl
 
-from clearance.outputs.filings.exhibit import (
-    GROUPS,
-    level_after,
-    relief_group,
-    relief_text,
-    sort_for_filing,
-    statute_of_relief,
-)
+from clearance.outputs.filings.exhibit import group_rows, relief_text
+from clearance.outputs.filings.groups import GROUP_BY_KEY, ORDER_GROUPS
 
 COURT_UPDATE_COLUMNS = (
-    "court", "county", "order_file", "relief_group", "court_case_number", "count_id",
-    "cii_number", "subject_id", "name", "dob", "conviction_date", "code_section", "old_level",
-    "relief", "new_level_or_disposition", "statute", "hs11590_relief", "order_date", "source",
+    "court", "county", "order_file", "relief_group", "exhibit_row", "court_case_number",
+    "count_id", "cii_number", "subject_id", "name", "dob", "conviction_date", "code_section",
+    "old_level", "relief", "new_level_or_disposition", "authority", "sealed", "order_date",
+    "source",
 )  # fmt: skip
 
 
 def _disposition() -> pl.Expr:
-    related = (pl.col("kind") == "related").fill_null(False)
+    group = pl.col("relief_group")
+    level = pl.col("statute_level")
     return (
-        pl.when((pl.col("decision") == "dismiss") & related)
-        .then(pl.lit("DISMISSED"))
-        .when(pl.col("decision") == "dismiss")
+        pl.when(group == "dismiss-seal")
         .then(pl.lit("DISMISSED_AND_SEALED"))
-        .otherwise(level_after().str.to_uppercase())
+        .when(group.str.ends_with("pc1385") | (level == "dismiss"))
+        .then(pl.lit("DISMISSED"))
+        .otherwise(level.fill_null("misdemeanor").str.to_uppercase())
     )
 
 
 def court_update_frame(
-    convictions: pl.DataFrame,
+    classified: pl.DataFrame,
     court: str,
     court_name: str,
     order_files: dict[str, str],
@@ -82,18 +80,21 @@ def court_update_frame(
 ) -> pl.DataFrame:
     """The rows of the court update file for one court, in the exhibits' order.
 
-    `order_files` maps a relief group key to the stem of its order file.
-    """
-    parts = []
-    for group in GROUPS:
-        rows = convictions.filter((relief_group() == group.key) & (pl.col("county") == court))
-        parts.append(sort_for_filing(rows).with_columns(pl.lit(group.key).alias("relief_group")))
+    `order_files` maps a relief group key to the stem of its order file."""
+    parts = [
+        group_rows(classified, group.key, court).with_columns(
+            pl.lit(group.key).alias("relief_group")
+        )
+        for group in ORDER_GROUPS
+    ]
     frame = pl.concat(parts, how="vertical")
+    authority = {key: group.authority for key, group in GROUP_BY_KEY.items()}
     return frame.select(
         pl.lit(court_name).alias("court"),
         pl.col("county"),
         pl.col("relief_group").replace_strict(order_files, default=None).alias("order_file"),
         pl.col("relief_group"),
+        pl.col("row").alias("exhibit_row"),
         "court_case_number",
         "count_id",
         "cii_number",
@@ -105,8 +106,11 @@ def court_update_frame(
         pl.col("offense_level").fill_null("unknown").alias("old_level"),
         relief_text().alias("relief"),
         _disposition().alias("new_level_or_disposition"),
-        statute_of_relief().alias("statute"),
-        pl.lit("yes").alias("hs11590_relief"),
+        pl.col("relief_group").replace_strict(authority, default=None).alias("authority"),
+        pl.when(pl.col("relief_group") == "dismiss-seal")
+        .then(pl.lit("yes"))
+        .otherwise(pl.lit("no"))
+        .alias("sealed"),
         pl.lit(order_date.isoformat() if order_date else None, dtype=pl.String).alias("order_date"),
         "source",
     )

@@ -31,49 +31,108 @@ class FilingsError(Exception):
     """A run folder or filing detail the user has to fix; the message is the one line shown."""
 
 
-#: The filing fields of a policy (`filing:` block) and the command-line option of each.
+#: The filing details (flat keys) and the command-line option of each (`clearance filings`);
+#: `clearance run --filings` takes the same as `--filing KEY=VALUE`.
 FILING_OPTIONS: dict[str, str] = {
     "office": "--office",
     "signer": "--signer",
     "bar_number": "--bar-number",
+    "office_address": "--office-address",
+    "phone": "--phone",
+    "email": "--email",
     "court_name": "--court-name",
     "court_address": "--court-address",
+    "policy_authority_serving": "--policy-authority-serving",
+    "policy_authority_completed": "--policy-authority-completed",
 }
+#: The details every filing needs (the authority is needed only when the run has dismissals
+#: beyond the statute, and is checked against the data).
+REQUIRED_FIELDS = (
+    "office", "signer", "bar_number", "office_address", "phone", "email", "court_name",
+    "court_address",
+)  # fmt: skip
+#: The allowed values of each authority choice.
+AUTHORITY_VALUES = {
+    "policy_authority_serving": ("pc1385", "statute"),
+    "policy_authority_completed": ("pc1203.4", "statute"),
+}
+
+
+def option_hint(keys: list[str], style: str = "options") -> str:
+    """How to give filing details on the command line."""
+    if style == "pairs":
+        return " ".join(f"--filing {key}=TEXT" for key in keys)
+    return ", ".join(f"{FILING_OPTIONS[key]} TEXT" for key in keys)
 
 
 @dataclass(frozen=True)
 class FilingInfo:
-    """Who files and where: the caption and signature block of every pleading."""
+    """Who files and where: the caption and signature block of every pleading, and the
+    authority the policy names for its dismissals beyond the statute."""
 
     office: str
     signer: str
     bar_number: str
+    office_address: str
+    phone: str
+    email: str
     court_name: str
     court_address: str
+    policy_authority_serving: str | None = None
+    policy_authority_completed: str | None = None
 
 
-def resolve_filing(policy: Policy, overrides: Mapping[str, str | None] | None = None) -> FilingInfo:
-    """The policy's filing block with the non-empty overrides on top; every field is required.
+def parse_filing_pairs(pairs: list[str] | None) -> dict[str, str | None]:
+    """`--filing KEY=VALUE` options -> overrides; a one-line error on a bad one."""
+    overrides: dict[str, str | None] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in FILING_OPTIONS:
+            raise FilingsError(
+                f"--filing {pair.split('=', 1)[0]!r}: use KEY=VALUE with KEY one of "
+                f"{', '.join(FILING_OPTIONS)}"
+            )
+        overrides[key] = value
+    return overrides
+
+
+def resolve_filing(
+    policy: Policy, overrides: Mapping[str, str | None] | None = None, style: str = "options"
+) -> FilingInfo:
+    """The policy's filing block with the non-empty overrides on top; every required field.
 
     A missing field stops before any document is written, with one line naming every missing
-    field and both ways to give it, so an office never files a motion without a signer.
+    field and both ways to give it, so an office never files a motion without a signer or
+    the address, telephone and email rule 2.111 asks for.
     """
-    given = policy.filing.model_dump()
+    block = policy.filing
+    given: dict[str, object] = {key: getattr(block, key) for key in REQUIRED_FIELDS}
+    given["policy_authority_serving"] = block.policy_authority.serving
+    given["policy_authority_completed"] = block.policy_authority.completed
     for key, value in (overrides or {}).items():
         if key not in FILING_OPTIONS:
             raise ValueError(f"unknown filing field {key!r}")
         if value is not None and value.strip():
             given[key] = value
     values = {key: " ".join(str(given.get(key) or "").split()) for key in FILING_OPTIONS}
-    missing = [key for key, value in values.items() if not value]
+    missing = [key for key in REQUIRED_FIELDS if not values[key]]
     if missing:
-        options = ", ".join(f"{FILING_OPTIONS[key]} TEXT" for key in missing)
         pronoun = "them" if len(missing) > 1 else "it"
         raise FilingsError(
             f"filing details missing: {', '.join(missing)}; set {pronoun} in the `filing:` "
-            f"block of the policy and re-run, or pass {options}"
+            f"block of the policy and re-run, or pass {option_hint(missing, style)}"
         )
-    return FilingInfo(**values)
+    for key, allowed in AUTHORITY_VALUES.items():
+        if values[key] and values[key] not in allowed:
+            raise FilingsError(
+                f"{key} {values[key]!r} is not one of: {', '.join(allowed)} (see docs/filings.md)"
+            )
+    return FilingInfo(
+        **{key: values[key] for key in REQUIRED_FIELDS},
+        policy_authority_serving=values["policy_authority_serving"] or None,
+        policy_authority_completed=values["policy_authority_completed"] or None,
+    )
 
 
 @dataclass(frozen=True)

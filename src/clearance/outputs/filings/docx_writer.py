@@ -1,20 +1,26 @@
-"""DOCX writer for `LegalDocument`s: the same motion and order, editable in a word processor.
+"""DOCX writer: the same pages as the PDF, editable in a word processor.
 
-An office edits the motion (local rules, a hearing date) before it files it, so the DOCX holds
-the same caption, text and Exhibit A as the PDF. python-docx builds the body; the exhibit table
-is written as one piece of WordprocessingML and parsed once, because adding 66,000 rows through
-python-docx's cell API takes many minutes. The header row repeats on every page
-(`w:tblHeader`), rows do not split across pages, and the footer carries "Page X of Y" fields.
+An office edits a motion (a hearing date, a local rule) before it files it, so the DOCX holds
+the PDF's caption, text and exhibits line for line: every paragraph has an exact line height
+on the pleading grid, its lines end where the layout ended them (explicit line breaks), every
+page starts where the layout started it (page break before its first paragraph), and exhibit
+pages are one table each with rows of exact height. Line numbers 1-28 are a text box in the
+header of the portrait sections, the footer carries "Page X of Y" fields and the short title.
+A word processor therefore lays the file out page for page like the PDF (the tests render it
+with LibreOffice and compare every page's text). Headings use the "Heading 1" style, so an
+outline survives conversion.
 
-The package is rewritten with fixed zip timestamps and document dates (the run's as-of date), so
-the same run gives a byte-identical file.
+The body is written as one piece of WordprocessingML (a 66,000-row exhibit through
+python-docx's object model takes many minutes); python-docx provides the package, styles,
+headers and footers. The package is rewritten with fixed zip timestamps and document dates
+(the run's as-of date), so the same run gives a byte-identical file.
 """
 
 from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import replace
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -22,23 +28,61 @@ from xml.sax.saxutils import escape
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
-from docx.shared import Inches, Pt, RGBColor
-from docx.table import _Cell
-from docx.text.paragraph import Paragraph
+from docx.section import Section
+from docx.shared import Pt
+from lxml import etree
 
-from clearance.outputs.filings.exhibit import Exhibit, column_widths
-from clearance.outputs.filings.model import Block, LegalDocument, esc, plain, runs
+from clearance.outputs.filings.fonts import DOCX_FAMILY, Family
+from clearance.outputs.filings.layout import (
+    CELL_LEADING,
+    CELL_PAD,
+    CELL_PAD_X,
+    CELL_PAD_Y,
+    CELL_SIZE,
+    EXHIBIT_MARGIN,
+    FOOTER_SIZE,
+    GRID_TOP,
+    HEADER_SIZE,
+    LANDSCAPE,
+    NOTE_SIZE,
+    NUMBER_RIGHT,
+    NUMBERED_LINES,
+    PORTRAIT,
+    RULE_LEFT,
+    RULE_RIGHT,
+    SLOT,
+    TEXT_LEFT,
+    TEXT_RIGHT,
+    TEXT_WIDTH,
+    TITLE_BAND,
+    TITLE_SIZE,
+    ExhibitPage,
+    LaidOut,
+    Line,
+    Page,
+    PleadingPage,
+    TableFragment,
+    TextFragment,
+    fit,
+)
+from clearance.outputs.filings.model import plain
+from clearance.outputs.filings.pdf import footer_line
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-#: Landscape letter less half-inch margins, in twentieths of a point.
-EXHIBIT_WIDTH_TWIPS = 14400
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Zip entries get this timestamp (the earliest a zip can hold): no build time in the file.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_MARKER = "clearance-body-goes-here"
+_MARKER_XML = f"<w:p><w:r><w:t>{_MARKER}</w:t></w:r></w:p>".encode()
+#: Bottom margins: the body area is a little taller than the grid, so rounding in a word
+#: processor never pushes the last line of a full page over.
+PORTRAIT_BOTTOM = 44.0
+LANDSCAPE_BOTTOM = 44.0
+FOOTER_DISTANCE = 12.0
+HEADER_DISTANCE = 18.0
+EMU = 12700
 
 
 def xml_text(text: str) -> str:
@@ -46,234 +90,430 @@ def xml_text(text: str) -> str:
     return escape(_CONTROL.sub("", text))
 
 
-def _styles(doc: DocxDocument) -> None:
-    normal = doc.styles["Normal"]
-    normal.font.name = "Arial"
-    normal.font.size = Pt(8)
-    normal.paragraph_format.space_after = Pt(0)
-    normal.paragraph_format.space_before = Pt(0)
-
-    def add(name: str, size: float, *, bold: bool = False, serif: bool = True) -> None:
-        style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-        style.base_style = normal
-        style.font.name = "Times New Roman" if serif else "Arial"
-        style.font.size = Pt(size)
-        style.font.bold = bold
-
-    add("Pleading Body", 12)
-    body = doc.styles["Pleading Body"].paragraph_format
-    body.first_line_indent = Inches(0.5)
-    body.line_spacing = 1.5
-    body.space_after = Pt(4)
-    body.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-    add("Pleading Plain", 12)
-    doc.styles["Pleading Plain"].paragraph_format.line_spacing = 1.5
-    doc.styles["Pleading Plain"].paragraph_format.space_after = Pt(4)
-    add("Pleading Item", 12)
-    item = doc.styles["Pleading Item"].paragraph_format
-    item.left_indent = Inches(0.5)
-    item.first_line_indent = Inches(-0.3)
-    item.line_spacing = 1.5
-    item.space_after = Pt(4)
-    add("Pleading Heading", 12, bold=True)
-    heading = doc.styles["Pleading Heading"].paragraph_format
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    heading.space_before = Pt(8)
-    heading.space_after = Pt(6)
-    add("Filer", 11)
-    add("Court", 12, bold=True)
-    doc.styles["Court"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    add("Court Address", 10)
-    doc.styles["Court Address"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    add("Case Caption", 11.5)
-    add("Case Caption Title", 11.5, bold=True)
-    add("Signature", 12)
-    doc.styles["Signature"].paragraph_format.left_indent = Inches(3.25)
-    add("Footer Text", 8)
-    doc.styles["Footer Text"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    add("Exhibit Title", 10, bold=True, serif=False)
-    add("Exhibit Cover", 28, bold=True)
-    doc.styles["Exhibit Cover"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    doc.styles["Exhibit Cover"].paragraph_format.space_before = Pt(200)
-    doc.styles["Exhibit Cover"].paragraph_format.page_break_before = True
-    add("Exhibit Note", 13)
-    doc.styles["Exhibit Note"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+def tw(points: float) -> int:
+    """Points -> twentieths of a point."""
+    return round(points * 20)
 
 
-def _write(paragraph: Paragraph, markup: str) -> Paragraph:
-    """Append the markup's runs (bold, italic, `<br/>` line breaks) to a paragraph."""
-    for chunk_index, chunk in enumerate(markup.split("<br/>")):
-        if chunk_index:
-            paragraph.add_run().add_break()
-        for text, bold, italic in runs(chunk):
-            run = paragraph.add_run(_CONTROL.sub("", text))
-            run.bold = bold or None
-            run.italic = italic or None
-    return paragraph
+def _rpr(family: Family, size: float, bold: bool, italic: bool) -> str:
+    parts = []
+    if family != "serif":
+        name = DOCX_FAMILY[family]
+        parts.append(f'<w:rFonts w:ascii="{name}" w:hAnsi="{name}" w:cs="{name}"/>')
+    if bold:
+        parts.append("<w:b/>")
+    if italic:
+        parts.append("<w:i/>")
+    if size != 12.0:
+        half = round(size * 2)
+        parts.append(f'<w:sz w:val="{half}"/><w:szCs w:val="{half}"/>')
+    return f"<w:rPr>{''.join(parts)}</w:rPr>" if parts else ""
 
 
-def _field(paragraph: Paragraph, instruction: str) -> None:
-    """A simple field (PAGE, NUMPAGES) that Word computes when it lays the document out."""
-    element = parse_xml(
-        f'<w:fldSimple xmlns:w="{W_NS}" w:instr="{instruction}"><w:r><w:t>1</w:t></w:r>'
-        "</w:fldSimple>"
-    )
-    paragraph._p.append(element)
-
-
-def _footer(doc: DocxDocument, title: str) -> None:
-    for section in doc.sections:
-        footer = section.footer
-        footer.is_linked_to_previous = False
-        first = footer.paragraphs[0]
-        first.style = doc.styles["Footer Text"]
-        first.add_run("Page ")
-        _field(first, "PAGE")
-        first.add_run(" of ")
-        _field(first, "NUMPAGES")
-        footer.add_paragraph(plain(title), style="Footer Text")
-
-
-def _cell_border(cell: _Cell, sides: tuple[str, ...]) -> None:
-    borders = "".join(
-        f'<w:{side} w:val="single" w:sz="6" w:space="0" w:color="000000"/>' for side in sides
-    )
-    cell._tc.get_or_add_tcPr().append(
-        parse_xml(f'<w:tcBorders xmlns:w="{W_NS}">{borders}</w:tcBorders>')
+def _full_rpr(family: Family, size: float, bold: bool) -> str:
+    """Run properties that override a paragraph style entirely (font, weight, colour, size):
+    for runs in a heading-styled paragraph."""
+    name = DOCX_FAMILY[family]
+    weight = "<w:b/>" if bold else '<w:b w:val="0"/>'
+    return (
+        f'<w:rPr><w:rFonts w:ascii="{name}" w:hAnsi="{name}" w:eastAsia="{name}" w:cs="{name}"/>'
+        f'{weight}<w:color w:val="000000"/><w:sz w:val="{round(size * 2)}"/></w:rPr>'
     )
 
 
-def _caption(doc: DocxDocument, document: LegalDocument) -> None:
-    for line in document.filer:
-        _write(doc.add_paragraph(style="Filer"), line)
-    doc.add_paragraph(style="Filer")
-    _write(doc.add_paragraph(style="Court"), esc(document.court.upper()))
-    _write(doc.add_paragraph(style="Court Address"), esc(document.court_address))
-    doc.add_paragraph(style="Filer")
-    table = doc.add_table(rows=1, cols=2)
-    left, right = table.rows[0].cells
-    left.paragraphs[0].style = doc.styles["Case Caption"]
-    _write(left.paragraphs[0], document.parties[0])
-    for line in document.parties[1:]:
-        _write(left.add_paragraph(style="Case Caption"), line)
-    right.paragraphs[0].style = doc.styles["Case Caption"]
-    _write(right.paragraphs[0], document.case_lines[0])
-    for line in document.case_lines[1:]:
-        _write(right.add_paragraph(style="Case Caption"), line)
-    right.add_paragraph(style="Case Caption")
-    _write(right.add_paragraph(style="Case Caption Title"), document.title)
-    _write(right.add_paragraph(style="Case Caption"), document.title_note)
-    _cell_border(left, ("right", "bottom"))
-    doc.add_paragraph(style="Filer")
+def _runs(line: Line, family: Family, size: float) -> str:
+    return "".join(
+        f'<w:r>{_rpr(family, size, bold, italic)}<w:t xml:space="preserve">{xml_text(text)}'
+        "</w:t></w:r>"
+        for text, bold, italic in line
+    )
 
 
-def _small_table(doc: DocxDocument, block: Block) -> None:
-    table = doc.add_table(rows=0, cols=len(block.rows[0]))
-    table.style = doc.styles["Table Grid"]
-    for index, values in enumerate(block.rows):
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values, strict=True):
-            run = cell.paragraphs[0].add_run(_CONTROL.sub("", value))
-            run.bold = index == 0 or None
-    doc.add_paragraph(style="Filer")
+def _lines(lines: tuple[Line, ...], family: Family, size: float) -> str:
+    return "<w:r><w:br/></w:r>".join(_runs(line, family, size) for line in lines)
 
 
-def _block(doc: DocxDocument, block: Block) -> None:
-    if block.kind == "heading":
-        _write(doc.add_paragraph(style="Pleading Heading"), block.text)
-    elif block.kind == "para":
-        _write(doc.add_paragraph(style="Pleading Body"), block.text)
-    elif block.kind == "plain":
-        _write(doc.add_paragraph(style="Pleading Plain"), block.text)
-    elif block.kind == "item":
-        paragraph = doc.add_paragraph(style="Pleading Item")
-        paragraph.add_run(f"{block.label}\t")
-        _write(paragraph, block.text)
-    elif block.kind == "spacer":
-        doc.add_paragraph(style="Pleading Plain")
-    elif block.kind == "table":
-        _small_table(doc, block)
+def _spacing(line: float) -> str:
+    return f'<w:spacing w:before="0" w:after="0" w:line="{tw(line)}" w:lineRule="exact"/>'
+
+
+def _empty(height: float, page_break: bool) -> str:
+    """An empty paragraph of an exact height (blank lines of the grid)."""
+    brk = "<w:pageBreakBefore/>" if page_break else ""
+    return f'<w:p><w:pPr>{brk}{_spacing(height)}<w:rPr><w:sz w:val="2"/></w:rPr></w:pPr></w:p>'
+
+
+def _text_paragraph(fragment: TextFragment, page_break: bool) -> str:
+    ppr = []
+    if fragment.heading:
+        ppr.append('<w:pStyle w:val="Heading1"/><w:keepNext w:val="0"/><w:keepLines w:val="0"/>')
+    if page_break:
+        ppr.append("<w:pageBreakBefore/>")
+    ppr.append(_spacing(fragment.pitch * SLOT))
+    if fragment.label:
+        hang = fragment.indent - fragment.label_at
+        ppr.append(f'<w:ind w:left="{tw(fragment.indent)}" w:hanging="{tw(hang)}"/>')
+    elif fragment.first and fragment.starts:
+        ppr.append(f'<w:ind w:left="{tw(fragment.indent)}" w:firstLine="{tw(fragment.first)}"/>')
+    elif fragment.indent:
+        ppr.append(f'<w:ind w:left="{tw(fragment.indent)}"/>')
+    if fragment.align != "left":
+        ppr.append(f'<w:jc w:val="{fragment.align}"/>')
+    if fragment.heading:
+        ppr.append('<w:rPr><w:b/><w:color w:val="000000"/><w:sz w:val="24"/></w:rPr>')
+    body = ""
+    if fragment.label:
+        body = (
+            _runs(((fragment.label, False, False),), "serif", fragment.size) + "<w:r><w:tab/></w:r>"
+        )
+    lines = fragment.lines
+    if fragment.heading:
+        # The heading style's colour and size give way to the pleading's.
+        rpr = _full_rpr("serif", fragment.size, True)
+        body += "<w:r><w:br/></w:r>".join(
+            "".join(
+                f'<w:r>{rpr}<w:t xml:space="preserve">{xml_text(text)}</w:t></w:r>'
+                for text, _, _ in line
+            )
+            for line in lines
+        )
     else:
-        doc.add_paragraph(style="Pleading Plain")
-        if block.label:
-            _write(doc.add_paragraph(style="Pleading Plain"), block.label)
-        if block.text:
-            _write(doc.add_paragraph(style="Signature"), block.text)
-        doc.add_paragraph(style="Signature")
-        doc.add_paragraph(style="Signature")
-        doc.add_paragraph("_" * 36, style="Signature")
-        for line in block.lines:
-            _write(doc.add_paragraph(style="Signature"), line)
+        body += _lines(lines, "serif", fragment.size)
+    return f"<w:p><w:pPr>{''.join(ppr)}</w:pPr>{body}</w:p>"
 
 
-def exhibit_table_xml(exhibit: Exhibit) -> str:
-    """The exhibit as one w:tbl element: fixed grid, repeated header row, rows kept whole.
+def _border(side: str, size: int = 6, color: str = "000000") -> str:
+    return f'<w:{side} w:val="single" w:sz="{size}" w:space="0" w:color="{color}"/>'
 
-    The element has no namespace declaration: it is spliced into word/document.xml, whose root
-    declares the `w` prefix.
-    """
-    # Fixed widths are in points: 20 twips each.
-    twips = column_widths(
-        tuple(replace(c, width=c.width * 20) for c in exhibit.columns), EXHIBIT_WIDTH_TWIPS
+
+def _table(fragment: TableFragment, page_break: bool) -> str:
+    """A caption box or small table: fixed grid, exact row heights, single-spaced cells."""
+    out = []
+    if page_break:
+        out.append(_empty(0.05, True))
+    family: Family = "serif" if fragment.style == "caption" else "sans"
+    grid = "".join(f'<w:gridCol w:w="{tw(w)}"/>' for w in fragment.widths)
+    if fragment.style == "grid":
+        borders = "".join(
+            _border(s, 4, "8C919E")
+            for s in ("top", "left", "bottom", "right", "insideH", "insideV")
+        )
+        margins = (
+            f'<w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="{tw(CELL_PAD)}" '
+            f'w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/><w:right w:w="{tw(CELL_PAD)}" '
+            'w:type="dxa"/></w:tblCellMar>'
+        )
+    else:
+        borders = ""
+        margins = (
+            '<w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="0" w:type="dxa"/>'
+            '<w:bottom w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar>'
+        )
+    out.append(
+        f'<w:tbl><w:tblPr><w:tblW w:w="{tw(sum(fragment.widths))}" w:type="dxa"/>'
+        f'<w:tblInd w:w="{tw(fragment.x)}" w:type="dxa"/>'
+        f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>{margins}'
+        f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
     )
-    grid = "".join(f'<w:gridCol w:w="{round(w)}"/>' for w in twips)
-    border = 'w:val="single" w:sz="4" w:space="0" w:color="8C919E"'
+    for r, (row, height) in enumerate(zip(fragment.rows, fragment.heights, strict=True)):
+        header = fragment.style == "grid" and fragment.header and r == 0
+        trpr = f'<w:trPr><w:cantSplit/><w:trHeight w:val="{tw(height * SLOT)}" w:hRule="exact"/>'
+        trpr += "<w:tblHeader/></w:trPr>" if header else "</w:trPr>"
+        cells = []
+        for c, (cell, width) in enumerate(zip(row, fragment.widths, strict=True)):
+            tcpr = f'<w:tcW w:w="{tw(width)}" w:type="dxa"/>'
+            if fragment.style == "caption":
+                if c == 0:
+                    tcpr += (
+                        f"<w:tcBorders>{_border('right', 8)}{_border('bottom', 8)}</w:tcBorders>"
+                    )
+                else:
+                    tcpr += '<w:tcMar><w:left w:w="200" w:type="dxa"/></w:tcMar>'
+            if header:
+                tcpr += '<w:shd w:val="clear" w:color="auto" w:fill="D6DBE5"/>'
+            cells.append(
+                f"<w:tc><w:tcPr>{tcpr}</w:tcPr><w:p><w:pPr>{_spacing(SLOT)}</w:pPr>"
+                f"{_lines(cell, family, fragment.size)}</w:p></w:tc>"
+            )
+        out.append(f"<w:tr>{trpr}{''.join(cells)}</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
+
+
+def _pleading_page(page: PleadingPage, first: bool) -> Iterator[str]:
+    """One page of pleading paper: blank slots as empty paragraphs, then each fragment."""
+    cursor = 0
+    page_break = not first
+    for fragment in page.fragments:
+        if fragment.slot > cursor:
+            yield _empty((fragment.slot - cursor) * SLOT, page_break)
+            page_break = False
+        if isinstance(fragment, TextFragment):
+            yield _text_paragraph(fragment, page_break)
+        else:
+            yield _table(fragment, page_break)
+        page_break = False
+        cursor = fragment.slot + fragment.slots
+
+
+def _exhibit_page(page: ExhibitPage, first: bool) -> Iterator[str]:
+    """Title band and one table of exact-height rows: the PDF's exhibit page."""
+    layout = page.layout
+    width = LANDSCAPE[0] - 2 * EXHIBIT_MARGIN
+    brk = "" if first else "<w:pageBreakBefore/>"
+    title = fit(page.title, width - 110, "sans", TITLE_SIZE, True)
+    yield (
+        f'<w:p><w:pPr><w:pStyle w:val="Heading1"/><w:keepNext w:val="0"/><w:keepLines w:val="0"/>'
+        f"{brk}{_spacing(13)}"
+        f'<w:tabs><w:tab w:val="right" w:pos="{tw(width)}"/></w:tabs></w:pPr>'
+        f"<w:r>{_full_rpr('sans', TITLE_SIZE, True)}"
+        f'<w:t xml:space="preserve">{xml_text(title)}</w:t></w:r><w:r><w:tab/></w:r>'
+        f"<w:r>{_full_rpr('sans', NOTE_SIZE, False)}"
+        f'<w:t xml:space="preserve">{xml_text(page.rows_note)}</w:t></w:r></w:p>'
+    )
+    yield (
+        f'<w:p><w:pPr><w:spacing w:before="0" w:after="{tw(TITLE_BAND - 24)}" w:line="{tw(11)}" '
+        f'w:lineRule="exact"/></w:pPr>'
+        f"{_runs(((page.caption, False, False),), 'sans', NOTE_SIZE)}</w:p>"
+    )
+    grid = "".join(f'<w:gridCol w:w="{tw(w)}"/>' for w in layout.widths)
     borders = "".join(
-        f"<w:{side} {border}/>" for side in ("top", "left", "bottom", "right", "insideH", "insideV")
-    )
-    head = "".join(
-        '<w:tc><w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="D6DBE5"/></w:tcPr><w:p>'
-        f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{xml_text(c.header)}</w:t></w:r>'
-        "</w:p></w:tc>"
-        for c in exhibit.columns
+        _border(s, 3, "8C919E") for s in ("top", "left", "bottom", "right", "insideH", "insideV")
     )
     parts = [
-        f'<w:tbl><w:tblPr><w:tblW w:w="{EXHIBIT_WIDTH_TWIPS}" w:type="dxa"/>'
-        f"<w:tblBorders>{borders}</w:tblBorders>"
-        '<w:tblLayout w:type="fixed"/><w:tblCellMar><w:left w:w="45" w:type="dxa"/>'
-        '<w:right w:w="45" w:type="dxa"/></w:tblCellMar></w:tblPr>'
-        f"<w:tblGrid>{grid}</w:tblGrid>"
-        f"<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{head}</w:tr>"
+        f'<w:tbl><w:tblPr><w:tblW w:w="{tw(sum(layout.widths))}" w:type="dxa"/>'
+        f'<w:tblInd w:w="0" w:type="dxa"/><w:tblBorders>{borders}</w:tblBorders>'
+        '<w:tblLayout w:type="fixed"/><w:tblCellMar>'
+        f'<w:top w:w="{tw(CELL_PAD_Y)}" w:type="dxa"/><w:left w:w="{tw(CELL_PAD_X)}" w:type="dxa"/>'
+        f'<w:bottom w:w="0" w:type="dxa"/><w:right w:w="{tw(CELL_PAD_X)}" w:type="dxa"/>'
+        f"</w:tblCellMar></w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
     ]
-    open_cell = '<w:tc><w:p><w:r><w:t xml:space="preserve">'
-    close_cell = "</w:t></w:r></w:p></w:tc>"
-    between = close_cell + open_cell
-    for row in exhibit.rows():
-        parts.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>" + open_cell)
-        parts.append(between.join(xml_text(value) for value in row))
-        parts.append(close_cell + "</w:tr>")
+    cell_ppr = f'<w:pPr><w:pStyle w:val="ExhibitCell"/>{_spacing(CELL_LEADING)}</w:pPr>'
+    head_rpr = _rpr("sans", HEADER_SIZE, True, False)
+    parts.append(
+        f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{tw(layout.header_height)}" '
+        'w:hRule="exact"/></w:trPr>'
+    )
+    for lines in layout.header:
+        text = "<w:r><w:br/></w:r>".join(
+            f'<w:r>{head_rpr}<w:t xml:space="preserve">{xml_text(t)}</w:t></w:r>' for t in lines
+        )
+        parts.append(
+            '<w:tc><w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="D6DBE5"/></w:tcPr>'
+            f"<w:p>{cell_ppr}{text}</w:p></w:tc>"
+        )
+    parts.append("</w:tr>")
+    zebra = '<w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="F0F2F7"/></w:tcPr>'
+    for row in layout.pages[page.index]:
+        parts.append(
+            f'<w:tr><w:trPr><w:cantSplit/><w:trHeight w:val="{tw(row.height)}" w:hRule="exact"/>'
+            "</w:trPr>"
+        )
+        fill = zebra if row.number % 2 == 0 else ""
+        for lines in row.cells:
+            text = "<w:r><w:br/></w:r>".join(
+                f'<w:r><w:t xml:space="preserve">{xml_text(t)}</w:t></w:r>' if t else ""
+                for t in lines
+            )
+            parts.append(f"<w:tc>{fill}<w:p>{cell_ppr}{text}</w:p></w:tc>")
+        parts.append("</w:tr>")
     parts.append("</w:tbl>")
-    return "".join(parts)
+    yield "".join(parts)
 
 
-def _exhibit(doc: DocxDocument, document: LegalDocument, exhibit: Exhibit) -> None:
-    _write(doc.add_paragraph(style="Exhibit Cover"), exhibit.label)
-    _write(doc.add_paragraph(style="Exhibit Note"), esc(exhibit.title))
-    n, people = exhibit.frame.height, exhibit.people
-    doc.add_paragraph(
-        f"{n:,} conviction{'s' if n != 1 else ''} of {people:,} person{'s' if people != 1 else ''}",
-        style="Exhibit Note",
+def _sections(pages: tuple[Page, ...]) -> list[list[Page]]:
+    """Runs of pages of one orientation: each becomes a DOCX section."""
+    sections: list[list[Page]] = []
+    for page in pages:
+        if sections and type(sections[-1][-1]) is type(page):
+            sections[-1].append(page)
+        else:
+            sections.append([page])
+    return sections
+
+
+def _header_numbers() -> str:
+    """Line numbers 1-28 in a text box at the left of the page, with the rules of pleading
+    paper (a double rule right of the numbers, a single one at the right)."""
+    ns = (
+        'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
     )
-    section = doc.add_section(WD_SECTION.NEW_PAGE)
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Inches(11), Inches(8.5)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Inches(0.5))
-    title = doc.add_paragraph(style="Exhibit Title")
-    title.add_run(_CONTROL.sub("", f"{exhibit.label}: {exhibit.title}"))
-    note = doc.add_paragraph(_CONTROL.sub("", f"{document.court} - {plain(document.short_title)}"))
-    note.paragraph_format.space_after = Pt(6)
-    for run in note.runs:
-        run.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
-    # The table goes in as text when the package is finished: moving a 66,000-row element into
-    # python-docx's tree costs minutes, splicing its text costs nothing.
-    doc.element.body.sectPr.addprevious(
-        parse_xml(f'<w:p xmlns:w="{W_NS}"><w:r><w:t>{_MARKER}</w:t></w:r></w:p>')
+    numbers = "".join(
+        f'<w:p><w:pPr>{_spacing(2 * SLOT)}<w:jc w:val="right"/></w:pPr>'
+        f"<w:r><w:t>{n}</w:t></w:r></w:p>"
+        for n in range(1, NUMBERED_LINES + 1)
+    )
+
+    def anchor(shape_id: int, name: str, x: float, y: float, w: float, h: float, body: str) -> str:
+        return (
+            '<w:r><w:drawing><wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" '
+            f'relativeHeight="{shape_id}" behindDoc="1" locked="1" layoutInCell="1" '
+            'allowOverlap="1"><wp:simplePos x="0" y="0"/>'
+            f'<wp:positionH relativeFrom="page"><wp:posOffset>{round(x * EMU)}</wp:posOffset>'
+            f'</wp:positionH><wp:positionV relativeFrom="page"><wp:posOffset>{round(y * EMU)}'
+            "</wp:posOffset></wp:positionV>"
+            f'<wp:extent cx="{round(w * EMU)}" cy="{round(h * EMU)}"/>'
+            '<wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>'
+            f'<wp:docPr id="{shape_id}" name="{name}"/><wp:cNvGraphicFramePr/>'
+            "<a:graphic><a:graphicData "
+            'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+            f"{body}</a:graphicData></a:graphic></wp:anchor></w:drawing></w:r>"
+        )
+
+    box_w = NUMBER_RIGHT - 20.0
+    box = (
+        '<wps:wsp><wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/>'
+        f'<a:ext cx="{round(box_w * EMU)}" cy="{round(SLOT * 56 * EMU)}"/></a:xfrm>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln>'
+        f"</wps:spPr><wps:txbx><w:txbxContent>{numbers}</w:txbxContent></wps:txbx>"
+        '<wps:bodyPr rot="0" vert="horz" wrap="square" lIns="0" tIns="0" rIns="0" bIns="0" '
+        'anchor="t"><a:noAutofit/></wps:bodyPr></wps:wsp>'
+    )
+
+    def rule(width: float) -> str:
+        return (
+            '<wps:wsp><wps:cNvCnPr/><wps:spPr><a:xfrm><a:off x="0" y="0"/>'
+            f'<a:ext cx="0" cy="{round(PORTRAIT[1] * EMU)}"/></a:xfrm>'
+            '<a:prstGeom prst="line"><a:avLst/></a:prstGeom>'
+            f'<a:ln w="{round(width * EMU)}"><a:solidFill><a:srgbClr val="000000"/></a:solidFill>'
+            "</a:ln></wps:spPr><wps:bodyPr/></wps:wsp>"
+        )
+
+    drawings = anchor(1, "Line numbers", 20.0, GRID_TOP, box_w, SLOT * 56, box)
+    for index, x in enumerate((*RULE_LEFT, RULE_RIGHT), start=2):
+        drawings += anchor(index, f"Rule {index - 1}", x, 0.0, 0.0, PORTRAIT[1], rule(0.6))
+    return f'<w:p {ns}><w:pPr>{_spacing(1)}<w:rPr><w:sz w:val="2"/></w:rPr></w:pPr>{drawings}</w:p>'
+
+
+def _setup_section(section: Section, portrait: bool, footer_title: str, first: bool) -> None:
+    if portrait:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Pt(PORTRAIT[0]), Pt(PORTRAIT[1])
+        section.left_margin = Pt(TEXT_LEFT)
+        section.right_margin = Pt(PORTRAIT[0] - TEXT_RIGHT)
+        section.top_margin = Pt(GRID_TOP)
+        section.bottom_margin = Pt(PORTRAIT_BOTTOM)
+    else:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Pt(LANDSCAPE[0]), Pt(LANDSCAPE[1])
+        for side in ("left_margin", "right_margin", "top_margin"):
+            setattr(section, side, Pt(EXHIBIT_MARGIN))
+        section.bottom_margin = Pt(LANDSCAPE_BOTTOM)
+    section.header_distance = Pt(HEADER_DISTANCE)
+    section.footer_distance = Pt(FOOTER_DISTANCE)
+    header = section.header
+    header.is_linked_to_previous = False
+    element = header._element
+    for child in list(element):
+        element.remove(child)
+    if portrait:
+        element.append(parse_xml(_header_numbers()))
+    else:
+        element.append(parse_xml(f'<w:p xmlns:w="{W_NS}"><w:pPr>{_spacing(1)}</w:pPr></w:p>'))
+    footer = section.footer
+    if not first:
+        footer.is_linked_to_previous = True
+        return
+    footer.is_linked_to_previous = False
+    element = footer._element
+    for child in list(element):
+        element.remove(child)
+    line = xml_text(footer_line(footer_title, TEXT_WIDTH))
+    sans = _rpr("sans", FOOTER_SIZE, False, False)
+    serif = f'<w:rPr><w:sz w:val="{round(FOOTER_SIZE * 2)}"/></w:rPr>'
+
+    def field(instruction: str) -> str:
+        return f'<w:fldSimple w:instr="{instruction}"><w:r>{sans}<w:t>1</w:t></w:r></w:fldSimple>'
+
+    element.append(
+        parse_xml(
+            f'<w:p xmlns:w="{W_NS}"><w:pPr><w:pBdr>{_border("top", 4, "8C919E")}</w:pBdr>'
+            f'{_spacing(10)}<w:jc w:val="center"/></w:pPr>'
+            f'<w:r>{sans}<w:t xml:space="preserve">Page </w:t></w:r>{field("PAGE")}'
+            f'<w:r>{sans}<w:t xml:space="preserve"> of </w:t></w:r>{field("NUMPAGES")}</w:p>'
+        )
+    )
+    element.append(
+        parse_xml(
+            f'<w:p xmlns:w="{W_NS}"><w:pPr>{_spacing(10)}<w:jc w:val="center"/></w:pPr>'
+            f'<w:r>{serif}<w:t xml:space="preserve">{line}</w:t></w:r></w:p>'
+        )
     )
 
 
-_MARKER = "clearance-exhibit-table-goes-here"
-_MARKER_XML = f"<w:p><w:r><w:t>{_MARKER}</w:t></w:r></w:p>".encode()
+def _styles(doc: DocxDocument) -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+
+    normal = doc.styles["Normal"]
+    normal.font.name = DOCX_FAMILY["serif"]
+    normal.font.size = Pt(12)
+    rfonts = normal.element.rPr.rFonts
+    for attribute in ("w:eastAsia", "w:cs"):
+        rfonts.set(qn(attribute), DOCX_FAMILY["serif"])
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.space_before = Pt(0)
+    cell = doc.styles.add_style("Exhibit Cell", WD_STYLE_TYPE.PARAGRAPH)
+    cell.base_style = normal
+    cell.font.name = DOCX_FAMILY["sans"]
+    cell.font.size = Pt(CELL_SIZE)
+    cell_fonts = cell.element.rPr.rFonts
+    for attribute in ("w:eastAsia", "w:cs"):
+        cell_fonts.set(qn(attribute), DOCX_FAMILY["sans"])
+
+
+def render_docx(laid: LaidOut, path: Path, as_of: date) -> None:
+    """Write one laid-out document as DOCX."""
+    doc = Document()
+    _styles(doc)
+    groups = _sections(laid.pages)
+    for _ in groups[1:]:
+        doc.add_section(WD_SECTION.NEW_PAGE)
+    sections: list[Section] = list(doc.sections)
+    for index, (section, pages) in enumerate(zip(sections, groups, strict=True)):
+        _setup_section(section, isinstance(pages[0], PleadingPage), laid.footer_title, index == 0)
+    body = doc.element.body
+    # The section properties python-docx made, in order; the body is rewritten around them.
+    breaks = [
+        p.pPr.sectPr
+        for p in body.iterchildren(qn("w:p"))
+        if p.pPr is not None and p.pPr.sectPr is not None
+    ]
+    final = body.sectPr
+    sect_xml = [etree.tostring(s, encoding="unicode") for s in (*breaks, final)]
+    for child in list(body):
+        body.remove(child)
+    body.append(parse_xml(f'<w:p xmlns:w="{W_NS}"><w:r><w:t>{_MARKER}</w:t></w:r></w:p>'))
+    parts: list[str] = []
+    for index, pages in enumerate(groups):
+        for number, page in enumerate(pages):
+            first = number == 0
+            if isinstance(page, PleadingPage):
+                parts.extend(_pleading_page(page, first))
+            else:
+                parts.extend(_exhibit_page(page, first))
+        if index < len(groups) - 1:
+            parts.append(
+                f'<w:p><w:pPr>{_spacing(0.05)}<w:rPr><w:sz w:val="2"/></w:rPr>'
+                f"{sect_xml[index]}</w:pPr></w:p>"
+            )
+    parts.append(sect_xml[-1])
+    props = doc.core_properties
+    stamp = datetime(as_of.year, as_of.month, as_of.day)
+    document = laid.document
+    props.author = document.author
+    props.last_modified_by = document.author
+    props.title = plain(document.title)
+    props.subject = plain(document.short_title)
+    props.keywords = ", ".join(document.keywords)
+    props.created = stamp
+    props.modified = stamp
+    props.revision = 1
+    props.comments = ""
+    doc.save(str(path))
+    normalize_zip(path, {_MARKER_XML: "".join(parts).encode("utf-8")}, modified=as_of)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
@@ -286,7 +526,8 @@ def normalize_zip(
 
     `document_xml` maps exact byte strings of word/document.xml to their replacement (each
     must occur exactly once). `modified` replaces the "last modified" date of the package
-    properties, which some writers set to the time of saving.
+    properties, which some writers set to the time of saving. The thumbnail of python-docx's
+    template (a picture of another document) is left out.
     """
     with zipfile.ZipFile(path) as source:
         entries = [(info.filename, source.read(info)) for info in source.infolist()]
@@ -295,7 +536,7 @@ def normalize_zip(
             if name == "word/document.xml" and document_xml:
                 for old, new in document_xml.items():
                     if data.count(old) != 1:
-                        raise RuntimeError("DOCX exhibit marker not found exactly once")
+                        raise RuntimeError("DOCX body marker not found exactly once")
                     data = data.replace(old, new)
             if name == "docProps/core.xml" and modified is not None:
                 stamp = f"{modified.isoformat()}T00:00:00Z".encode()
@@ -306,51 +547,27 @@ def normalize_zip(
             target.writestr(info, data)
 
 
-def render_docx(document: LegalDocument, path: Path, as_of: date) -> None:
-    """Write one document (and its exhibit) as DOCX."""
-    doc = Document()
-    _styles(doc)
-    section = doc.sections[0]
-    section.page_width, section.page_height = Inches(8.5), Inches(11)
-    for side in ("left_margin", "right_margin"):
-        setattr(section, side, Inches(1))
-    section.top_margin = Inches(0.75)
-    section.bottom_margin = Inches(1)
-    _caption(doc, document)
-    for block in document.blocks:
-        _block(doc, block)
-    if document.exhibit is not None and document.exhibit.frame.height:
-        _exhibit(doc, document, document.exhibit)
-    _footer(doc, document.short_title)
-    props = doc.core_properties
-    stamp = datetime(as_of.year, as_of.month, as_of.day)
-    props.author = document.author
-    props.last_modified_by = document.author
-    props.title = plain(document.title)
-    props.subject = plain(document.short_title)
-    props.keywords = ", ".join(document.keywords)
-    props.created = stamp
-    props.modified = stamp
-    props.revision = 1
-    props.comments = ""
-    doc.save(str(path))
-    splice: dict[bytes, bytes] = {}
-    if document.exhibit is not None and document.exhibit.frame.height:
-        splice[_MARKER_XML] = (exhibit_table_xml(document.exhibit) + "<w:p/>").encode("utf-8")
-    normalize_zip(path, splice, modified=as_of)
-
-
 def read_exhibit_rows(path: Path) -> list[tuple[str, ...]]:
-    """The data rows of a DOCX's exhibit table (the last table), for checks and tests."""
+    """The data rows of a DOCX's exhibit pages (tables in the exhibit cell style), in order,
+    header rows left out: for checks and tests. A cell's lines are joined by spaces."""
     doc = Document(str(path))
-    if not doc.tables:
-        return []
-    tbl = doc.tables[-1]._tbl
     rows: list[tuple[str, ...]] = []
-    for tr in tbl.findall(qn("w:tr"))[1:]:
-        rows.append(
-            tuple(
-                "".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.findall(qn("w:tc"))
-            )
-        )
+    for table in doc.tables:
+        styles = {s.get(qn("w:val")) for s in table._tbl.iter(qn("w:pStyle"))}
+        if "ExhibitCell" not in styles:
+            continue
+        for tr in table._tbl.findall(qn("w:tr"))[1:]:
+            cells = []
+            for tc in tr.findall(qn("w:tc")):
+                lines: list[str] = []
+                current: list[str] = []
+                for node in tc.iter(qn("w:t"), qn("w:br")):
+                    if node.tag == qn("w:br"):
+                        lines.append("".join(current))
+                        current = []
+                    else:
+                        current.append(node.text or "")
+                lines.append("".join(current))
+                cells.append(" ".join(line for line in lines if line))
+            rows.append(tuple(cells))
     return rows

@@ -1,11 +1,16 @@
-"""The exhibits: which convictions each motion, order and notice lists, in what words.
+"""The exhibits: which convictions each filing lists, in what words, public or confidential.
 
-A bulk motion is only as good as its exhibit: the court clerk updates exactly the counts it
-lists. So every relieved conviction of a run belongs to exactly one relief group (one motion and
-one order per court and group), every conviction the People challenge is listed once in the
-challenge notice, and a conviction still under review is in no filing at all. The frames built
-here are display-ready text, sorted by court case number, and shared by the PDF, the DOCX and
-the court's update file so the three cannot disagree.
+A bulk order is only as good as its exhibit: the clerk updates exactly the counts it lists. The
+exhibits attached to the public motion, order and notice (Exhibit A) carry only what the court
+needs to act: a row number, the court case number, the count and the relief or ground. Who the
+person is (name, date of birth, CII number) and the record's detail (DOJ count number, section,
+dates, the facts of a ground) are in Exhibit B, a separate confidential file lodged
+conditionally under seal (California Rules of Court, rules 2.550-2.551), whose rows carry the
+same numbers. Sealing a conviction and deeming it never to have occurred (HS 11361.8(f),
+11361.9 as amended by AB 1706) would be undone by a public list of the people it protects.
+
+The frames are display text, sorted by court case number, and shared by the PDF, the DOCX, the
+court update file and the lists, so none can disagree.
 """
 
 from __future__ import annotations
@@ -14,66 +19,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from clearance.engine import REMEDY_SERVING
-from clearance.law.prop64 import STATUTE_RULES
 from clearance.law.rule import Rule
 
-#: Shown where the DOJ record carries no court case number (the clerk searches by CII and name).
-NO_CASE = "none on record"
 #: Shown for an unknown value.
 UNKNOWN = "unknown"
-#: Marks a dismissal the office's policy asks for where the statute alone would reduce.
-POLICY_MARK = "(office policy)"
-#: Marks a related charge dismissed with a relieved cannabis conviction.
-RELATED_MARK = "(related charge)"
-#: The statute's own dismissals: conduct now lawful, the conviction legally invalid.
-STATUTE_DISMISSALS: tuple[str, ...] = tuple(r.id for r in STATUTE_RULES if r.outcome == "dismiss")
-
-
-@dataclass(frozen=True)
-class ReliefGroup:
-    """One kind of relief a bulk motion asks for (one motion and order per court and group)."""
-
-    key: str
-    title: str
-    #: The motion's request, completing "for an order ... each conviction listed".
-    request: str
-    motion_title: str
-    order_title: str
-    statute: str
-
-
-DISMISS = ReliefGroup(
-    key="dismiss-seal",
-    title="Dismissal and sealing",
-    request="dismissing and sealing",
-    motion_title="NOTICE OF MOTION AND MOTION TO DISMISS AND SEAL CANNABIS CONVICTIONS",
-    order_title="[PROPOSED] ORDER DISMISSING AND SEALING CANNABIS CONVICTIONS",
-    statute="HS 11361.8(e)-(f)",
-)
-REDESIGNATE = ReliefGroup(
-    key="redesignate",
-    title="Redesignation",
-    request="redesignating as a misdemeanor or infraction",
-    motion_title="NOTICE OF MOTION AND MOTION TO REDESIGNATE CANNABIS CONVICTIONS AS "
-    "MISDEMEANORS OR INFRACTIONS",
-    order_title="[PROPOSED] ORDER REDESIGNATING CANNABIS CONVICTIONS AS MISDEMEANORS OR "
-    "INFRACTIONS",
-    statute="HS 11361.8(e)-(f), (h)",
-)
-RESENTENCE = ReliefGroup(
-    key="recall-resentence",
-    title="Recall and resentencing",
-    request="recalling the sentence on, and resentencing or dismissing,",
-    motion_title="NOTICE OF MOTION AND MOTION TO RECALL SENTENCES AND RESENTENCE OR DISMISS "
-    "CANNABIS CONVICTIONS (PERSONS CURRENTLY SERVING)",
-    order_title="[PROPOSED] ORDER RECALLING SENTENCES AND RESENTENCING OR DISMISSING "
-    "CANNABIS CONVICTIONS",
-    statute="HS 11361.8(a)-(b)",
-)
-#: Relief groups in the order their filings are written.
-GROUPS: tuple[ReliefGroup, ...] = (DISMISS, REDESIGNATE, RESENTENCE)
-GROUP_BY_KEY = {group.key: group for group in GROUPS}
+#: Shown where the record has no court case number (the row is in no order until one is given).
+NO_CASE = "not on record"
 
 
 @dataclass(frozen=True)
@@ -101,30 +52,6 @@ def column_widths(columns: tuple[Column, ...], usable: float) -> tuple[float, ..
     )
 
 
-#: Widths in points for 7.5-point text: a 12-digit count, a 10-digit CII and a date fit whole.
-_IDENTITY: tuple[Column, ...] = (
-    Column("case", "Court case no.", 62),
-    Column("name", "Name", 110, flex=True),
-    Column("dob", "Date of birth", 47),
-    Column("cii", "CII", 48),
-    Column("count", "DOJ count", 56),
-    Column("code_section", "Code section", 64),
-    Column("conviction_date", "Convicted", 47),
-    Column("level_now", "Level now", 52),
-)
-RELIEF_COLUMNS: tuple[Column, ...] = (
-    *_IDENTITY,
-    Column("relief", "Relief", 120, flex=True),
-    Column("level_after", "Level after", 56),
-)
-CHALLENGE_COLUMNS: tuple[Column, ...] = (
-    *_IDENTITY[:1],
-    Column("name", "Name", 100),
-    *_IDENTITY[2:],
-    Column("grounds", "Grounds", 300, flex=True),
-)
-
-
 @dataclass(frozen=True)
 class Exhibit:
     """A table attached to a filing: display text in `columns` order, one row per count."""
@@ -134,6 +61,7 @@ class Exhibit:
     columns: tuple[Column, ...]
     #: Display columns (strings) named by `Column.key`, plus `subject_id` and `count_id`.
     frame: pl.DataFrame
+    confidential: bool = False
 
     def rows(self) -> list[tuple[str, ...]]:
         """The rows as text tuples, in order."""
@@ -144,18 +72,73 @@ class Exhibit:
         return int(self.frame["subject_id"].n_unique()) if self.frame.height else 0
 
 
-def relief_group() -> pl.Expr:
-    """The relief group key of a conviction row; null when nothing is filed for it."""
-    decision = pl.col("decision")
-    return (
-        pl.when(~decision.is_in(["dismiss", "reduce"]))
-        .then(pl.lit(None, dtype=pl.String))
-        .when(pl.col("remedy") == REMEDY_SERVING)
-        .then(pl.lit(RESENTENCE.key))
-        .when(decision == "dismiss")
-        .then(pl.lit(DISMISS.key))
-        .otherwise(pl.lit(REDESIGNATE.key))
-    )
+# ------------------------------------------------------------------------------------------
+# Columns. Widths in points for 7.5-point DejaVu Sans: a 12-digit count, a 10-digit CII and
+# a date fit whole.
+
+ROW = Column("row", "Row", 30)
+CASE = Column("case", "Court case no.", 82)
+COUNT = Column("count", "Count", 34)
+PUBLIC_RELIEF: tuple[Column, ...] = (ROW, CASE, COUNT, Column("relief", "Relief", 300, flex=True))
+PUBLIC_RECALL: tuple[Column, ...] = (
+    ROW,
+    CASE,
+    COUNT,
+    Column("relief", "Relief", 150, flex=True),
+    Column("new_sentence", "New sentence (HS 11361.8(b)-(d))", 120),
+    Column("credits", "Credit for time served (days)", 78),
+    Column("supervision", "Supervision (HS 11361.8(c))", 100),
+    Column("custody", "Custody or release", 104),
+)
+PUBLIC_CHALLENGE: tuple[Column, ...] = (
+    ROW,
+    CASE,
+    COUNT,
+    Column("ground", "Ground", 300, flex=True),
+)
+_IDENTITY: tuple[Column, ...] = (
+    ROW,
+    Column("case", "Court case no.", 66),
+    Column("name", "Name", 110, flex=True),
+    Column("dob", "Date of birth", 50),
+    Column("cii", "CII", 54),
+    Column("doj_count", "DOJ count", 62),
+    Column("code_section", "Code section", 70),
+    Column("conviction_date", "Convicted", 50),
+)
+CONFIDENTIAL_RELIEF: tuple[Column, ...] = (
+    *_IDENTITY,
+    Column("level_now", "Level now", 50),
+    Column("relief", "Relief", 120, flex=True),
+)
+CONFIDENTIAL_RECALL: tuple[Column, ...] = (
+    *CONFIDENTIAL_RELIEF,
+    Column("sentence_end", "Sentence ends", 52),
+)
+CONFIDENTIAL_CHALLENGE: tuple[Column, ...] = (
+    *_IDENTITY,
+    Column("grounds", "Grounds, with the facts of the record", 300, flex=True),
+)
+REVIEW_COLUMNS: tuple[Column, ...] = (
+    *_IDENTITY,
+    Column("level_now", "Level now", 50),
+    Column("why", "Why it is in review", 260, flex=True),
+)
+NEEDS_CASE_COLUMNS: tuple[Column, ...] = (
+    ROW,
+    Column("name", "Name", 110, flex=True),
+    Column("dob", "Date of birth", 50),
+    Column("cii", "CII", 54),
+    Column("doj_count", "DOJ count", 62),
+    Column("code_section", "Code section", 70),
+    Column("conviction_date", "Convicted", 50),
+    Column("court_case_number", "Court case no. (to fill in)", 90),
+    Column("filing", "For", 120, flex=True),
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Display expressions
 
 
 def _title_level(column: str) -> pl.Expr:
@@ -163,82 +146,53 @@ def _title_level(column: str) -> pl.Expr:
     return pl.col(column).fill_null(UNKNOWN).str.to_titlecase()
 
 
-def _date_text(column: str) -> pl.Expr:
+def date_text(column: str) -> pl.Expr:
     return pl.col(column).dt.to_string("%Y-%m-%d").fill_null(UNKNOWN)
 
 
-def _related() -> pl.Expr:
-    return (pl.col("kind") == "related").fill_null(False)
-
-
-def statutory_dismissal() -> pl.Expr:
-    """The statute itself dismisses the count: a rule making the conduct lawful fired, so the
-    conviction is legally invalid (HS 11361.8(f)). A dismissal without one is the office's
-    policy going beyond the statute, which a court grants in furtherance of justice."""
+def count_number() -> pl.Expr:
+    """The count's number in its court event as DOJ records it (digits 7-9 of CNT_ORDER)."""
+    digits = pl.col("count_id").str.slice(6, 3)
     return (
-        pl.col("reasons")
-        .fill_null("")
-        .str.split(";")
-        .list.eval(pl.element().is_in(list(STATUTE_DISMISSALS)))
-        .list.any()
+        pl.when(pl.col("count_id").str.contains(r"^\d{12}$"))
+        .then(digits.cast(pl.Int32, strict=False).cast(pl.String))
+        .otherwise(pl.col("count_id"))
     )
 
 
 def relief_text() -> pl.Expr:
-    """What the court is asked to do with the count, in the exhibit's words."""
-    new_level = pl.col("new_level").fill_null("misdemeanor")
-    serving = (pl.col("remedy") == REMEDY_SERVING).fill_null(False)
-    dismiss = pl.col("decision") == "dismiss"
-    recall = pl.when(serving).then(pl.lit("Recall sentence; d")).otherwise(pl.lit("D"))
+    """What the court is asked to do with the count, by the group it is in."""
+    level = pl.col("statute_level").fill_null("misdemeanor")
+    group = pl.coalesce(pl.col("order_group"), pl.col("notice_group"))
     return (
-        pl.when(dismiss & _related())
-        .then(pl.format("{}ismiss {}", recall, pl.lit(RELATED_MARK)))
-        .when(dismiss & statutory_dismissal())
-        .then(pl.format("{}ismiss and seal", recall))
-        .when(dismiss)
-        .then(pl.format("{}ismiss and seal {}", recall, pl.lit(POLICY_MARK)))
-        .when(serving)
-        .then(pl.format("Recall sentence; resentence as {}", new_level))
-        .otherwise(pl.format("Redesignate as {}", new_level))
+        pl.when(group == "dismiss-seal")
+        .then(pl.lit("Dismiss and seal"))
+        .when(group == "redesignate")
+        .then(pl.format("Redesignate as {}", level))
+        .when((group == "recall-resentence") & (level == "dismiss"))
+        .then(pl.lit("Recall sentence; dismiss it as legally invalid"))
+        .when(group == "recall-resentence")
+        .then(pl.format("Recall sentence; resentence as {}", level))
+        .when(group.str.ends_with("pc1385"))
+        .then(pl.lit("Recall sentence; dismiss in furtherance of justice"))
+        .when(group.str.ends_with("pc1203.4"))
+        .then(pl.lit("No opposition to dismissal on the person's petition"))
+        .otherwise(pl.lit(""))
     )
 
 
 def level_after() -> pl.Expr:
     """The level of the count once the order is made ('Dismissed' for a dismissal)."""
+    group = pl.col("order_group")
     return (
-        pl.when(pl.col("decision") == "dismiss")
+        pl.when(
+            group.str.ends_with("pc1385")
+            | (group == "dismiss-seal")
+            | ((group == "recall-resentence") & (pl.col("statute_level") == "dismiss"))
+        )
         .then(pl.lit("Dismissed"))
-        .otherwise(pl.col("new_level").fill_null("misdemeanor").str.to_titlecase())
+        .otherwise(pl.col("statute_level").fill_null("misdemeanor").str.to_titlecase())
     )
-
-
-def statute_of_relief() -> pl.Expr:
-    """The provision the relief rests on, for the court's update file."""
-    path = (
-        pl.when(pl.col("remedy") == REMEDY_SERVING)
-        .then(pl.lit("HS 11361.8(b)"))
-        .otherwise(pl.lit("HS 11361.8(f)"))
-    )
-    return (
-        pl.when(_related())
-        .then(pl.lit("PC 1385 (related charge, county policy)"))
-        .when((pl.col("decision") == "dismiss") & ~statutory_dismissal())
-        .then(pl.format("{}; PC 1385 (county policy)", path))
-        .otherwise(path)
-    )
-
-
-def _identity() -> list[pl.Expr]:
-    return [
-        pl.col("court_case_number").fill_null(NO_CASE).alias("case"),
-        pl.col("name").fill_null(UNKNOWN).alias("name"),
-        _date_text("dob").alias("dob"),
-        pl.col("cii_number").fill_null(UNKNOWN).alias("cii"),
-        pl.col("count_id").alias("count"),
-        pl.col("code_section").fill_null(UNKNOWN).alias("code_section"),
-        _date_text("conviction_date").alias("conviction_date"),
-        _title_level("offense_level").alias("level_now"),
-    ]
 
 
 def case_sort_key() -> pl.Expr:
@@ -255,12 +209,12 @@ def case_sort_key() -> pl.Expr:
 
 
 def sort_for_filing(frame: pl.DataFrame) -> pl.DataFrame:
-    """Court case number first in natural order (rows without one last), then name, person
-    and count."""
+    """Court case number first in natural order (rows without one last), then person and
+    count: an order that never depends on names."""
     return (
         frame.with_columns(case_sort_key().alias("_case_key"))
         .sort(
-            ["_case_key", "court_case_number", "name", "subject_id", "count_id"],
+            ["_case_key", "court_case_number", "subject_id", "count_id"],
             nulls_last=True,
             maintain_order=True,
         )
@@ -268,28 +222,109 @@ def sort_for_filing(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def relief_exhibit(convictions: pl.DataFrame, group: ReliefGroup, court: str) -> Exhibit:
-    """Exhibit A of a bulk motion and order: the group's convictions in one court."""
-    rows = sort_for_filing(
-        convictions.filter((relief_group() == group.key) & (pl.col("county") == court))
+def _numbered(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.with_columns(pl.int_range(1, pl.len() + 1).cast(pl.String).alias("row"))
+
+
+def _identity() -> list[pl.Expr]:
+    return [
+        pl.col("court_case_number").fill_null(NO_CASE).alias("case"),
+        pl.col("name").fill_null(UNKNOWN).alias("name"),
+        date_text("dob").alias("dob"),
+        pl.col("cii_number").fill_null(UNKNOWN).alias("cii"),
+        pl.col("count_id").alias("doj_count"),
+        pl.col("code_section").fill_null(UNKNOWN).alias("code_section"),
+        date_text("conviction_date").alias("conviction_date"),
+        _title_level("offense_level").alias("level_now"),
+    ]
+
+
+def group_rows(classified: pl.DataFrame, group_key: str, court: str) -> pl.DataFrame:
+    """The rows of one group in one court, in filing order, numbered."""
+    column = "notice_group" if group_key.endswith("pc1203.4") else "order_group"
+    rows = classified.filter((pl.col(column) == group_key) & (pl.col("county") == court))
+    return _numbered(sort_for_filing(rows))
+
+
+BLANK = "________"
+
+
+def public_relief_exhibit(rows: pl.DataFrame, title: str, recall: bool) -> Exhibit:
+    """Exhibit A of a motion, order or notice: row, case, count and relief, nothing more."""
+    extra = (
+        [pl.lit(BLANK).alias(c) for c in ("new_sentence", "credits", "supervision", "custody")]
+        if recall
+        else []
     )
     frame = rows.select(
-        *_identity(),
+        "row",
+        pl.col("court_case_number").fill_null(NO_CASE).alias("case"),
+        count_number().alias("count"),
         relief_text().alias("relief"),
-        level_after().alias("level_after"),
+        *extra,
         "subject_id",
         "count_id",
     )
     return Exhibit(
         label="EXHIBIT A",
-        title=f"{group.title}: convictions listed ({group.statute})",
-        columns=RELIEF_COLUMNS,
+        title=title,
+        columns=PUBLIC_RECALL if recall else PUBLIC_RELIEF,
         frame=frame,
     )
 
 
+def confidential_relief_exhibit(rows: pl.DataFrame, title: str, recall: bool) -> Exhibit:
+    """Exhibit B: the same rows with who each person is and the record's detail."""
+    extra = [date_text("sentence_end").alias("sentence_end")] if recall else []
+    frame = rows.select(
+        "row",
+        *_identity(),
+        relief_text().alias("relief"),
+        *extra,
+        "subject_id",
+        "count_id",
+    )
+    return Exhibit(
+        label="EXHIBIT B",
+        title=title,
+        columns=CONFIDENTIAL_RECALL if recall else CONFIDENTIAL_RELIEF,
+        frame=frame,
+        confidential=True,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Grounds of a challenge
+
 #: Rule outcomes that say why a count gets no relief (the grounds of a challenge).
 GROUND_OUTCOMES = frozenset({"not_eligible", "prior", "no_change"})
+#: The public wording of a disqualifying prior: the ground, not the prior offense.
+PRIOR_GROUND = (
+    "Ineligible: a prior conviction keeps the offense a felony (HS 11358(d), 11359(c), 11360(a)(3))"
+)
+
+
+def public_ground(rule: Rule) -> str:
+    """A ground as the public notice states it: the rule and its citation, never the facts
+    of the record; a disqualifying prior without the offense it was."""
+    if rule.outcome == "prior":
+        return PRIOR_GROUND
+    return f"Ineligible: {rule.text} ({rule.citation})"
+
+
+def public_grounds(frame: pl.DataFrame, rules: tuple[Rule, ...]) -> pl.Series:
+    """Per row, the public wording of the rules that bar relief (each once)."""
+    texts = {r.id: public_ground(r) for r in rules if r.outcome in GROUND_OUTCOMES}
+    fallback = "Ineligible under HS 11361.8 (the facts are in confidential Exhibit B)"
+    ids = frame.select(pl.col("reasons").fill_null("").str.split(";"))["reasons"]
+    out = []
+    for row in ids.to_list():
+        seen: dict[str, None] = {}
+        for rule_id in row or []:
+            if rule_id in texts:
+                seen.setdefault(texts[rule_id], None)
+        out.append("; ".join(seen) or fallback)
+    return pl.Series("ground", out, dtype=pl.String)
 
 
 def challenge_grounds(frame: pl.DataFrame, rules: tuple[Rule, ...]) -> pl.Series:
@@ -318,17 +353,126 @@ def challenge_grounds(frame: pl.DataFrame, rules: tuple[Rule, ...]) -> pl.Series
     return joined.select(pl.coalesce("_kept", "_all").alias("grounds"))["grounds"]
 
 
-def challenge_exhibit(convictions: pl.DataFrame, court: str, rules: tuple[Rule, ...]) -> Exhibit:
-    """The convictions the People challenge in one court (decision not eligible), with grounds."""
-    rows = sort_for_filing(
-        convictions.filter((pl.col("decision") == "not_eligible") & (pl.col("county") == court))
+def challenge_rows(classified: pl.DataFrame, court: str) -> pl.DataFrame:
+    """The convictions the People challenge in one court: not eligible, or marked by the
+    office on the public-safety ground; in filing order, numbered."""
+    rows = classified.filter(
+        ((pl.col("decision") == "not_eligible") | pl.col("public_safety"))
+        & (pl.col("county") == court)
     )
-    frame = rows.select(*_identity(), "subject_id", "count_id").with_columns(
-        challenge_grounds(rows, rules)
+    return _numbered(sort_for_filing(rows))
+
+
+def challenge_exhibits(rows: pl.DataFrame, rules: tuple[Rule, ...]) -> tuple[Exhibit, Exhibit]:
+    """Exhibit A (public: row, case, count, ground) and Exhibit B (confidential: who, and the
+    facts of each ground) of the challenge notice."""
+    safety = rows["public_safety"]
+    public = public_grounds(rows, rules)
+    facts = challenge_grounds(rows, rules)
+    ground = pl.Series(
+        "ground",
+        [_with_safety(g, bool(s)) for g, s in zip(public.to_list(), safety.to_list(), strict=True)],
+        dtype=pl.String,
+    )
+    detailed = pl.Series(
+        "grounds",
+        [
+            _with_safety(g, bool(s), note=n)
+            for g, s, n in zip(
+                facts.to_list(), safety.to_list(), rows["public_safety_note"].to_list(), strict=True
+            )
+        ],
+        dtype=pl.String,
+    )
+    exhibit_a = Exhibit(
+        label="EXHIBIT A",
+        title="Convictions the People challenge, with the ground (HS 11361.9)",
+        columns=PUBLIC_CHALLENGE,
+        frame=rows.select(
+            "row",
+            pl.col("court_case_number").fill_null(NO_CASE).alias("case"),
+            count_number().alias("count"),
+            "subject_id",
+            "count_id",
+        ).with_columns(ground),
+    )
+    exhibit_b = Exhibit(
+        label="EXHIBIT B",
+        title="Convictions the People challenge: who, and the facts of each ground",
+        columns=CONFIDENTIAL_CHALLENGE,
+        frame=rows.select("row", *_identity(), "subject_id", "count_id").with_columns(detailed),
+        confidential=True,
+    )
+    return exhibit_a, exhibit_b
+
+
+def _with_safety(ground: str, safety: bool, note: str | None = None) -> str:
+    """A row the office marked on the public-safety ground is relieved by the statute (it has
+    no ground of ineligibility): its ground is the office's, with the office's note."""
+    if not safety:
+        return ground
+    from clearance.outputs.filings.groups import PUBLIC_SAFETY_GROUND
+
+    return PUBLIC_SAFETY_GROUND + (f": {note}" if note else "")
+
+
+# ------------------------------------------------------------------------------------------
+# Lists for the office and the clerk
+
+
+def review_list(rows: pl.DataFrame, rules: tuple[Rule, ...], title: str) -> Exhibit:
+    """Convictions still in review for one office, with the rules that sent each there."""
+    review_ids = [r.id for r in rules if r.outcome == "review"]
+    indexed = rows.select(
+        pl.int_range(pl.len()).alias("_row"),
+        pl.col("reasons").fill_null("").str.split(";").alias("_ids"),
+        pl.col("explanation").fill_null("").str.split(" | ").alias("_lines"),
+        pl.col("explanation").fill_null("").alias("_all"),
+    )
+    kept = (
+        indexed.filter(pl.col("_ids").list.len() == pl.col("_lines").list.len())
+        .explode(["_ids", "_lines"])
+        .filter(pl.col("_ids").is_in(review_ids))
+        .group_by("_row", maintain_order=True)
+        .agg(pl.col("_lines").str.join("; ").alias("_kept"))
+    )
+    why = (
+        indexed.join(kept, on="_row", how="left")
+        .sort("_row")
+        .select(pl.coalesce("_kept", "_all").alias("why"))["why"]
+    )
+    frame = rows.select("row", *_identity(), "subject_id", "count_id").with_columns(why)
+    return Exhibit(
+        label="REVIEW LIST",
+        title=title,
+        columns=REVIEW_COLUMNS,
+        frame=frame,
+        confidential=True,
+    )
+
+
+def needs_case_list(rows: pl.DataFrame) -> Exhibit:
+    """Counts held out of every order for want of a court case number, for the clerk."""
+    from clearance.outputs.filings.groups import GROUP_BY_KEY
+
+    titles = {k: g.title for k, g in GROUP_BY_KEY.items()}
+    frame = rows.select(
+        "row",
+        pl.col("name").fill_null(UNKNOWN).alias("name"),
+        date_text("dob").alias("dob"),
+        pl.col("cii_number").fill_null(UNKNOWN).alias("cii"),
+        pl.col("count_id").alias("doj_count"),
+        pl.col("code_section").fill_null(UNKNOWN).alias("code_section"),
+        date_text("conviction_date").alias("conviction_date"),
+        pl.lit("").alias("court_case_number"),
+        pl.col("held_group").replace_strict(titles, default="").alias("filing"),
+        "subject_id",
+        "count_id",
     )
     return Exhibit(
-        label="EXHIBIT A",
-        title="Convictions the People challenge, with the grounds (HS 11361.9)",
-        columns=CHALLENGE_COLUMNS,
+        label="NEEDS A COURT CASE NUMBER",
+        title="Counts held out of every order until the court case number is supplied",
+        columns=NEEDS_CASE_COLUMNS,
         frame=frame,
+        confidential=True,
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,19 @@ class FilingCount:
 
 
 @dataclass(frozen=True)
+class FilingStatus:
+    """What the filing set leaves out of its orders, and why (from the filings, not the
+    summary): still in review per office, held for a court case number, not filed, and the
+    public-safety challenges the office marked."""
+
+    in_review: Mapping[str, int]
+    held: int
+    not_filed: Mapping[str, int]
+    public_safety: int
+    as_of: date
+
+
+@dataclass(frozen=True)
 class ReportModel:
     title: str
     subtitle: str
@@ -168,8 +182,10 @@ def _headline(summary: Mapping[str, Any], filings: Sequence[FilingCount]) -> Sec
     tables: tuple[TableData, ...] = ()
     if filings:
         paragraphs.append(
-            "What is filed: one bulk motion and proposed order per relief group, each listing "
-            "every conviction in Exhibit A, and a notice of the convictions the People challenge."
+            "What is filed: one bulk motion and proposed order (or notice) per relief group, "
+            "each resting on one authority and listing its convictions by case number in "
+            "Exhibit A (who each person is in Exhibit B, under seal), and a notice of the "
+            "convictions the People challenge."
         )
         tables = (
             TableData(
@@ -187,6 +203,44 @@ def _headline(summary: Mapping[str, Any], filings: Sequence[FilingCount]) -> Sec
             ),
         )
     return Section("headline", "Headline figures", tuple(paragraphs), cards=cards, tables=tables)
+
+
+def _outstanding(status: FilingStatus) -> Section:
+    """What is still outstanding: review per office with the HS 11361.9 deadline, counts
+    held for a court case number, relieved counts no filing covers."""
+    from clearance.outputs.filings.review import OFFICES, deadline_text
+
+    rows: list[tuple[Cell, ...]] = [
+        (Cell(f"In review: {title}"), Cell(_n(int(status.in_review.get(key, 0))), numeric=True))
+        for key, title in OFFICES.items()
+    ]
+    rows.append(
+        (Cell("Held out of every order: no court case number"), Cell(_n(status.held), numeric=True))
+    )
+    rows += [
+        (Cell(f"Not filed: {reason}"), Cell(_n(int(n)), numeric=True))
+        for reason, n in sorted(status.not_filed.items())
+    ]
+    if status.public_safety:
+        rows.append(
+            (
+                Cell("Challenged by the office on the public-safety ground"),
+                Cell(_n(status.public_safety), numeric=True),
+            )
+        )
+    pending = sum(int(v) for v in status.in_review.values())
+    paragraphs = [
+        f"{pending:,} conviction{'s' if pending != 1 else ''} "
+        f"remain{'s' if pending == 1 else ''} in review and appear in no motion or challenge; "
+        "the review lists (review-*.pdf, .csv) give each, per office.",
+        deadline_text(status.as_of),
+    ]
+    return Section(
+        "outstanding",
+        "What remains: review, case numbers, not filed",
+        tuple(paragraphs),
+        tables=(TableData(("What", "Convictions"), tuple(rows), widths=(5, 1)),),
+    )
 
 
 def _people(summary: Mapping[str, Any]) -> Section:
@@ -419,13 +473,19 @@ def _methodology(run: RunData, rules: Sequence[Rule]) -> Section:
 
 
 def build_report(
-    run: RunData, rules: Sequence[Rule], filings: Sequence[FilingCount] = ()
+    run: RunData,
+    rules: Sequence[Rule],
+    filings: Sequence[FilingCount] = (),
+    status: FilingStatus | None = None,
 ) -> ReportModel:
-    """Every section of the report, from summary.json and the rules of the policy."""
+    """Every section of the report, from summary.json and the rules of the policy (and, for
+    what remains outstanding, from the filing set)."""
     summary = run.summary
     by_id = {rule.id: rule for rule in rules}
+    outstanding = (_outstanding(status),) if status is not None else ()
     sections = (
         _headline(summary, filings),
+        *outstanding,
         _people(summary),
         _by_section(summary),
         _by_reason(summary, by_id),
@@ -532,17 +592,23 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
         TableStyle,
     )
 
+    from clearance.outputs.filings.fonts import font_name
     from clearance.outputs.filings.model import esc
 
-    base = ParagraphStyle("base", fontName="Helvetica", fontSize=9.5, leading=13)
-    h1 = ParagraphStyle("h1", parent=base, fontName="Helvetica-Bold", fontSize=16, leading=20)
-    h2 = ParagraphStyle(
-        "h2", parent=base, fontName="Helvetica-Bold", fontSize=12.5, leading=16, spaceBefore=10
-    )
+    regular, bold = font_name("sans"), font_name("sans", bold=True)
+    from reportlab.lib.fonts import addMapping
+
+    addMapping(regular, 0, 0, regular)
+    addMapping(regular, 1, 0, bold)
+    addMapping(regular, 0, 1, font_name("sans", italic=True))
+    addMapping(regular, 1, 1, font_name("sans", bold=True, italic=True))
+    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=13)
+    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=16, leading=20)
+    h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=12.5, leading=16, spaceBefore=10)
     sub = ParagraphStyle("sub", parent=base, textColor=colors.Color(0.34, 0.38, 0.42))
     cell = ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9)
     cell_n = ParagraphStyle("cell_n", parent=cell, alignment=2)
-    head = ParagraphStyle("head", parent=cell, fontName="Helvetica-Bold")
+    head = ParagraphStyle("head", parent=cell, fontName=bold)
     width = letter[0] - 2 * 54
 
     def table(data: TableData) -> Table:
@@ -612,7 +678,7 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
+        canvas.setFont(regular, 7.5)
         canvas.drawCentredString(letter[0] / 2, 28, f"{model.title} - page {doc.page}")
         canvas.restoreState()
 
@@ -634,10 +700,14 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
 
 
 def write_report(
-    run: RunData, rules: Sequence[Rule], out_dir: Path, filings: Sequence[FilingCount] = ()
+    run: RunData,
+    rules: Sequence[Rule],
+    out_dir: Path,
+    filings: Sequence[FilingCount] = (),
+    status: FilingStatus | None = None,
 ) -> tuple[Path, Path]:
     """report.html and report.pdf in `out_dir`."""
-    model = build_report(run, rules, filings)
+    model = build_report(run, rules, filings, status)
     html_path, pdf_path = out_dir / "report.html", out_dir / "report.pdf"
     render_html(model, html_path)
     render_report_pdf(model, pdf_path)

@@ -1,41 +1,57 @@
 """`write_filings`: every document of a run, written to one folder with a manifest.
 
-What is written (per court; a run covers one county, whose Superior Court is the court):
+What is written (per court; a run covers one county, whose Superior Court is the court). Files
+marked *public* carry counts, case numbers and grounds only; *confidential* ones identify
+people and are never filed in the public record:
 
-- ``motion-<court>-<group>.pdf|.docx`` and ``order-<court>-<group>.pdf|.docx`` for each relief
-  group with convictions: dismiss-seal, redesignate, recall-resentence (people still serving,
-  HS 11361.8(b)); each with Exhibit A listing every conviction of the group;
-- ``challenge-<court>.pdf|.docx``: the convictions the People challenge, with the grounds;
-- ``court-update-<court>.csv``: one row per count the orders relieve (see `court_update`);
-- ``report.html``, ``report.pdf``: the impact report; ``review.xlsx``: the review workbook;
-- ``packets/<SUBJECT_ID>.pdf`` with `per_person` (everyone relieved) or `subject` (one person);
-- ``manifest.json``: each file with what it holds (rows, people), for the office's records.
+- ``motion-<court>-<group>.pdf|.docx`` and ``order-<court>-<group>.pdf|.docx`` (public) for each
+  relief group with rows (`groups.py`: dismiss-seal, redesignate, recall-resentence, and the
+  policy's own groups), each with Exhibit A; ``notice-<court>-<group>.pdf|.docx`` for the
+  notices of non-opposition; ``exhibit-b-<court>-<group>.pdf`` (confidential, lodged
+  conditionally under seal) for each;
+- ``challenge-<court>.pdf|.docx`` (public), with its request for hearing, declaration and proof
+  of service, and ``exhibit-b-<court>-challenge.pdf`` (confidential);
+- ``review-<court>-district-attorney.csv|.pdf`` and, where the policy refers convictions to
+  them, ``review-<court>-city-attorney.csv|.pdf`` (confidential): what remains in review,
+  with the HS 11361.9 deadline;
+- ``needs-case-number-<court>.csv|.pdf`` (confidential): counts held out of every order for
+  want of a court case number (fill in the CSV and give it back with `--case-numbers`);
+- ``not-filed-<court>.csv`` (confidential): relieved counts no authority covers, with why;
+- ``court-update-<court>.csv`` (confidential, for the court's system): one row per count an
+  order relieves;
+- ``report.html``, ``report.pdf`` (public, figures only); ``review.xlsx`` (confidential);
+- ``packets/<SUBJECT_ID>.pdf`` with `per_person` or `subject`;
+- ``manifest.json``: each file with what it holds and whether it is public.
 
-Filing details are checked before anything is written, so a missing signer never leaves half a
-set of filings behind.
+A build is atomic and one at a time: everything is written to a hidden folder beside the
+target and swapped in only when complete, so a failed build leaves the previous filings as they
+were; a lock file beside the folder refuses a second build of the same folder while one runs
+(the review workspace builds filings too). Filing details and authorities are checked before
+anything is written.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+import os
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
 from clearance.outputs.filings.data import (
     FilingInfo,
     FilingsError,
-    RunData,
     load_run,
+    option_hint,
     resolve_filing,
     rules_used,
-    slug,
 )
-from clearance.outputs.filings.exhibit import GROUPS, relief_group
+from clearance.outputs.filings.groups import Authority, classify
 
 #: Folder of the per-person packets inside the filings folder.
 PACKETS_DIR = "packets"
@@ -56,14 +72,58 @@ class FilingsResult:
     manifest: dict[str, Any]
 
 
-def _court_filing(info: FilingInfo, run: RunData, court: str) -> FilingInfo:
-    """The filing details for a court: the policy's court is the run county's court."""
-    if court == run.county:
-        return info
-    return replace(
-        info,
-        court_name=f"Superior Court of California, County of {court.title()}",
-        court_address="",
+@contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """One build of a filings folder at a time: a second is refused at once, not queued."""
+    import fcntl
+
+    lock_path = out.parent / f".{out.name}.lock"
+    handle = lock_path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FilingsError(
+                "another build of these filings is in progress: try again when it has finished"
+            ) from None
+        yield
+    finally:
+        handle.close()
+
+
+def _swap(built: Path, out: Path) -> None:
+    """Put the complete new folder in place of the old one."""
+    if out.exists():
+        old = out.parent / f".{out.name}.previous"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(built, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(built, out)
+
+
+def check_authority(classified: pl.DataFrame, info: FilingInfo, style: str) -> None:
+    """Dismissals beyond the statute need the authority the policy names: refuse without."""
+    missing = classified.filter(pl.col("authority_missing").is_not_null())
+    if missing.height == 0:
+        return
+    by_status = missing.group_by("authority_missing").len().sort("authority_missing")
+    parts = []
+    keys = []
+    for status, n in by_status.iter_rows():
+        people = "people still serving" if status == "serving" else "completed sentences"
+        parts.append(f"{n:,} of {people}")
+        keys.append(f"policy_authority_{status}")
+    choices = "; ".join(
+        f"{key}: {' or '.join(('pc1385' if key.endswith('serving') else 'pc1203.4', 'statute'))}"
+        for key in keys
+    )
+    raise FilingsError(
+        f"the policy dismisses {missing.height:,} conviction{'s' if missing.height != 1 else ''} "
+        f"beyond the statute ({', '.join(parts)}) and names no authority for "
+        f"{'them' if missing.height != 1 else 'it'}: set `filing: policy_authority:` in the "
+        f"policy ({choices}; see docs/filings.md), or pass {option_hint(keys, style)}"
     )
 
 
@@ -77,169 +137,80 @@ def write_filings(
     order_date: date | None = None,
     docx: bool = True,
     progress: Progress | None = None,
+    packets: str = "people",
+    counsel: Any = None,
+    case_numbers: Path | None = None,
+    public_safety: Path | None = None,
+    style: str = "options",
 ) -> FilingsResult:
     """Write the filings of the run in `run_dir` to `out_dir` (default `run_dir/filings`).
 
-    `filing` overrides the policy's filing block (keys office, signer, bar_number, court_name,
-    court_address; None or blank keeps the policy's value). `order_date` fills the court
-    update file's order date. Raises `FilingsError` (one line, no personal data) for a folder
-    that is not a run, missing filing details, or a `subject` with nothing to file.
+    `filing` overrides the policy's filing block (flat keys, see `data.FILING_OPTIONS`; None or
+    blank keeps the policy's value). `order_date` fills the court update file's order date.
+    `packets` is who files the per-person packets ("people" or "petitioner", with `counsel`).
+    `case_numbers` is a CSV of court case numbers for counts the record lacks; `public_safety`
+    a CSV of counts the office challenges on that ground. Raises `FilingsError` (one line, no
+    personal data) for a folder that is not a run, missing filing details or authority, a bad
+    supplied file, a `subject` with nothing to file, or a build already running.
     """
-    from clearance.outputs.filings.challenge import challenge_document
-    from clearance.outputs.filings.court_update import court_update_frame, write_court_update
-    from clearance.outputs.filings.docx_writer import render_docx
-    from clearance.outputs.filings.exhibit import challenge_exhibit, relief_exhibit
-    from clearance.outputs.filings.motion import motion_document, order_document
-    from clearance.outputs.filings.packet import iter_packets, packet_subjects
-    from clearance.outputs.filings.pdf import layout_exhibit, render_pdf
-    from clearance.outputs.filings.report import FilingCount, write_report
-    from clearance.outputs.filings.workbook import write_workbook
+    from clearance.outputs.filings.marks import (
+        hold_without_case,
+        mark_public_safety,
+        read_case_numbers,
+        read_public_safety,
+        supply_case_numbers,
+    )
+    from clearance.outputs.filings.packet import packet_subjects
 
-    def step(message: str) -> None:
-        if progress is not None:
-            progress(message)
-
+    if packets not in ("people", "petitioner"):
+        raise FilingsError(f"packets {packets!r}: use people or petitioner")
     run = load_run(run_dir)
-    info = resolve_filing(run.policy, filing)
-    people = packet_subjects(run.convictions) if (per_person or subject is not None) else []
+    info = resolve_filing(run.policy, filing, style)
+    rules = rules_used(run.policy, run.as_of)
+    convictions = run.convictions.with_columns(pl.col("kind").fill_null("cannabis"))
+    if case_numbers is not None:
+        convictions = supply_case_numbers(convictions, read_case_numbers(case_numbers, convictions))
+    authority = Authority(info.policy_authority_serving, info.policy_authority_completed)
+    classified = classify(convictions, rules, authority)
+    check_authority(classified, info, style)
+    marks = read_public_safety(public_safety) if public_safety is not None else None
+    classified = mark_public_safety(
+        classified, marks, public_safety.name if public_safety is not None else ""
+    )
+    classified = hold_without_case(classified)
+    kind: Literal["people", "petitioner"] = "people" if packets == "people" else "petitioner"
+    people = packet_subjects(classified, kind) if (per_person or subject is not None) else []
     if subject is not None:
         if subject not in set(people):
             raise FilingsError(
-                "no conviction of that SUBJECT_ID is dismissed or reduced in this run: there is "
-                "no petition to write (see `clearance explain`)"
+                "no conviction of that SUBJECT_ID is in a filing of this run: there is no "
+                "packet to write (see `clearance explain`)"
             )
         people = [subject]
     out = out_dir if out_dir is not None else run_dir / "filings"
-    out.mkdir(parents=True, exist_ok=True)
-    rules = rules_used(run.policy, run.as_of)
-    convictions = run.convictions
-    files: list[str] = []
-    rows: dict[str, int] = {}
-    entries: list[dict[str, Any]] = []
-    counts: list[FilingCount] = []
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(out):
+        building = out.parent / f".{out.name}.building"
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir()
+        try:
+            from clearance.outputs.filings.build import write_all
 
-    def record(name: str, kind: str, n: int | None, people_n: int | None, **extra: Any) -> None:
-        files.append(name)
-        entry: dict[str, Any] = {"file": name, "kind": kind, **extra}
-        if n is not None:
-            entry["convictions"] = n
-        if people_n is not None:
-            entry["people"] = people_n
-        entries.append(entry)
-
-    courts = sorted(convictions["county"].drop_nulls().unique().to_list())
-    for court in courts:
-        court_info = _court_filing(info, run, court)
-        court_slug = slug(court)
-        order_files: dict[str, str] = {}
-        for group in GROUPS:
-            exhibit = relief_exhibit(convictions, group, court)
-            if exhibit.frame.height == 0:
-                continue
-            step(f"{group.title.lower()}: laying out {exhibit.frame.height:,} rows")
-            layout = layout_exhibit(exhibit)
-            for kind, build in (("motion", motion_document), ("order", order_document)):
-                stem = f"{kind}-{court_slug}-{group.key}"
-                document = build(run, court_info, group, exhibit)
-                step(f"writing {stem}.pdf")
-                render_pdf([document], out / f"{stem}.pdf", [layout])
-                record(
-                    f"{stem}.pdf",
-                    kind,
-                    exhibit.frame.height,
-                    exhibit.people,
-                    court=court,
-                    group=group.key,
-                )
-                if docx:
-                    step(f"writing {stem}.docx")
-                    render_docx(document, out / f"{stem}.docx", run.as_of)
-                    record(
-                        f"{stem}.docx",
-                        kind,
-                        exhibit.frame.height,
-                        exhibit.people,
-                        court=court,
-                        group=group.key,
-                    )
-                rows[stem] = exhibit.frame.height
-            order_files[group.key] = f"order-{court_slug}-{group.key}"
-            counts.append(
-                FilingCount(
-                    f"{group.title} (motion and order)",
-                    f"motion-{court_slug}-{group.key}.pdf",
-                    exhibit.frame.height,
-                    exhibit.people,
-                )
+            result = write_all(
+                run,
+                info,
+                rules,
+                classified,
+                building,
+                order_date=order_date,
+                docx=docx,
+                progress=progress,
+                people=people,
+                packets=kind,
+                counsel=counsel,
             )
-        challenged = challenge_exhibit(convictions, court, rules)
-        stem = f"challenge-{court_slug}"
-        step(f"writing {stem}.pdf")
-        notice = challenge_document(run, court_info, challenged)
-        render_pdf([notice], out / f"{stem}.pdf")
-        record(f"{stem}.pdf", "challenge", challenged.frame.height, challenged.people, court=court)
-        if docx:
-            render_docx(notice, out / f"{stem}.docx", run.as_of)
-            record(
-                f"{stem}.docx", "challenge", challenged.frame.height, challenged.people, court=court
-            )
-        rows[stem] = challenged.frame.height
-        counts.append(
-            FilingCount(
-                "Challenged (notice to court and public defender)",
-                f"{stem}.pdf",
-                challenged.frame.height,
-                challenged.people,
-            )
-        )
-        update = court_update_frame(
-            convictions, court, court_info.court_name, order_files, order_date
-        )
-        name = f"court-update-{court_slug}.csv"
-        step(f"writing {name}")
-        write_court_update(update, out / name)
-        record(
-            name,
-            "court_update",
-            update.height,
-            int(update["subject_id"].n_unique()) if update.height else 0,
-            court=court,
-        )
-    step("writing report.html and report.pdf")
-    write_report(run, rules, out, counts)
-    record("report.html", "report", None, None)
-    record("report.pdf", "report", None, None)
-    step("writing review.xlsx")
-    sheets = write_workbook(convictions, out / "review.xlsx", run.as_of)
-    record("review.xlsx", "review_workbook", sum(sheets.values()), None, sheets=sheets)
-    packets = 0
-    if people:
-        folder = out / PACKETS_DIR
-        folder.mkdir(exist_ok=True)
-        step(f"writing {len(people):,} per-person packets")
-        for path, documents in iter_packets(convictions, info, people, folder):
-            render_pdf(documents, path)
-            packets += 1
-        entries.append({"file": f"{PACKETS_DIR}/", "kind": "packets", "packets": packets})
-    manifest: dict[str, Any] = {
-        "run": run_dir.name,
-        "county": run.county,
-        "as_of": run.as_of.isoformat(),
-        "policy": run.summary.get("policy", {}).get("name", run.policy.name),
-        "court": info.court_name,
-        "office": info.office,
-        "order_date": order_date.isoformat() if order_date else None,
-        "relieved_convictions": int(convictions.filter(relief_group().is_not_null()).height),
-        "challenged_convictions": int(
-            convictions.filter(pl.col("decision") == "not_eligible").height
-        ),
-        "review_convictions": int(convictions.filter(pl.col("decision") == "review").height),
-        "files": entries,
-    }
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    files.append("manifest.json")
-    return FilingsResult(
-        out_dir=out, files=tuple(files), rows=rows, packets=packets, manifest=manifest
-    )
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        _swap(building, out)
+    return replace(result, out_dir=out)
