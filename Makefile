@@ -8,13 +8,16 @@ AS_OF  ?= 2026-11-21
 
 .PHONY: demo test lint bench bench-large clean
 
-# System packages: Chromium for the browser tests, poppler-utils to render PDF pages.
+# System packages: Chromium for the browser tests, poppler-utils to render PDF pages,
+# LibreOffice (headless Writer) to render the filings' DOCX for the tests, DejaVu fonts (the
+# faces the DOCX names).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := chromium poppler-utils time
+SYSTEM_PACKAGES := chromium poppler-utils time libreoffice-writer-nogui fonts-dejavu-core
 
 .PHONY: system
 system:
-	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && test -x /usr/bin/time || \
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && test -x /usr/bin/time \
+	  && command -v soffice >/dev/null && test -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) )
 
 $(STAMP): pyproject.toml
@@ -28,7 +31,7 @@ demo: $(STAMP)
 	$(BIN)/clearance run $(SAMPLE) --county sacramento --policy examples/demo-policy.yaml \
 	  --as-of $(AS_OF) --out demo-output --filings
 	@echo "Outputs: demo-output/ (convictions.csv, results.csv, people.csv, summary.json, quarantine.csv)"
-	@echo "Filings: demo-output/filings/ (motions, orders, challenge notice, court update file, report.html, review.xlsx)"
+	@echo "Filings: demo-output/filings/ (motions, orders and notices with public Exhibit A and sealed Exhibit B, challenge notice, review lists, court update file, report.html, review.xlsx; see manifest.json)"
 	@echo "One person: $(BIN)/clearance explain 10000001 --run demo-output"
 
 lint: $(STAMP)

@@ -22,11 +22,17 @@ import polars as pl
 from pypdf import PdfReader
 
 from clearance.engine import decide
-from clearance.outputs.filings.data import load_run, resolve_filing
+from clearance.outputs.filings.data import load_run, resolve_filing, rules_used
 from clearance.outputs.filings.docx_writer import read_exhibit_rows, render_docx
-from clearance.outputs.filings.exhibit import DISMISS, relief_exhibit
+from clearance.outputs.filings.exhibit import (
+    confidential_relief_exhibit,
+    group_rows,
+    public_relief_exhibit,
+)
+from clearance.outputs.filings.groups import DISMISS_SEAL, Authority, classify
+from clearance.outputs.filings.layout import layout_document, layout_exhibit
 from clearance.outputs.filings.motion import motion_document, order_document
-from clearance.outputs.filings.pdf import layout_exhibit, render_pdf
+from clearance.outputs.filings.pdf import write_laid_out
 from clearance.outputs.run import write_run
 from clearance.policy.loader import load_policy, policy_text
 from clearance.records.doj import read_doj
@@ -36,6 +42,9 @@ FILING = {
     "office": "Office of the District Attorney, County of Sacramento",
     "signer": "Jane Q. Prosecutor",
     "bar_number": "123456",
+    "office_address": "901 G Street, Sacramento, CA 95814",
+    "phone": "(916) 555-0142",
+    "email": "jane.prosecutor@example.org",
     "court_name": "Superior Court of California, County of Sacramento",
     "court_address": "720 Ninth Street, Sacramento, CA 95814",
 }
@@ -64,26 +73,43 @@ def main() -> None:
     run_dir = args.run or build_run(args.out, args.synth_rows)
     run = load_run(run_dir)
     filing = resolve_filing(run.policy, FILING)
-    relieved = run.convictions.filter(pl.col("decision").is_in(["dismiss", "reduce"]))
-    if relieved.height < args.rows:
-        raise SystemExit(f"the run has {relieved.height:,} relieved rows; use more --synth-rows")
-    rows = relieved.head(args.rows).with_columns(
-        pl.lit("dismiss").alias("decision"), pl.lit("11361.8(f)").alias("remedy")
+    rules = rules_used(run.policy, run.as_of)
+    classified = classify(run.convictions, rules, Authority("pc1385", "pc1203.4"))
+    lawful = group_rows(classified, DISMISS_SEAL.key, run.county)
+    if lawful.height == 0:
+        raise SystemExit("the run has no dismissal to seal; use more --synth-rows")
+    repeat = -(-args.rows // lawful.height)
+    rows = (
+        pl.concat([lawful] * repeat)
+        .head(args.rows)
+        .with_columns(pl.int_range(1, pl.len() + 1).cast(pl.String).alias("row"))
     )
     started = time.perf_counter()
-    exhibit = relief_exhibit(rows, DISMISS, run.county)
+    exhibit = public_relief_exhibit(rows, "Dismissal and sealing", recall=False)
+    sealed = confidential_relief_exhibit(rows, "Dismissal and sealing", recall=False)
     frame_s = time.perf_counter() - started
     started = time.perf_counter()
     layout = layout_exhibit(exhibit)
     layout_s = time.perf_counter() - started
-    motion, order = (f(run, filing, DISMISS, exhibit) for f in (motion_document, order_document))
-    timings = {"exhibit frame": frame_s, "layout (shared)": layout_s}
+    motion = motion_document(run, filing, DISMISS_SEAL, exhibit, [], [])
+    order = order_document(run, filing, DISMISS_SEAL, exhibit)
+    timings = {"exhibit frames": frame_s, "layout (shared)": layout_s}
+    laid = {}
     for name, document in (("motion.pdf", motion), ("order.pdf", order)):
         started = time.perf_counter()
-        render_pdf([document], args.out / name, [layout])
+        laid[name] = layout_document(document, layout)
+        write_laid_out([laid[name]], args.out / name)
         timings[name] = time.perf_counter() - started
     started = time.perf_counter()
-    render_docx(motion, args.out / "motion.docx", run.as_of)
+    from clearance.outputs.filings.motion import exhibit_b_document
+
+    write_laid_out(
+        [layout_document(exhibit_b_document(filing, motion.title, motion.short_title, sealed))],
+        args.out / "exhibit-b.pdf",
+    )
+    timings["exhibit-b.pdf"] = time.perf_counter() - started
+    started = time.perf_counter()
+    render_docx(laid["motion.pdf"], args.out / "motion.docx", run.as_of)
     timings["motion.docx"] = time.perf_counter() - started
     pages = len(PdfReader(args.out / "motion.pdf").pages)
     assert len(read_exhibit_rows(args.out / "motion.docx")) == exhibit.frame.height
@@ -95,7 +121,7 @@ def main() -> None:
         print(f"{name:16s} {seconds:6.1f} s{extra}")
     print(
         "motion PDF from frame to file: "
-        f"{timings['exhibit frame'] + timings['layout (shared)'] + timings['motion.pdf']:.1f} s"
+        f"{timings['exhibit frames'] + timings['layout (shared)'] + timings['motion.pdf']:.1f} s"
     )
 
 

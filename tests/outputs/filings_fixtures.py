@@ -2,10 +2,11 @@
 
 The run comes from a synthetic DOJ file through the real reader, engine and run writer, under a
 copy of the San Francisco preset with related charges to dismiss and the filing block filled
-in. Its as-of date (2019-01-01)
-is chosen so that every kind of filing has rows: dismissals, reductions, people still serving
-(recall and resentencing), related charges, challenged convictions and convictions left for
-review, plus counts without a court case number.
+in (PC 1385 while a sentence runs, non-opposition to PC 1203.4 et seq. once it is complete). Its
+as-of date (2019-01-01) is chosen so that every kind of filing has rows: dismissals, reductions,
+people still serving (recall and resentencing), dismissals by policy and related charges,
+challenged convictions and convictions left for review, plus counts without a court case
+number.
 """
 
 from __future__ import annotations
@@ -26,16 +27,25 @@ from clearance.synth import write_synthetic
 
 AS_OF = date(2019, 1, 1)
 COUNTY = "SACRAMENTO"
-FILING = {
+FILING: dict[str, str] = {
     "office": "Office of the District Attorney, County of Sacramento",
     "signer": "Jane Q. Prosecutor",
     "bar_number": "123456",
+    "office_address": "901 G Street, Sacramento, CA 95814",
+    "phone": "(916) 555-0142",
+    "email": "jane.prosecutor@example.org",
     "court_name": "Superior Court of California, County of Sacramento",
     "court_address": "720 Ninth Street, Sacramento, CA 95814",
 }
+AUTHORITY = {"serving": "pc1385", "completed": "pc1203.4"}
 
 
-def policy_yaml(filing: dict[str, str | None] | None) -> str:
+def filing_block(**authority: str) -> dict[str, object]:
+    """The full filing block of a policy, with the given authorities (default AUTHORITY)."""
+    return {**FILING, "policy_authority": authority or dict(AUTHORITY)}
+
+
+def policy_yaml(filing: dict[str, object] | None) -> str:
     """The San Francisco preset as a YAML policy file, with the given filing block."""
     data = yaml.safe_load(policy_text("san-francisco-2018"))
     data["name"] = "test-filings"
@@ -51,7 +61,7 @@ def policy_yaml(filing: dict[str, str | None] | None) -> str:
 
 
 def build_run(
-    folder: Path, rows: int = 5000, seed: int = 5, filing: dict[str, str | None] | None = None
+    folder: Path, rows: int = 5000, seed: int = 5, filing: dict[str, object] | None = None
 ) -> Path:
     """Synthetic file -> reader -> engine -> run folder; returns the run folder."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,7 +77,7 @@ def build_run(
 
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_run(tmp_path_factory.mktemp("filings-run"), filing=dict(FILING))
+    return build_run(tmp_path_factory.mktemp("filings-run"), filing=filing_block())
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +88,9 @@ def convictions(run_dir: Path) -> pl.DataFrame:
 @pytest.fixture(scope="session")
 def packet_subject(convictions: pl.DataFrame) -> str:
     """A person with relieved counts in two or more cases, or else the one with the most."""
-    relieved = convictions.filter(pl.col("decision").is_in(["dismiss", "reduce"]))
+    relieved = convictions.filter(
+        pl.col("decision").is_in(["dismiss", "reduce"]) & pl.col("court_case_number").is_not_null()
+    )
     ranked = (
         relieved.group_by("subject_id")
         .agg(pl.col("court_case_number").n_unique().alias("cases"), pl.len().alias("n"))

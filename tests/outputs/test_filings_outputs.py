@@ -27,19 +27,26 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_court_update_file_has_one_row_per_relieved_count(
+def test_court_update_file_lists_the_order_rows(
     filings: FilingsResult, convictions: pl.DataFrame
 ) -> None:
     path = filings.out_dir / "court-update-sacramento.csv"
     with path.open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     assert tuple(header) == COURT_UPDATE_COLUMNS
+    assert not any("11590" in column for column in header)
     rows = read_csv(path)
     relieved = convictions.filter(pl.col("decision").is_in(["dismiss", "reduce"]))
-    assert Counter((r["cii_number"], r["count_id"]) for r in rows) == keys_of(relieved)
+    assert set(Counter((r["cii_number"], r["count_id"]) for r in rows)) <= set(keys_of(relieved))
     assert {r["order_date"] for r in rows} == {"2019-03-01"}
-    assert {r["relief_group"] for r in rows} == {"dismiss-seal", "redesignate", "recall-resentence"}
+    assert {r["relief_group"] for r in rows} == {
+        "dismiss-seal",
+        "redesignate",
+        "recall-resentence",
+        "policy-dismiss-pc1385",
+    }
     for row in rows:
+        assert row["court_case_number"], "a row without a case number is in no order"
         assert row["order_file"] == f"order-sacramento-{row['relief_group']}"
         assert (filings.out_dir / f"{row['order_file']}.pdf").exists()
         assert row["new_level_or_disposition"] in {
@@ -49,12 +56,16 @@ def test_court_update_file_has_one_row_per_relieved_count(
             "INFRACTION",
         }
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["dob"])
+        assert (row["sealed"] == "yes") == (row["relief_group"] == "dismiss-seal")
         if row["relief_group"] == "recall-resentence":
-            assert row["statute"].startswith("HS 11361.8(b)")
-    related = [r for r in rows if r["new_level_or_disposition"] == "DISMISSED"]
-    assert related and all(r["statute"].startswith("PC 1385") for r in related)
-    policy = [r for r in rows if r["relief"].endswith("(office policy)")]
-    assert policy and all(r["statute"].endswith("PC 1385 (county policy)") for r in policy)
+            assert row["authority"] == "HS 11361.8(a)-(d)"
+        if row["relief_group"] == "policy-dismiss-pc1385":
+            assert row["authority"].startswith("PC 1385")
+            assert row["new_level_or_disposition"] == "DISMISSED"
+    # Exhibit row numbers run 1..n within each order.
+    for group in {r["relief_group"] for r in rows}:
+        numbers = [int(r["exhibit_row"]) for r in rows if r["relief_group"] == group]
+        assert numbers == list(range(1, len(numbers) + 1))
 
 
 def test_court_update_columns_are_documented() -> None:
@@ -181,3 +192,16 @@ def test_manifest_lists_every_file_written(filings: FilingsResult) -> None:
         if name != "manifest.json":
             assert name in names
     assert "packets/" in names
+    access = {entry["file"]: entry["access"] for entry in filings.manifest["files"]}
+    assert set(access.values()) == {"public", "confidential", "per-case"}
+    for name, kind in access.items():
+        if name.startswith(("exhibit-b-", "court-update-", "review-", "needs-case-")):
+            assert kind == "confidential", name
+        if name.startswith(("motion-", "order-", "notice-", "challenge-", "report.")):
+            assert kind == "public", name
+    on_disk = {
+        p.relative_to(filings.out_dir).as_posix()
+        for p in filings.out_dir.iterdir()
+        if p.is_file() and p.name != "manifest.json"
+    }
+    assert on_disk == {n for n in names if not n.endswith("/")}

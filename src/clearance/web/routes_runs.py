@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from clearance.engine import normalize_county
 from clearance.outputs.filings import FilingsError, write_filings
+from clearance.outputs.filings.data import FILING_OPTIONS, policy_filing_values
 from clearance.policy.loader import PolicyError, policy_from_tool_options, policy_from_yaml_text
 from clearance.policy.schema import Policy
 from clearance.store import audit
@@ -43,8 +44,9 @@ from clearance.web.uploads import UploadRefused, check_doj_file, receive_upload
 
 router = APIRouter()
 
-#: The filing details a motion needs (the policy's `filing:` block), in form order.
-FILING_FIELDS = ("office", "signer", "bar_number", "court_name", "court_address")
+#: The filing details a motion needs (the policy's `filing:` block), in form order: the
+#: caption of rule 2.111 and the authority of dismissals beyond the statute.
+FILING_FIELDS = tuple(FILING_OPTIONS)
 #: The filing details last used, kept with the filings (the form starts from them).
 FILING_DETAILS = "filing-details.json"
 #: Subfolders of a run folder written from the reviewed decisions.
@@ -315,9 +317,7 @@ def run_files(
     """Every file of the run folder, filings and reviewed outputs included when present."""
     run = run_or_404(db, run_id)
     policy = run_policy(run)
-    filing = {
-        key: str(getattr(policy.filing, key) or "") if policy else "" for key in FILING_FIELDS
-    }
+    filing = policy_filing_values(policy) if policy else dict.fromkeys(FILING_FIELDS, "")
     used = run_dir_of(request, run) / FILINGS_DIR / FILING_DETAILS
     if used.is_file():
         filing.update(json.loads(used.read_text(encoding="utf-8")))
@@ -362,9 +362,9 @@ async def build_filings(
     run_dir = run_dir_of(request, run)
 
     def build() -> None:
-        # Both folders are rebuilt from the database each time; a stale copy must not linger.
-        for derived in (REVIEWED_DIR, FILINGS_DIR):
-            shutil.rmtree(run_dir / derived, ignore_errors=True)
+        # The reviewed outputs are rebuilt from the database each time; the filings replace the
+        # previous set whole, and only once complete (write_filings builds aside, under a lock).
+        shutil.rmtree(run_dir / REVIEWED_DIR, ignore_errors=True)
         reviewed = export_reviewed_run(db, run.id, run_dir / REVIEWED_DIR, actor=user.username)
         write_filings(reviewed, run_dir / FILINGS_DIR, filing=filing)
         (run_dir / FILINGS_DIR / FILING_DETAILS).write_text(
@@ -374,7 +374,6 @@ async def build_filings(
     try:
         await run_in_threadpool(build)
     except FilingsError as exc:
-        shutil.rmtree(run_dir / FILINGS_DIR, ignore_errors=True)
         return _files_page(
             request,
             user,

@@ -82,6 +82,16 @@ class FilingInfo:
     policy_authority_completed: str | None = None
 
 
+def policy_filing_values(policy: Policy) -> dict[str, str]:
+    """The policy's filing block as flat keys (FILING_OPTIONS), blank where not set: what a
+    form starts from."""
+    block = policy.filing
+    values = {key: str(getattr(block, key) or "") for key in REQUIRED_FIELDS}
+    values["policy_authority_serving"] = block.policy_authority.serving or ""
+    values["policy_authority_completed"] = block.policy_authority.completed or ""
+    return values
+
+
 def parse_filing_pairs(pairs: list[str] | None) -> dict[str, str | None]:
     """`--filing KEY=VALUE` options -> overrides; a one-line error on a bad one."""
     overrides: dict[str, str | None] = {}

@@ -98,22 +98,22 @@ PUBLIC_CHALLENGE: tuple[Column, ...] = (
 )
 _IDENTITY: tuple[Column, ...] = (
     ROW,
-    Column("case", "Court case no.", 66),
+    Column("case", "Court case no.", 70),
     Column("name", "Name", 110, flex=True),
-    Column("dob", "Date of birth", 50),
-    Column("cii", "CII", 54),
-    Column("doj_count", "DOJ count", 62),
-    Column("code_section", "Code section", 70),
-    Column("conviction_date", "Convicted", 50),
+    Column("dob", "Date of birth", 56),
+    Column("cii", "CII", 58),
+    Column("doj_count", "DOJ count", 68),
+    Column("code_section", "Code section", 74),
+    Column("conviction_date", "Convicted", 56),
 )
 CONFIDENTIAL_RELIEF: tuple[Column, ...] = (
     *_IDENTITY,
-    Column("level_now", "Level now", 50),
+    Column("level_now", "Level now", 60),
     Column("relief", "Relief", 120, flex=True),
 )
 CONFIDENTIAL_RECALL: tuple[Column, ...] = (
     *CONFIDENTIAL_RELIEF,
-    Column("sentence_end", "Sentence ends", 52),
+    Column("sentence_end", "Sentence ends", 56),
 )
 CONFIDENTIAL_CHALLENGE: tuple[Column, ...] = (
     *_IDENTITY,
@@ -121,17 +121,17 @@ CONFIDENTIAL_CHALLENGE: tuple[Column, ...] = (
 )
 REVIEW_COLUMNS: tuple[Column, ...] = (
     *_IDENTITY,
-    Column("level_now", "Level now", 50),
+    Column("level_now", "Level now", 60),
     Column("why", "Why it is in review", 260, flex=True),
 )
 NEEDS_CASE_COLUMNS: tuple[Column, ...] = (
     ROW,
     Column("name", "Name", 110, flex=True),
-    Column("dob", "Date of birth", 50),
-    Column("cii", "CII", 54),
-    Column("doj_count", "DOJ count", 62),
-    Column("code_section", "Code section", 70),
-    Column("conviction_date", "Convicted", 50),
+    Column("dob", "Date of birth", 56),
+    Column("cii", "CII", 58),
+    Column("doj_count", "DOJ count", 68),
+    Column("code_section", "Code section", 74),
+    Column("conviction_date", "Convicted", 56),
     Column("court_case_number", "Court case no. (to fill in)", 90),
     Column("filing", "For", 120, flex=True),
 )

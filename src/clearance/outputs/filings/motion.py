@@ -380,9 +380,7 @@ def policy_criteria(exhibit_rows: pl.DataFrame, rules: Sequence[Rule]) -> list[s
     ]
     # The policy's own rules cite the policy, already named once: their sentences suffice.
     source = {rule.citation for rule in chosen}
-    return [
-        rule.text if len(source) == 1 else f"{rule.text} ({rule.citation})" for rule in chosen
-    ]
+    return [rule.text if len(source) == 1 else f"{rule.text} ({rule.citation})" for rule in chosen]
 
 
 def _relief_items(group: ReliefGroup, court: str, ordered: bool) -> list[str]:

@@ -233,14 +233,15 @@ def _petitioner_documents(
     """The petition/application (CR-400 content) and the order after it (CR-403 content)."""
     who = "Petitioner" if serving else "Applicant"
     if counsel is not None:
+        # Rule 2.111(1): what is not given is left as a line to fill in.
         filer = tuple(
             line
             for line in (
                 f"{esc(counsel.name)} (State Bar No. {esc(counsel.bar_number)})",
                 esc(counsel.office),
-                esc(counsel.address),
-                f"Telephone: {esc(counsel.phone)}" if counsel.phone else "",
-                f"Email: {esc(counsel.email)}" if counsel.email else "",
+                esc(counsel.address) or "Address: ______________________________",
+                f"Telephone: {esc(counsel.phone) or '____________________________'}",
+                f"Email: {esc(counsel.email) or '________________________________'}",
                 f"Attorney for {who}",
             )
             if line
