@@ -206,22 +206,36 @@ def test_public_grounds_name_the_rule_never_the_record() -> None:
 
 
 def test_challenge_grounds_keep_only_the_rules_that_bar_relief() -> None:
-    def rule(rule_id: str, outcome: str) -> Rule:
-        return Rule(rule_id, "HS 0", rule_id, (), outcome, lambda: pl.lit(True))  # type: ignore[arg-type]
+    def rule(rule_id: str, text: str, cite: str, outcome: str, source: str = "statute") -> Rule:
+        return Rule(rule_id, cite, text, (), outcome, lambda: pl.lit(True), source=source)  # type: ignore[arg-type]
 
-    rules = (rule("now_misdemeanor", "reduce_misdemeanor"), rule("after", "not_eligible"))
+    rules = (
+        rule("now_misdemeanor", "Reduced", "HS 1", "reduce_misdemeanor"),
+        rule("after", "Too late", "HS 2", "not_eligible"),
+        rule(
+            "office_bar",
+            "The office keeps it",
+            "A very long policy source",
+            "not_eligible",
+            "policy",
+        ),
+    )
     frame = pl.DataFrame(
         {
-            "reasons": ["now_misdemeanor;after", "now_misdemeanor", "a;b"],
+            "reasons": ["now_misdemeanor;after", "office_bar", "a;b"],
             "explanation": [
                 "Reduced (HS 1) | Too late (HS 2): 2020-01-01",
-                "Reduced (HS 1)",
+                "The office keeps it (A very long policy source): prior 1999",
                 "only one",
             ],
         }
     )
     grounds = challenge_grounds(frame, rules).to_list()
-    assert grounds == ["Too late (HS 2): 2020-01-01", "Reduced (HS 1)", "only one"]
+    assert grounds == [
+        "Too late: 2020-01-01 (HS 2)",
+        "The office keeps it: prior 1999 (office policy)",
+        "only one",
+    ]
 
 
 def test_case_numbers_are_carried_within_a_court_step_only() -> None:
@@ -240,12 +254,16 @@ def test_case_numbers_are_carried_within_a_court_step_only() -> None:
                 "001002",
             ],
             "court_case_number": ["X1", None, None, None, None, "Y1", "Y2", None, None],
+            "step_type": ["court"] * 9,
         }
     ).with_columns(pl.col("event_id").cast(pl.Categorical))
     carried = carry_case_numbers(counts)["court_case_number"].to_list()
     # A's step 001002 shares X1; another step or cycle does not; B's step has two numbers: left
     # as recorded; C has none.
     assert carried == ["X1", "X1", "X1", None, None, "Y1", "Y2", None, None]
+    # An arrest step's counts are left as they are.
+    arrest = counts.with_columns(pl.lit("arrest").alias("step_type"))
+    assert carry_case_numbers(arrest).equals(arrest)
     unchanged = counts.filter(pl.col("court_case_number").is_not_null())
     assert carry_case_numbers(unchanged).equals(unchanged)
 

@@ -7,8 +7,8 @@ of the same court step: the same subject, the same arrest cycle and the same ste
 the first six digits of CNT_ORDER). Only where the step holds exactly one distinct number: a
 step with two different numbers is left as recorded, never guessed.
 
-Only the counts without a number are touched (a small share of a large file), so the cost is a
-filter and a join on them, not a window over every count.
+Only the court counts without a number are touched (a small share of a large file), so the
+cost is a filter and a join on them, not a window over every count.
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ def carry_case_numbers(counts: pl.DataFrame) -> pl.DataFrame:
     """`counts` with the court case number filled in on the counts of a court step that
     carries exactly one number on its other counts; every other value unchanged."""
     number = counts["court_case_number"]
-    missing = number.is_null()
-    if not missing.any() or number.null_count() == counts.height:
+    if number.null_count() in (0, counts.height):
+        return counts
+    # Court steps only: an arrest event carries no court case number to share.
+    missing = number.is_null() & (counts["step_type"] == "court")
+    if not missing.any():
         return counts
     index = missing.arg_true()
     blank = counts.select(_STEP)[index]

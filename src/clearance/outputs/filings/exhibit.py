@@ -327,15 +327,27 @@ def public_grounds(frame: pl.DataFrame, rules: tuple[Rule, ...]) -> pl.Series:
     return pl.Series("ground", out, dtype=pl.String)
 
 
-def challenge_grounds(frame: pl.DataFrame, rules: tuple[Rule, ...]) -> pl.Series:
-    """Per row, the explanation lines of the rules that bar relief, with their facts.
+def fired_lines(
+    frame: pl.DataFrame, rules: tuple[Rule, ...], outcomes: frozenset[str]
+) -> pl.Series:
+    """Per row, the explanation lines of the fired rules with one of `outcomes`, facts kept.
 
     A count's `reasons` and the ` | `-separated lines of its `explanation` come from the same
-    fired rules in the same order, so they are paired; only the lines of rules whose outcome
-    bars relief are kept. Where they cannot be paired, or none bars relief, the whole
-    explanation is shown (a ground is never dropped).
+    fired rules in the same order, so they are paired. A policy rule's line cites the policy
+    as "office policy" (its full source is stated once, elsewhere), a statute rule's its
+    citation. Where they cannot be paired, or no such rule fired, the whole explanation is
+    shown (a ground or a reason is never dropped).
     """
-    grounds_ids = [r.id for r in rules if r.outcome in GROUND_OUTCOMES]
+    chosen = [r for r in rules if r.outcome in outcomes]
+    table = pl.DataFrame(
+        {
+            "_ids": [r.id for r in chosen],
+            "_skip": [len(r.sentence()) for r in chosen],
+            "_text": [r.text for r in chosen],
+            "_cite": [r.citation if r.source == "statute" else "office policy" for r in chosen],
+        },
+        schema={"_ids": pl.String, "_skip": pl.Int64, "_text": pl.String, "_cite": pl.String},
+    )
     indexed = frame.select(
         pl.int_range(pl.len()).alias("_row"),
         pl.col("reasons").fill_null("").str.split(";").alias("_ids"),
@@ -345,12 +357,25 @@ def challenge_grounds(frame: pl.DataFrame, rules: tuple[Rule, ...]) -> pl.Series
     paired = indexed.filter(pl.col("_ids").list.len() == pl.col("_lines").list.len())
     kept = (
         paired.explode(["_ids", "_lines"])
-        .filter(pl.col("_ids").is_in(grounds_ids))
+        .join(table, on="_ids", how="inner", maintain_order="left")
+        .with_columns(
+            pl.format(
+                "{}{} ({})",
+                pl.col("_text"),
+                pl.col("_lines").str.slice(pl.col("_skip")),
+                pl.col("_cite"),
+            ).alias("_line")
+        )
         .group_by("_row", maintain_order=True)
-        .agg(pl.col("_lines").str.join("; ").alias("_kept"))
+        .agg(pl.col("_line").str.join("; ").alias("_kept"))
     )
     joined = indexed.join(kept, on="_row", how="left").sort("_row")
-    return joined.select(pl.coalesce("_kept", "_all").alias("grounds"))["grounds"]
+    return joined.select(pl.coalesce("_kept", "_all").alias("lines"))["lines"]
+
+
+def challenge_grounds(frame: pl.DataFrame, rules: tuple[Rule, ...]) -> pl.Series:
+    """Per row, the rules that bar relief, with the facts of the record they used."""
+    return fired_lines(frame, rules, GROUND_OUTCOMES).alias("grounds")
 
 
 def challenge_rows(classified: pl.DataFrame, court: str) -> pl.DataFrame:
@@ -422,25 +447,7 @@ def _with_safety(ground: str, safety: bool, note: str | None = None) -> str:
 
 def review_list(rows: pl.DataFrame, rules: tuple[Rule, ...], title: str) -> Exhibit:
     """Convictions still in review for one office, with the rules that sent each there."""
-    review_ids = [r.id for r in rules if r.outcome == "review"]
-    indexed = rows.select(
-        pl.int_range(pl.len()).alias("_row"),
-        pl.col("reasons").fill_null("").str.split(";").alias("_ids"),
-        pl.col("explanation").fill_null("").str.split(" | ").alias("_lines"),
-        pl.col("explanation").fill_null("").alias("_all"),
-    )
-    kept = (
-        indexed.filter(pl.col("_ids").list.len() == pl.col("_lines").list.len())
-        .explode(["_ids", "_lines"])
-        .filter(pl.col("_ids").is_in(review_ids))
-        .group_by("_row", maintain_order=True)
-        .agg(pl.col("_lines").str.join("; ").alias("_kept"))
-    )
-    why = (
-        indexed.join(kept, on="_row", how="left")
-        .sort("_row")
-        .select(pl.coalesce("_kept", "_all").alias("why"))["why"]
-    )
+    why = fired_lines(rows, rules, frozenset({"review"})).alias("why")
     frame = rows.select("row", *_identity(), "subject_id", "count_id").with_columns(why)
     return Exhibit(
         label="REVIEW LIST",

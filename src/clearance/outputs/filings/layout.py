@@ -619,9 +619,10 @@ def layout_document(
     pages: list[Page] = [PleadingPage(tuple(p)) for p in pager.pages if p]
     exhibit = document.exhibit
     if exhibit is not None and exhibit.frame.height:
-        cover = _Pager()
-        _cover(cover, exhibit)
-        pages += [PleadingPage(tuple(p)) for p in cover.pages if p]
+        if document.caption is not None:  # a work list goes straight to its table
+            cover = _Pager()
+            _cover(cover, exhibit)
+            pages += [PleadingPage(tuple(p)) for p in cover.pages if p]
         layout = exhibit_layout or layout_exhibit(exhibit)
         court = document.caption.court if document.caption is not None else ""
         caption = fit(
