@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from filings_fixtures import FILING
 from filings_helpers import (
     docx_to_pdf,
     exhibit_a_rows,
@@ -27,9 +28,22 @@ from filings_helpers import (
 from pypdf import PdfReader
 
 from clearance.outputs.filings import FilingsResult
+from clearance.outputs.filings.data import load_run, resolve_filing, rules_used
 from clearance.outputs.filings.docx_writer import read_exhibit_rows
-from clearance.outputs.filings.exhibit import PRIOR_GROUND
-from clearance.outputs.filings.groups import GROUPS, NOTICE_GROUPS, ORDER_GROUPS
+from clearance.outputs.filings.exhibit import PRIOR_GROUND, group_rows, public_relief_exhibit
+from clearance.outputs.filings.groups import (
+    GROUPS,
+    NOTICE_GROUPS,
+    ORDER_GROUPS,
+    POLICY_1385,
+    RELATED_1385,
+    Authority,
+    ReliefGroup,
+    classify,
+)
+from clearance.outputs.filings.layout import layout_document
+from clearance.outputs.filings.motion import motion_document, order_document, policy_criteria
+from clearance.outputs.filings.pdf import write_laid_out
 
 COURT = "sacramento"
 
@@ -64,7 +78,6 @@ def test_the_run_has_every_kind_of_filing(filings: FilingsResult) -> None:
         "dismiss-seal",
         "redesignate",
         "recall-resentence",
-        "policy-dismiss-pc1385",
         "policy-no-opposition-pc1203.4",
         "related-no-opposition-pc1203.4",
     ):
@@ -244,10 +257,6 @@ def test_each_group_states_its_own_authority_only(filings: FilingsResult) -> Non
         assert "Date: ____" in text
     assert "request a hearing" in recall_motion
     assert "has not served longer than the new term" in recall_order
-    policy = text_of(filings, f"motion-{COURT}-policy-dismiss-pc1385.pdf")
-    assert "Penal Code section 1385" in policy and "People v. Chavez (2018) 4 Cal.5th 771" in policy
-    assert "do not ask that these records be sealed" in policy
-    assert "sealed because it is legally invalid" not in policy
     notice = text_of(filings, f"notice-{COURT}-policy-no-opposition-pc1203.4.pdf")
     for needle in ("1203.4", "1203.4a", "1203.41", "1203.42", "Chavez", "does not seal"):
         assert needle in notice, needle
@@ -341,3 +350,45 @@ def test_packet_is_the_peoples_notice_and_order(
 def test_other_pdfs_render(filings: FilingsResult, tmp_path: Path, name: str) -> None:
     png = render_png(filings.out_dir / name, 1, tmp_path / "page")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("group", [POLICY_1385, RELATED_1385])
+def test_pc1385_papers_rest_on_pc1385_alone(
+    run_dir: Path, tmp_path: Path, group: ReliefGroup
+) -> None:
+    """Dismissals beyond the statute while a sentence runs: the motion and order on PC 1385,
+    built from the run's own policy dismissals (whatever their sentence status in this data)."""
+    run = load_run(run_dir)
+    rules = rules_used(run.policy, run.as_of)
+    classified = classify(run.convictions, rules, Authority("pc1385", "pc1203.4"))
+    chosen = classified.filter(
+        (pl.col("related") & (pl.col("decision") == "dismiss"))
+        if group.kind == "related"
+        else pl.col("policy_dismissal")
+    ).with_columns(
+        pl.lit(group.key).alias("order_group"), pl.lit(None, dtype=pl.String).alias("notice_group")
+    )
+    assert chosen.height
+    rows = group_rows(chosen, group.key, run.county)
+    info = resolve_filing(run.policy, FILING)
+    exhibit = public_relief_exhibit(rows, group.title, recall=True)
+    criteria = policy_criteria(rows, rules)
+    assert criteria
+    for name, document in (
+        ("motion", motion_document(run, info, group, exhibit, criteria, [])),
+        ("order", order_document(run, info, group, exhibit)),
+    ):
+        path = tmp_path / f"{name}.pdf"
+        write_laid_out([layout_document(document)], path)
+        text = pdf_text(path)
+        assert "Penal Code section 1385" in text
+        assert "People v. Chavez (2018) 4 Cal.5th 771" in text
+        assert "sealed because it is legally invalid" not in text
+        assert "seal the court's records" not in text
+        assert "Date: ____" in text and "released from custody" in text
+        assert "1203.4" not in text
+        if name == "motion":
+            assert "do not ask that these records be sealed" in text
+            assert all(c.split(" (")[0] in text for c in criteria)
+        else:
+            assert "reasons stated in the People's motion" in text
