@@ -511,3 +511,37 @@ def test_report_without_what_ifs_or_quarantine_and_twice_the_same(
     html = (tmp_path / "a.html").read_text(encoding="utf-8")
     assert "--no-what-if" in html
     assert "No row was quarantined" in html
+
+
+def test_names_in_any_script_print(run_dir: Path, tmp_path: Path) -> None:
+    """Names outside Latin-1 print as themselves (embedded DejaVu), not as black squares."""
+    import shutil
+
+    from pypdf import PdfReader
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("filings"))
+    frame = pl.read_parquet(copy / "convictions.parquet")
+    subject = frame.filter(
+        (pl.col("decision") == "dismiss") & pl.col("court_case_number").is_not_null()
+    )["subject_id"][0]
+    name = "NGUYỄN,ŁUKASZ ΣΩ ИВАН"
+    frame.with_columns(
+        pl.when(pl.col("subject_id") == subject).then(pl.lit(name)).otherwise("name").alias("name")
+    ).write_parquet(copy / "convictions.parquet")
+    from filings_fixtures import FILING
+
+    result = write_filings(copy, tmp_path / "out", filing=FILING, subject=subject, docx=False)
+    for path in (
+        result.out_dir / "exhibit-b-sacramento-dismiss-seal.pdf",
+        result.out_dir / "packets" / f"{subject}.pdf",
+    ):
+        reader = PdfReader(path)
+        text = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+        assert name in text, path.name
+        fonts = {
+            str(font["/BaseFont"])
+            for page in reader.pages
+            for font in page["/Resources"]["/Font"].values()
+        }
+        assert fonts and all("DejaVu" in f for f in fonts), fonts

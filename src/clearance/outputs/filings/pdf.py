@@ -25,6 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from clearance.outputs.filings.fonts import DESCENT, Family, font_name
 from clearance.outputs.filings.layout import (
+    BODY_SIZE,
     CELL_LEADING,
     CELL_PAD,
     CELL_PAD_X,
@@ -311,7 +312,15 @@ def render_pdf(
 def write_laid_out(laid: Sequence[LaidOut], path: Path) -> None:
     """The PDF of documents already laid out."""
     first = laid[0].document
-    canvas = Canvas(str(path), pagesize=PORTRAIT, invariant=1, pageCompression=1)
+    # Every font embedded: not even the canvas's initial font is a standard (Latin-1) one.
+    canvas = Canvas(
+        str(path),
+        pagesize=PORTRAIT,
+        invariant=1,
+        pageCompression=1,
+        initialFontName=font_name("serif"),
+        initialFontSize=BODY_SIZE,
+    )
     _metadata(canvas, first)
     with binary_streams():
         for document in laid:

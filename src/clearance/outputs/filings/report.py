@@ -623,6 +623,7 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
         result.setStyle(
             TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), regular),
                     ("GRID", (0, 0), (-1, -1), 0.4, colors.Color(0.8, 0.82, 0.85)),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.94, 0.95, 0.96)),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -653,6 +654,7 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
         result.setStyle(
             TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), regular),
                     ("BOX", (0, 0), (-1, -1), 0.4, colors.Color(0.8, 0.82, 0.85)),
                     ("INNERGRID", (0, 0), (-1, -1), 0.4, colors.Color(0.8, 0.82, 0.85)),
                     ("TOPPADDING", (0, 0), (-1, -1), 6),
@@ -692,6 +694,7 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
         title=model.title,
         creator="clearance",
         invariant=1,
+        initialFontName=regular,
     )
     from clearance.outputs.filings.pdf import binary_streams
 
