@@ -165,7 +165,8 @@ def sealing_application(exhibit_b_rows: int, number: str) -> list[Block]:
             "Exhibit A, filed publicly, lists each conviction by row number, court case number "
             "and count only. Exhibit B, lodged conditionally under seal with this motion "
             "(California Rules of Court, rules 2.550 and 2.551), gives for the same row numbers "
-            f"({exhibit_b_rows:,} rows) the name, date of birth and state identification (CII) "
+            f"({exhibit_b_rows:,} row{'s' if exhibit_b_rows != 1 else ''}) the name, date of "
+            "birth and state identification (CII) "
             "number of each person and the detail of the Department of Justice record. The "
             "People apply for an order sealing Exhibit B, and ask the Court to find under rule "
             "2.550(d): (1) an overriding interest, the privacy of persons whose convictions the "
@@ -397,12 +398,19 @@ def _relief_items(group: ReliefGroup, court: str, ordered: bool) -> list[str]:
     sealed = "Exhibit B, lodged conditionally under seal, " + (
         "is ordered filed under seal." if ordered else "be filed under seal."
     )
+    released = "shall be" if ordered else "be"
+    if group is RECALL:
+        who = (
+            "A listed person whose sentence is dismissed, or whose credit for time served equals "
+            "or exceeds the new term on the listed conviction,"
+        )
+    else:
+        who = "A listed person in custody on a listed conviction"
     custody = (
-        "A listed person whose credit for time served equals or exceeds the new term on the "
-        f"listed conviction {'shall be' if ordered else 'be'} released from custody on that "
-        "conviction forthwith, unless held on another matter; the column \u201cCustody or "
-        "release\u201d of Exhibit A records the Court's direction for each row, and the clerk "
-        f"{shall} send this order to the person's custodian and supervising agency."
+        f"{who} {released} released from custody on that conviction forthwith, unless held "
+        "on another matter; the column \u201cCustody or release\u201d of Exhibit A records the "
+        f"Court's direction for each row, and the clerk {shall} send this order to the "
+        "person's custodian and supervising agency."
     )
     if group is DISMISS_SEAL:
         return [
