@@ -290,7 +290,7 @@ def _held(info: FilingInfo, here: pl.DataFrame, court: str, out: Path, written: 
     document = list_document(
         f"Needs a court case number: {court.title()} County",
         "Counts held for a court case number",
-        needs_case_paragraphs(rows.height),
+        needs_case_paragraphs(rows.height, f"{stem}.csv"),
         needs_case_list(rows),
         info.office,
     )

@@ -89,17 +89,17 @@ def review_paragraphs(office: str, rows: int, as_of: date) -> list[str]:
     ]
 
 
-def needs_case_paragraphs(rows: int) -> list[str]:
+def needs_case_paragraphs(rows: int, csv_name: str) -> list[str]:
     return [
         f"{rows:,} count{'s' if rows != 1 else ''} the People would ask relief for "
         f"{'have' if rows != 1 else 'has'} no court case number in the Department of Justice "
         "record, even after the number printed on another count of the same court event was "
         "carried over. A clerk cannot docket an order without it, so each is held out of every "
         "order until the number is supplied.",
-        "To supply them: fill in the column court_case_number of needs-case-number.csv (the "
-        "file beside this one, same rows) and give it back with `clearance filings --run RUN "
-        "--case-numbers FILE`. The rows are matched on subject_id and count_id; each count then "
-        "goes into its order.",
+        f"To supply them: fill in the column court_case_number of {csv_name} (the file beside "
+        "this one, same rows) and give it back with `clearance filings --run RUN --case-numbers "
+        "FILE`. The rows are matched on subject_id and count_id; each count then goes into its "
+        "order.",
         "CONFIDENTIAL: this list identifies people and their records. It is a work list for "
         "the clerk; do not file it.",
     ]
