@@ -800,8 +800,10 @@ def related(
         return f"t__{rule.id}"
 
     frame = frame.with_columns([s.when().fill_null(False).alias(flag(s)) for s in steps])
-    ids, texts = held(steps, flag)
-    frame = frame.with_columns(first_holding(steps, flag).alias("decision"))
+    ids, texts = held(frame, steps, lambda s: pl.col(flag(s)))
+    frame = frame.with_columns(
+        first_holding(steps, flag).alias("decision"), ids.alias("reasons"), texts.alias("_text")
+    )
     relieved = _col("decision").is_in(["dismiss", "reduce", "review"])
     return frame.select(
         "subject_id",
@@ -825,8 +827,8 @@ def related(
         .then(pl.when("serving").then(pl.lit(REMEDY_SERVING)).otherwise(pl.lit(REMEDY_COMPLETED)))
         .otherwise(None)
         .alias("remedy"),
-        ids.alias("reasons"),
-        texts.list.join(" | ").alias("explanation"),
+        "reasons",
+        pl.col("_text").alias("explanation"),
         "serving",
         "sentence_end",
         "source_file",

@@ -54,18 +54,34 @@ def first_holding(steps: Sequence[Rule], flag: Callable[[Rule], str]) -> pl.Expr
     return decision
 
 
-def held(rules: Sequence[Rule], flag: Callable[[Rule], str]) -> tuple[pl.Expr, pl.Expr]:
-    """(ids, explanation lines) of the rules whose flag column holds, in the rules' order."""
-    if not rules:
-        none = pl.lit([], dtype=pl.List(pl.String))
-        return none, none
-    ids = pl.concat_list(
-        [pl.when(pl.col(flag(r))).then(pl.lit(r.id)).otherwise(None) for r in rules]
-    ).list.drop_nulls()
-    texts = pl.concat_list(
-        [pl.when(pl.col(flag(r))).then(r.explanation()).otherwise(None) for r in rules]
-    ).list.drop_nulls()
-    return ids, texts
+def held(
+    frame: pl.DataFrame, rules: Sequence[Rule], fired: Callable[[Rule], pl.Expr]
+) -> tuple[pl.Series, pl.Series]:
+    """(ids, explanation) of the rules that fired on each row, in the rules' order.
+
+    In long form, as the engine explains (`engine.explain`): each rule's text is formatted only
+    on the rows where it fired, and only the columns the texts read are touched."""
+    empty = pl.DataFrame(schema={"_row": pl.UInt32, "reason": pl.String, "text": pl.String})
+    indexed = frame.lazy().with_row_index("_row")
+    parts = [
+        indexed.filter(fired(rule)).select(
+            "_row", pl.lit(rule.id).alias("reason"), rule.explanation().alias("text")
+        )
+        for rule in rules
+    ]
+    # Concatenated in the rules' order; a stable sort by row keeps that order within a row.
+    long = pl.concat(parts).collect() if parts else empty
+    grouped = (
+        long.sort("_row", maintain_order=True)
+        .group_by("_row", maintain_order=True)
+        .agg(pl.col("reason"), pl.col("text").str.join(" | "))
+    )
+    rows = pl.DataFrame({"_row": pl.arange(0, frame.height, dtype=pl.UInt32, eager=True)})
+    joined = rows.join(grouped, on="_row", how="left", maintain_order="left")
+    return (
+        joined["reason"].fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        joined["text"].fill_null(""),
+    )
 
 
 def _flag(rule: Rule) -> str:
@@ -101,8 +117,14 @@ def decide_by_steps(
         .alias("decision")
     )
     relieved = pl.col("decision").is_in(["dismiss", "reduce"])
-    step_ids, step_text = held(steps, _flag)
-    note_ids, note_text = held(notes, _flag)
+    step_ids, step_text = held(frame, steps, lambda r: pl.col(_flag(r)) & scoped)
+    note_ids, note_text = held(frame, notes, lambda r: pl.col(_flag(r)))
+    frame = frame.with_columns(
+        step_ids.alias("_step_ids"),
+        step_text.alias("_step_text"),
+        note_ids.alias("_note_ids"),
+        note_text.alias("_note_text"),
+    )
     frame = frame.with_columns(
         pl.when(pl.col("decision") != "reduce")
         .then(None)
@@ -119,20 +141,20 @@ def decide_by_steps(
     no_ids = pl.lit([], dtype=pl.List(pl.String))
     frame = frame.with_columns(
         pl.concat_list(
-            pl.when(scoped).then(step_ids).otherwise(no_ids),
-            pl.col("reasons"),
-            note_ids,
+            "_step_ids",
+            "reasons",
+            "_note_ids",
             pl.when(differs).then(pl.lit([warning.id])).otherwise(no_ids),
         ).alias("reasons"),
         pl.concat_str(
             [
-                pl.when(scoped).then(step_text.list.join(" | ")).otherwise(None),
-                pl.when(pl.col("explanation") != "").then(pl.col("explanation")),
-                pl.when(note_text.list.len() > 0).then(note_text.list.join(" | ")),
-                pl.when(differs).then(warning.explanation()).otherwise(None),
-            ],
+                pl.when(pl.col(c) != "").then(pl.col(c))
+                for c in ("_step_text", "explanation", "_note_text")
+            ]
+            + [pl.when(differs).then(warning.explanation())],
             separator=" | ",
             ignore_nulls=True,
         ).alias("explanation"),
     )
-    return frame.drop("_in_scope"), (*statute_rules, *steps, *notes, warning)
+    helpers = ["_in_scope", "_step_ids", "_step_text", "_note_ids", "_note_text"]
+    return frame.drop(helpers), (*statute_rules, *steps, *notes, warning)
