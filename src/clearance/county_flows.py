@@ -453,9 +453,6 @@ def _los_angeles(as_of: date) -> tuple[Step, ...]:
     )
 
 
-_SF_LABEL = "eligible / ineligible / needs review"
-
-
 def _san_francisco(as_of: date) -> tuple[Step, ...]:
     """San Francisco's checks of a DOJ conviction with no court weight record: a felony other
     than HS 11357 is ineligible for a PC 290 registration or offense, a super strike, or three
@@ -531,35 +528,35 @@ def _prop64() -> pl.Expr:
     return _col("cf_section").str.contains(PROP64)
 
 
-_SOURCE = "pilot county code, codeforamerica/gogen_pilots"
+_SOURCE = "codeforamerica/gogen_pilots"
 FLOWS: dict[str, CountyFlowSpec] = {
     "sacramento_2019": CountyFlowSpec(
         "sacramento", "Sacramento",
-        f"Sacramento County District Attorney, April 2019 ({_SOURCE}, "
-        "data/sacramento_eligibility_flow.go)",
+        f"Sacramento County District Attorney, April 2019; {_SOURCE} "
+        "data/sacramento_eligibility_flow.go",
         _prop64, _sacramento,
     ),
     "san_joaquin_2019": CountyFlowSpec(
         "san_joaquin", "San Joaquin",
-        f"San Joaquin County District Attorney, 2019-20 ({_SOURCE}, "
-        "data/san_joaquin_eligibility_flow.go)",
+        f"San Joaquin County District Attorney, 2019-20; {_SOURCE} "
+        "data/san_joaquin_eligibility_flow.go",
         lambda: _prop64() | _col("cf_related"), _five_year,
     ),
     "contra_costa_2019": CountyFlowSpec(
         "contra_costa", "Contra Costa",
-        f"Contra Costa County District Attorney, 2019-20 ({_SOURCE}, "
-        "data/contra_costa_eligibility_flow.go)",
+        f"Contra Costa County District Attorney, 2019-20; {_SOURCE} "
+        "data/contra_costa_eligibility_flow.go",
         lambda: _prop64() | _col("cf_related"), _five_year,
     ),
     "los_angeles_2020": CountyFlowSpec(
         "los_angeles", "Los Angeles",
-        f"Los Angeles County District Attorney, February 2020 ({_SOURCE}, "
-        "data/los_angeles_eligibility_flow.go)",
+        f"Los Angeles County District Attorney, February 2020; {_SOURCE} "
+        "data/los_angeles_eligibility_flow.go",
         _prop64, _los_angeles,
     ),
     "san_francisco_2018": CountyFlowSpec(
         "san_francisco", "San Francisco",
-        f"San Francisco District Attorney, 2018-19 ({_SOURCE}, processor/eligiblity_info.go)",
+        f"San Francisco District Attorney, 2018-19; {_SOURCE} processor/eligiblity_info.go",
         lambda: _prefix("11357", "11358", "11359", "11360"), _san_francisco, _sf_deviations,
     ),
 }  # fmt: skip
@@ -569,8 +566,8 @@ assert set(FLOWS) == set(COUNTY_FLOWS)
 #: app/classifiers/plea_bargain_classifier.rb, and the announcement).
 PLEA_BARGAIN = Rule(
     id="san_francisco_possible_plea_bargain",
-    citation="San Francisco District Attorney, 2018-19 (codeforamerica/autoclearance, "
-    "app/classifiers/plea_bargain_classifier.rb)",
+    citation="San Francisco District Attorney, 2018-19; codeforamerica/autoclearance "
+    "app/classifiers/plea_bargain_classifier.rb",
     text="A PC 32, HS 11364 or HS 11366 conviction in an arrest cycle with a HS 11357-11360 "
     "count may be a plea bargain: reviewed",
     facts=("code", "section", "cycle_id"),
