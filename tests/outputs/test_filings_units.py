@@ -173,7 +173,7 @@ def test_groups_follow_the_authority_of_the_rules_that_fired() -> None:
     ]
 
 
-def test_a_reduction_the_statute_does_not_give_is_not_filed() -> None:
+def test_a_reduction_is_filed_at_the_statutes_level_or_not_at_all() -> None:
     lawful = statute_rule("dismiss").id
     infraction = statute_rule("reduce_infraction").id
     frame = rows(
@@ -182,10 +182,12 @@ def test_a_reduction_the_statute_does_not_give_is_not_filed() -> None:
         ("reduce", "misdemeanor", "", False, "cannabis"),
     )
     out = classify(frame, RULES, Authority("pc1385", "pc1203.4"))
-    assert out["order_group"].null_count() == 3
+    assert out["order_group"].to_list() == [None, REDESIGNATE.key, None]
     reasons = out["unfiled_reason"].to_list()
     assert "statute dismisses" in reasons[0]
-    assert "differs from the level the statute sets" in reasons[1]
+    assert reasons[1] is None  # filed at the statute's level, the difference stated
+    assert out["level_differs"].to_list() == [False, True, False]
+    assert out["statute_level"][1] == "infraction"
     assert "no relief under the statute" in reasons[2]
 
 

@@ -121,6 +121,15 @@ def _group(
 ) -> None:
     """The motion and order (or the notice) of one group in one court, and its Exhibit B."""
     court_slug = slug(court)
+    differs = int(rows["level_differs"].sum()) if group.kind == "statute" else 0
+    if differs:
+        declaration_lines = [
+            *declaration_lines,
+            f"{differs:,} listed conviction{'s are' if differs != 1 else ' is'} asked at the "
+            "level the statute sets, which is not the level the office's decision recorded: a "
+            "conviction the People do not challenge is redesignated or resentenced at the "
+            "statute's level (Health and Safety Code sections 11361.8, 11361.9).",
+        ]
     recall = group.serving and group.document == "motion"
     title = f"{group.title} ({group.authority})"
     exhibit_a = public_relief_exhibit(rows, title, recall)

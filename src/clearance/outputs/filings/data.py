@@ -24,7 +24,7 @@ from clearance.law.rule import Rule
 from clearance.outputs.run import RECORD_DIR
 from clearance.policy import rules as policy_rules
 from clearance.policy.loader import PolicyError, policy_from_tool_options, policy_from_yaml_text
-from clearance.policy.schema import Policy, statute_policy
+from clearance.policy.schema import Policy
 
 
 class FilingsError(Exception):
@@ -223,18 +223,11 @@ def load_run(run_dir: Path) -> RunData:
 def rules_used(policy: Policy, as_of: date) -> tuple[Rule, ...]:
     """Every rule a run under `policy` evaluates, as the engine builds them, statute first.
 
-    The clearance flow evaluates `engine.all_rules`; the configurable tool's flow evaluates the
-    statute alone, then the tool's steps and the warning where the two differ. Related-charge
-    rules apply when the policy lists related charges. Each rule appears once.
+    `engine.all_rules` gives them for every flow (the clearance flow's precedence, the
+    configurable tool's steps, a county's own steps, each with the statute's rules).
+    Related-charge rules apply when the policy lists related charges. Each rule appears once.
     """
-    if policy.flow == "configurable_tool":
-        rules: tuple[Rule, ...] = (
-            all_rules(statute_policy(), as_of)
-            + policy_rules.tool_rules(policy, as_of)
-            + (policy_rules.statute_differs_rule(),)
-        )
-    else:
-        rules = all_rules(policy, as_of)
+    rules = all_rules(policy, as_of)
     if policy.related_charges.dismiss or policy.related_charges.review:
         rules = rules + policy_rules.related_rules(policy)
     seen: dict[str, Rule] = {}

@@ -297,6 +297,8 @@ def classify(
     - `authority_missing`: "serving" or "completed" when the policy names no authority for
       this row's dismissal (the filings refuse to be written);
     - `unfiled_reason`: why a relieved row is in no filing;
+    - `level_differs`: a reduction filed at the statute's level, which is not the level the
+      office's decision recorded (an unchallenged conviction takes the statute's level);
     - `office`: who reviews a row left in review (district_attorney, city_attorney).
     """
     sets = RuleSets.of(rules)
@@ -345,7 +347,7 @@ def classify(
         .then(statute_group)
         .when(policy)
         .then(pl.lit(None, dtype=pl.String))
-        .when((decision == "reduce") & lesser & (pl.col("new_level") == level).fill_null(False))
+        .when((decision == "reduce") & lesser)
         .then(statute_group)
         .otherwise(pl.lit(None, dtype=pl.String))
     )
@@ -392,8 +394,6 @@ def classify(
                 "lawful): file it as a challenge, or dismiss it"
             )
         )
-        .when(lesser)
-        .then(pl.lit("the office's new level differs from the level the statute sets"))
         .otherwise(pl.lit("no relief under the statute supports this reduction"))
     )
     review_office = (
@@ -403,6 +403,13 @@ def classify(
         .then(pl.lit("city_attorney"))
         .otherwise(pl.lit("district_attorney"))
     )
-    return frame.with_columns(unfiled.alias("unfiled_reason"), review_office.alias("office")).drop(
-        "_authority"
+    # An unchallenged conviction is redesignated at the level the statute sets (HS 11361.8(f),
+    # 11361.9), whatever level the office's flow recorded: the difference is stated.
+    differs = ((decision == "reduce") & lesser & pl.col("new_level").ne_missing(level)).fill_null(
+        False
     )
+    return frame.with_columns(
+        unfiled.alias("unfiled_reason"),
+        review_office.alias("office"),
+        differs.alias("level_differs"),
+    ).drop("_authority")
