@@ -107,7 +107,9 @@ def fix_section(text: str) -> tuple[str, bool]:
         return text, False
     token = match.group(2)
     real = sum(c.isdigit() for c in token)
-    if real < 2 or real < len(token) - 2 or token.isdigit():
+    # A subsection glued to a full section (`11357B2`, `11360A2`) is no misread digit.
+    glued = re.fullmatch(r"[0-9]{4,}(?:[.,][0-9]+)?[A-Z][0-9]{0,2}", token)
+    if real < 2 or real < len(token) - 2 or token.isdigit() or glued:
         return _comma_decimal(text), False
     fixed = token.replace(",", ".").translate(_DIGIT_LOOKALIKES)
     if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", fixed):
