@@ -90,7 +90,28 @@ _FIELD_TAGS = (
     "WARRANT", "CRT", "CASE",
 )  # fmt: skip
 
-_CYCLE_LINE = re.compile(r"^[\s.,'`]*\*(?:[\s.,'`]*\*){2,3}[\s.,'`]*$")
+_STARS = re.compile(r"^[\s.,'`]*\*(?:[\s.,'`]*\*){2,3}[\s.,'`]*$")
+
+
+class _CycleLine:
+    """`* * * *`, also as OCR reads it (`x * @ &`, `*k* ke Kk *`): three to five tokens of one
+    to three characters, one of them with an asterisk, no digit and no word among them."""
+
+    @staticmethod
+    def match(text: str) -> bool:
+        if _STARS.match(text):
+            return True
+        tokens = text.split()
+        return (
+            3 <= len(tokens) <= 5
+            and all(len(t) <= 3 for t in tokens)
+            and any("*" in t for t in tokens)
+            and not re.search(r"[0-9]|[A-Z]{3}", text)
+            and "END" not in text
+        )
+
+
+_CYCLE_LINE = _CycleLine()
 _LONE_STAR = re.compile(r"^[\s.,'`]*\*[\s.,'`]*$")
 _END = re.compile(r"END\s+OF\s+MESSAGE")
 _EVENT_LINE = re.compile(r"^[\s'.]*-(?:[\s'.]*-)+[\s'.]*$")
