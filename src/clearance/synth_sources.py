@@ -109,12 +109,9 @@ def _render_step(step: pl.DataFrame) -> list[str]:
     agency = head["STP_ORI_DESCR"] or f"CASC {head['STP_ORI_CNTY_NAME'] or 'UNKNOWN'}"
     lines = [f"{kind:<22}NAM:01", f"{head['STP_EVENT_DATE'] or '00000000'}  {agency}", ""]
     counts = [group for _, group in step.group_by("_order", maintain_order=True)]
-    set_aside = [
-        (c.row(0, named=True)["DISP_DESCR"] or "").upper() == _SET_ASIDE for c in counts
-    ]
+    set_aside = [(c.row(0, named=True)["DISP_DESCR"] or "").upper() == _SET_ASIDE for c in counts]
     convicted = [
-        (c.row(0, named=True)["DISP_DESCR"] or "").upper().startswith("CONVICTED")
-        for c in counts
+        (c.row(0, named=True)["DISP_DESCR"] or "").upper().startswith("CONVICTED") for c in counts
     ]
     # Set aside case-wide (a PC 1203.4 relief), it is printed as a dated update after the last
     # count; set aside for some counts only, on those counts.

@@ -219,9 +219,7 @@ def build_counts(rows: list[CountRow]) -> pl.DataFrame:
         pl.concat_list(pl.col("source_line")).alias("source_lines"),
     )
     assert set(OFFENSE_SCHEMA) <= set(frame.columns)
-    return frame.select(
-        pl.col(name).cast(dtype) for name, dtype in schema.COUNTS_SCHEMA.items()
-    )
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.COUNTS_SCHEMA.items())
 
 
 def build_subjects(people: list[Person], counts: pl.DataFrame) -> pl.DataFrame:

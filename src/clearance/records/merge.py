@@ -104,3 +104,237 @@ def _names_agree(a: tuple[str, str, str] | None, b: tuple[str, str, str] | None)
         return False
     # A middle name or initial missing on one side is no disagreement; two that differ are.
     return not (a[2] and b[2] and a[2][0] != b[2][0])
+
+
+def _cii(value: str | None) -> str | None:
+    text = re.sub(r"[^0-9A-Z]", "", (value or "").upper())
+    return text or None
+
+
+def _case(value: str | None) -> str | None:
+    text = re.sub(r"[^0-9A-Z]", "", (value or "").upper())
+    return text or None
+
+
+def match_people(base: pl.DataFrame, other: pl.DataFrame, source: str) -> pl.DataFrame:
+    """How each person of `other` relates to the people of `base` (see the module docstring):
+    one row per person of `other` (`MATCH_SCHEMA`). `matched_subject_id` is set for merges and
+    for doubtful matches (the person it was not merged with, for review)."""
+    by_cii: dict[str, list[str]] = {}
+    by_dob: dict[object, list[tuple[str, tuple[str, str, str] | None, str | None]]] = {}
+    by_name: dict[tuple[str, str], list[str]] = {}
+    for row in base.iter_rows(named=True):
+        cii = _cii(row["cii_number"])
+        name = normal_name(row["name"])
+        if cii:
+            by_cii.setdefault(cii, []).append(row["subject_id"])
+        if row["dob"] is not None:
+            by_dob.setdefault(row["dob"], []).append((row["subject_id"], name, cii))
+        if name:
+            by_name.setdefault(name[:2], []).append(row["subject_id"])
+    out: list[dict[str, object]] = []
+    for row in other.iter_rows(named=True):
+        cii = _cii(row["cii_number"])
+        name = normal_name(row["name"])
+
+        def result(
+            matched: str | None,
+            rule: str,
+            merged: bool,
+            reason: str,
+            row: dict[str, object] = row,
+        ) -> dict[str, object]:
+            return {
+                "subject_id": row["subject_id"],
+                "matched_subject_id": matched,
+                "source": source,
+                "rule": rule,
+                "merged": merged,
+                "reason": reason,
+            }
+
+        if cii and len(by_cii.get(cii, [])) == 1:
+            out.append(result(by_cii[cii][0], "cii", True, "same CII number"))
+            continue
+        if cii and len(by_cii.get(cii, [])) > 1:
+            out.append(
+                result(by_cii[cii][0], "doubtful", False, "CII number held by several people")
+            )
+            continue
+        same = [
+            (subject, their_cii)
+            for subject, their_name, their_cii in by_dob.get(row["dob"], [])
+            if row["dob"] is not None and _names_agree(name, their_name)
+        ]
+        clean = [s for s, their_cii in same if not (cii and their_cii and their_cii != cii)]
+        if len(clean) == 1 and len(same) == 1:
+            out.append(result(clean[0], "name_dob", True, "same name and date of birth"))
+        elif same:
+            reason = (
+                "same name and date of birth, different CII numbers"
+                if len(clean) < len(same)
+                else "several people with this name and date of birth"
+            )
+            out.append(result(same[0][0], "doubtful", False, reason))
+        elif name and by_name.get(name[:2]):
+            out.append(
+                result(
+                    by_name[name[:2]][0],
+                    "doubtful",
+                    False,
+                    "same name, different or missing date of birth",
+                )
+            )
+        else:
+            out.append(result(None, "new", False, "no one with this CII or name and birth date"))
+    return pl.DataFrame(out, schema=MATCH_SCHEMA)
+
+
+def merge_sources(
+    base: Records, others: Sequence[tuple[str, Records]]
+) -> tuple[Records, pl.DataFrame, pl.DataFrame]:
+    """The records of `base` (the DOJ file, or the first source) with each other source's
+    people merged in by `match_people`, and their counts added.
+
+    Returns (records, matches, shared): `matches` lists every person of the other sources and
+    how they were matched; `shared` lists the convictions found in two sources (same person,
+    same case number, section and conviction date), kept once on `base`'s row, with the other
+    source's file and line. Counts added from another source get their own cycle numbers after
+    the person's own, so count ids never collide.
+    """
+    subjects = base.subjects
+    counts = base.counts
+    quarantine = [base.quarantine]
+    files = list(base.files)
+    events = [getattr(base, "events", pl.DataFrame(schema=EVENTS_SCHEMA))]
+    notes = [getattr(base, "notes", pl.DataFrame(schema=NOTES_SCHEMA))]
+    all_matches = [pl.DataFrame(schema=MATCH_SCHEMA)]
+    shared: list[pl.DataFrame] = []
+    for kind, other in others:
+        matches = match_people(subjects, other.subjects, kind)
+        all_matches.append(matches)
+        to = dict(
+            zip(
+                matches.filter("merged")["subject_id"].to_list(),
+                matches.filter("merged")["matched_subject_id"].to_list(),
+                strict=True,
+            )
+        )
+        added = other.counts.with_columns(
+            pl.col("subject_id").replace(to).alias("subject_id"),
+            pl.col("subject_id").is_in(list(to)).alias("_merged"),
+        )
+        added, duplicates = _drop_shared(counts, added)
+        shared.append(duplicates)
+        added = _renumber(counts, added)
+        new_people = other.subjects.filter(~pl.col("subject_id").is_in(list(to)))
+        subjects = pl.concat([subjects, new_people], how="vertical")
+        counts = pl.concat([counts, added.drop("_merged")], how="vertical")
+        quarantine.append(other.quarantine)
+        files.extend(other.files)
+        events.append(
+            getattr(other, "events", pl.DataFrame(schema=EVENTS_SCHEMA)).with_columns(
+                pl.col("subject_id").replace(to)
+            )
+        )
+        notes.append(getattr(other, "notes", pl.DataFrame(schema=NOTES_SCHEMA)))
+    merged = SourceRecords(
+        subjects=subjects,
+        counts=counts,
+        quarantine=pl.concat(quarantine, how="vertical"),
+        files=files,
+        events=pl.concat(events, how="vertical"),
+        notes=pl.concat(notes, how="vertical"),
+        source_format="merged",
+    )
+    merged.merged_duplicate_counts = base.merged_duplicate_counts
+    shared_table = (
+        pl.concat(shared, how="vertical") if shared else pl.DataFrame(schema=SHARED_SCHEMA)
+    )
+    return merged, pl.concat(all_matches, how="vertical"), shared_table
+
+
+#: Convictions found in two sources: the kept count and where the other source has it.
+SHARED_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.String(),
+    "count_id": pl.String(),
+    "also_source_file": pl.String(),
+    "also_source_line": pl.Int64(),
+}
+
+
+def _drop_shared(base: pl.DataFrame, added: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Court convictions of merged people that `base` already has (same case number, section
+    and conviction date): dropped from `added`, listed as also found there."""
+    convicted = ["convicted", "set_aside"]
+    key = ["subject_id", "_case", "section", "event_date"]
+
+    def keyed(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(
+            (pl.col("step_type") == "court") & pl.col("disposition").is_in(convicted)
+        ).with_columns(
+            pl.col("court_case_number").map_elements(_case, return_dtype=pl.String).alias("_case"),
+            pl.col("section").cast(pl.String),
+        )
+
+    mine = keyed(added.filter("_merged"))
+    if mine.height == 0:
+        return added, pl.DataFrame(schema=SHARED_SCHEMA)
+    theirs = keyed(base.filter(pl.col("subject_id").is_in(mine["subject_id"].unique().to_list())))
+    pairs = (
+        mine.select(*key, pl.col("count_id").alias("_added"), "source_file", "source_line")
+        .filter(pl.col("_case").is_not_null())
+        .join(
+            theirs.select(*key, "count_id").unique(key, keep="first"),
+            on=key,
+            how="inner",
+            nulls_equal=True,
+        )
+    )
+    duplicates = pairs.select(
+        "subject_id",
+        "count_id",
+        pl.col("source_file").cast(pl.String).alias("also_source_file"),
+        pl.col("source_line").alias("also_source_line"),
+    )
+    dropped = pairs.select("subject_id", pl.col("_added").alias("count_id"))
+    kept = added.join(dropped, on=["subject_id", "count_id"], how="anti")
+    return kept, duplicates
+
+
+def _renumber(base: pl.DataFrame, added: pl.DataFrame) -> pl.DataFrame:
+    """Cycle numbers of added counts moved past the person's cycles in `base`."""
+    if added.height == 0:
+        return added
+    top = (
+        base.filter(pl.col("subject_id").is_in(added["subject_id"].unique().to_list()))
+        .group_by("subject_id")
+        .agg(pl.col("count_id").str.slice(0, 3).cast(pl.Int32, strict=False).max().alias("_top"))
+    )
+    cycles = (
+        added.select("subject_id", pl.col("count_id").str.slice(0, 3).alias("_old"))
+        .unique(maintain_order=True)
+        .join(top, on="subject_id", how="left")
+        .with_columns(
+            (
+                pl.col("_top").fill_null(0)
+                + pl.col("_old").rank("dense").over("subject_id").cast(pl.Int32)
+            )
+            .clip(upper_bound=999)
+            .alias("_new")
+        )
+    )
+    renumbered = added.join(
+        cycles.select("subject_id", "_old", "_new"),
+        left_on=["subject_id", pl.col("count_id").str.slice(0, 3)],
+        right_on=["subject_id", "_old"],
+        how="left",
+        maintain_order="left",
+    )
+    new_id = pl.format("{}{}", pl.col("_new").cast(pl.String).str.zfill(3),
+                       pl.col("count_id").str.slice(3))  # fmt: skip
+    return renumbered.with_columns(
+        new_id.alias("count_id"),
+        new_id.str.slice(0, 3).cast(pl.Categorical).alias("cycle_id"),
+        new_id.str.slice(0, 6).cast(pl.Categorical).alias("event_id"),
+    ).select(added.columns)

@@ -110,10 +110,8 @@ _PLACES: dict[str, str] = {
     "SIERRA": "DOWNIEVILLE|LOYALTON",
     "SISKIYOU": "YREKA|MOUNT SHASTA|WEED|DUNSMUIR",
     "SOLANO": "FAIRFIELD|VALLEJO|VACAVILLE|BENICIA|DIXON|SUISUN CITY|RIO VISTA",
-    "SONOMA": "SANTA ROSA|PETALUMA|ROHNERT PARK|SEBASTOPOL|HEALDSBURG|CLOVERDALE|"
-    "WINDSOR|COTATI",
-    "STANISLAUS": "MODESTO|TURLOCK|CERES|OAKDALE|RIVERBANK|PATTERSON|NEWMAN|WATERFORD|"
-    "HUGHSON",
+    "SONOMA": "SANTA ROSA|PETALUMA|ROHNERT PARK|SEBASTOPOL|HEALDSBURG|CLOVERDALE|WINDSOR|COTATI",
+    "STANISLAUS": "MODESTO|TURLOCK|CERES|OAKDALE|RIVERBANK|PATTERSON|NEWMAN|WATERFORD|HUGHSON",
     "SUTTER": "YUBA CITY|LIVE OAK",
     "TEHAMA": "RED BLUFF|CORNING",
     "TRINITY": "WEAVERVILLE",
@@ -182,8 +180,7 @@ _LETTERS_FOR_DIGITS = str.maketrans("0158", "OISB")
 def _words(text: str) -> list[str]:
     cleaned = re.sub(r"[^A-Z0-9 ]+", " ", text.upper().replace(".", ""))
     return [
-        w.translate(_LETTERS_FOR_DIGITS) if re.search(r"[A-Z]", w) and re.search(r"[0-9]", w)
-        else w
+        w.translate(_LETTERS_FOR_DIGITS) if re.search(r"[A-Z]", w) and re.search(r"[0-9]", w) else w
         for w in cleaned.split()
     ]
 
@@ -235,7 +232,5 @@ def place_of(agency: str | None) -> Place:
                 >= 0.1
                 or table[close[0]] == table[close[1]]
             ):
-                return Place(
-                    table[close[0]], False, f"place {candidate!r} read as {close[0]!r}"
-                )
+                return Place(table[close[0]], False, f"place {candidate!r} read as {close[0]!r}")
     return Place(None, False, "place not recognised")

@@ -59,7 +59,7 @@ from clearance.records.rapsheet_text import (
     read_sentence,
 )
 
-__all__ = ["RapSheet", "parse_rapsheet", "read_rapsheets", "looks_like_rapsheet"]
+__all__ = ["RapSheet", "looks_like_rapsheet", "parse_rapsheet", "read_rapsheets"]
 
 #: Quarantine reasons of a RAP sheet (the text before any detail).
 REASON_UNKNOWN_EVENT = "unrecognised RAP-sheet event"
@@ -311,7 +311,7 @@ def _without_page_furniture(lines: list[Line], notes: list[Note]) -> list[Line]:
     kept: list[Line] = []
     for line in lines:
         stripped = line.text.strip()
-        if _PAGE_LINE.match(stripped) or stripped in head and _after(line, lines, first_cycle):
+        if _PAGE_LINE.match(stripped) or (stripped in head and _after(line, lines, first_cycle)):
             continue
         kept.append(line)
     return kept
@@ -563,7 +563,9 @@ def _read_counts(event: Event, lines: list[Line], notes: list[Note]) -> None:
     for count in event.counts:
         if count.offense is None and not count.comments:
             notes.append(Note(count.line, "no_section", "count without an offense line"))
-        elif offense_text(count) is not None and not re.match(r"^\W*[0-9]", offense_text(count) or ""):
+        elif offense_text(count) is not None and not re.match(
+            r"^\W*[0-9]", offense_text(count) or ""
+        ):
             notes.append(
                 Note(count.line, "no_section", f"count's offense has no section: {count.offense!r}")
             )
@@ -760,7 +762,8 @@ def to_records(sheet: RapSheet, source_bytes: int = 0) -> SourceRecords:
             used: set[int] = set()
             printed = [n for count in event.counts for n in count.numbers]
             next_free = 1
-            for count in event.counts or [None]:
+            printed_counts: list[Count | None] = list(event.counts) or [None]
+            for count in printed_counts:
                 numbers = count.numbers if count is not None else [1]
                 for number in numbers:
                     if not 1 <= number <= 999 or number in used or printed.count(number) > 1:
