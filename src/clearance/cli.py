@@ -373,6 +373,10 @@ register_store(app)
 from clearance.web.cli import register as register_web  # noqa: E402
 
 register_web(app)
+# --- sources commands ---
+from clearance.check_cli import register as register_check  # noqa: E402
+
+register_check(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

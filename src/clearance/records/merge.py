@@ -56,8 +56,9 @@ def combine(parts: Sequence[SourceRecords]) -> SourceRecords:
         )
     if len(parts) == 1:
         return parts[0]
-    subjects = pl.concat([p.subjects for p in parts]).unique("subject_id", keep="first",
-                                                                maintain_order=True)  # fmt: skip
+    subjects = pl.concat([p.subjects for p in parts]).unique(
+        "subject_id", keep="first", maintain_order=True
+    )
     counts = pl.concat([p.counts for p in parts])
     merged = counts.unique(["subject_id", "count_id"], keep="first", maintain_order=True)
     return SourceRecords(
@@ -331,8 +332,9 @@ def _renumber(base: pl.DataFrame, added: pl.DataFrame) -> pl.DataFrame:
         how="left",
         maintain_order="left",
     )
-    new_id = pl.format("{}{}", pl.col("_new").cast(pl.String).str.zfill(3),
-                       pl.col("count_id").str.slice(3))  # fmt: skip
+    new_id = pl.format(
+        "{}{}", pl.col("_new").cast(pl.String).str.zfill(3), pl.col("count_id").str.slice(3)
+    )
     return renumbered.with_columns(
         new_id.alias("count_id"),
         new_id.str.slice(0, 3).cast(pl.Categorical).alias("cycle_id"),

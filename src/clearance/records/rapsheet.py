@@ -85,10 +85,34 @@ _HEADER_RES = tuple((kind, re.compile(_LEAD + pattern)) for kind, pattern in _HE
 _OTHER_HEADER = re.compile(_LEAD + r"([A-Z][A-Z /&.-]{2,30}?)\s*[:;]")
 #: Tags that are parts of an event, never a header of their own.
 _FIELD_TAGS = (
-    "NAM", "DOB", "CNT", "COM", "TOC", "DISPO", "CONV STATUS", "SEN", "ARR BY", "DCN", "CII",
-    "SEX", "RAC", "FBI", "CDL", "SOC", "OCC", "HGT", "WGT", "EYE", "HAI", "POB", "PAGE", "RE",
-    "WARRANT", "CRT", "CASE",
-)  # fmt: skip
+    "NAM",
+    "DOB",
+    "CNT",
+    "COM",
+    "TOC",
+    "DISPO",
+    "CONV STATUS",
+    "SEN",
+    "ARR BY",
+    "DCN",
+    "CII",
+    "SEX",
+    "RAC",
+    "FBI",
+    "CDL",
+    "SOC",
+    "OCC",
+    "HGT",
+    "WGT",
+    "EYE",
+    "HAI",
+    "POB",
+    "PAGE",
+    "RE",
+    "WARRANT",
+    "CRT",
+    "CASE",
+)
 
 _STARS = re.compile(r"^[\s.,'`]*\*(?:[\s.,'`]*\*){2,3}[\s.,'`]*$")
 
@@ -460,8 +484,9 @@ def _split_events(cycle: list[Line]) -> list[list[Line]]:
 def _parse_event(kind: str, piece: list[Line], header: int | None, notes: list[Note]) -> Event:
     """Date, agency and counts of one event (see the module docstring)."""
     start = next(i for i, line in enumerate(piece) if line.text.strip())
-    event = Event(kind=kind, line=piece[header if header is not None else start].number,
-                  lines=piece[start:])  # fmt: skip
+    event = Event(
+        kind=kind, line=piece[header if header is not None else start].number, lines=piece[start:]
+    )
     body = piece[(header if header is not None else start - 1) + 1 :]
     head_rest = piece[header].text if header is not None else ""
     if header is not None:
