@@ -131,11 +131,13 @@ def disposition_of(text: str | None) -> str | None:
     d = text.strip().upper()
     if "SET ASIDE" in d or "1203.4" in d:
         return "set_aside"
-    if re.sub(r"\s+", "", d).startswith("CONVICTED"):
+    # A scan's zero for the letter O (`C0NVICTED`) is undone in the leading word only.
+    head = re.sub(r"\s+", "", d)[:12].replace("0", "O")
+    if head.startswith("CONVICTED"):
         return "convicted"
-    if d.startswith("DISMISSED"):
+    if head.startswith("DISMISSED"):
         return "dismissed"
-    if d.startswith("ACQUITTED"):
+    if head.startswith("ACQUITTED"):
         return "acquitted"
     return "other"
 

@@ -147,8 +147,8 @@ _CNT = re.compile(
 _NAM = re.compile(r"NAM\s*[:;]\s*([0-9OIL]{2,3})")
 _DOB_TAG = re.compile(r"DOB\s*[:;/]\s*[0-9OQDILSZBG.]{8,10}")
 _TOC = re.compile(r"TOC\s*[:;]\s*([MFIN])\b")
-_DISPO = re.compile(_LEAD + r"D\s?I\s?S\s?P\s?O\s*[:;]\s*(.*)$")
-_STATUS = re.compile(_LEAD + r"CONV\s*STAT\w*\s*[:;.]\s*(.*)$")
+_DISPO = re.compile(_LEAD + r"D\s?[I1L]\s?S\s?P\s?[O0]\s*[:;]\s*(.*)$")
+_STATUS = re.compile(_LEAD + r"C[O0]NV\s*STAT\w*\s*[:;.]\s*(.*)$")
 _SEN = re.compile(_LEAD + r"SEN\s*[:;]\s*(.*)$")
 _COM = re.compile(_LEAD + r"COM\s*[:;]\s*(.*)$")
 _CASE = re.compile(_LEAD + r"#\s*(.+)$")
@@ -366,14 +366,13 @@ def _split_cycles(lines: list[Line], notes: list[Note]) -> tuple[list[Line], lis
             break
         if _LONE_STAR.match(line.text):
             stars.append(line)
-            if len(stars) >= 3:
-                current = []
-                cycles.append(current)
-                stars = []
             continue
-        if stars:
+        if len(stars) >= 3:
+            current = []
+            cycles.append(current)
+        elif stars:
             current.extend(stars)
-            stars = []
+        stars = []
         if _CYCLE_LINE.match(line.text):
             current = []
             cycles.append(current)
@@ -395,7 +394,7 @@ def _personal_block(
     in_names = False
     for line in preamble:
         text = line.text
-        if m := re.search(r"CII\s*/\s*([A-Z]?\s*[0-9OIL][0-9OIL ]{5,11})", text):
+        if m := re.search(r"CII\s*/\s*([A-Z]?\s*[0-9OQDILSZBG][0-9OQDILSZBG ]{5,11})", text):
             number = m.group(1).replace(" ", "")
             fixed = number[:1] + (digits(number[1:]) or number[1:])
             cii, found = fixed, True
@@ -436,9 +435,14 @@ def _note_reading(notes: list[Note], line: int, what: str, reading: object) -> N
 # Events
 
 
+#: Digits a scan puts in place of letters, undone where a word is expected (`C0URT:`).
+_LETTERS = str.maketrans("015", "OIS")
+
+
 def _header_kind(text: str) -> str | None:
+    words = text[:40].translate(_LETTERS) + text[40:]
     for kind, regex in _HEADER_RES:
-        if regex.match(text):
+        if regex.match(text) or regex.match(words):
             return kind
     return None
 
@@ -491,7 +495,11 @@ def _parse_event(kind: str, piece: list[Line], header: int | None, notes: list[N
     head_rest = piece[header].text if header is not None else ""
     if header is not None:
         regex = dict(_HEADER_RES)[kind]
-        head_rest = head_rest[regex.match(head_rest).end() :]  # type: ignore[union-attr]
+        found = regex.match(head_rest) or regex.match(
+            head_rest[:40].translate(_LETTERS) + head_rest[40:]
+        )
+        assert found is not None
+        head_rest = head_rest[found.end() :]
         if kind == "custody":
             head_rest = re.sub(r"^\s*[A-Z]+\b", "", head_rest)  # CUSTODY:JAIL
     zone = [Line(event.line, head_rest), *body] if header is not None else body
@@ -506,16 +514,18 @@ def _read_event_head(event: Event, zone: list[Line], notes: list[Note]) -> int:
     """Name reference, date, agency and type of charge before the first count; returns the
     index in `zone` of the first count line."""
     agency_pending = False
+    first_count = len(zone)
     for index, line in enumerate(zone):
         text = line.text
         if _CNT.match(text):
-            return index
+            first_count = index
+            break
         if m := _NAM.search(text):
             event.name_code = digits(m.group(1)) or m.group(1)
         if m := _TOC.search(text):
             event.toc = m.group(1)
         text = _TOC.sub(" ", _DOB_TAG.sub(" ", _NAM.sub(" ", text)))
-        if event.date is None and not agency_pending:
+        if event.date is None and event.agency is None and not agency_pending:
             found = find_date(text)
             if found is not None:
                 reading, _, end = found
@@ -527,12 +537,25 @@ def _read_event_head(event: Event, zone: list[Line], notes: list[Note]) -> int:
                 else:
                     agency_pending = True
                 continue
+            # A date too damaged to be read (`2O1?O315 CAPD OAKLAND`): the agency still is.
+            if m := re.match(r"^\s*(\S{6,12})\s+(\S.*)$", text):
+                token = m.group(1)
+                if sum(c.isdigit() for c in token) >= 3 and not _TAGGED.match(text):
+                    notes.append(
+                        Note(
+                            line.number,
+                            "unreadable",
+                            f"event date {token!r} cannot be read; left unknown",
+                        )
+                    )
+                    _set_agency(event, m.group(2).strip(" .'`-"), line.number, notes)
+                    continue
         elif agency_pending and text.strip(" .'`-") and not _TAGGED.match(text):
             _set_agency(event, text.strip(" .'`-"), line.number, notes)
             agency_pending = False
     if event.date is None:
         notes.append(Note(event.line, "unreadable", f"{event.kind} event without a date"))
-    return len(zone)
+    return first_count
 
 
 def _set_agency(event: Event, text: str, line: int, notes: list[Note]) -> None:
@@ -586,11 +609,14 @@ def _read_counts(event: Event, lines: list[Line], notes: list[Note]) -> None:
         part = _read_count_line(count, text, part, event)
     _attach_updates(event)
     for count in event.counts:
+        if count.offense is not None and fix_section(count.offense)[1]:
+            shown = (offense_text(count) or "").split("-")[0].strip()
+            notes.append(Note(count.line, "ocr_corrected", f"offense section read as {shown!r}"))
+        if event.kind in ("applicant", "deceased"):
+            continue
         if count.offense is None and not count.comments:
             notes.append(Note(count.line, "no_section", "count without an offense line"))
-        elif offense_text(count) is not None and not re.match(
-            r"^\W*[0-9]", offense_text(count) or ""
-        ):
+        elif not re.match(r"^\W*[0-9]", offense_text(count) or "0"):
             notes.append(
                 Note(count.line, "no_section", f"count's offense has no section: {count.offense!r}")
             )

@@ -90,10 +90,10 @@ DATE_TOKEN = r"(?<![0-9A-Z])[0-9OQDIlLSZBG][0-9OQDIlLSZBG.]{6,10}[0-9OQDIlLSZBG]
 
 
 def find_date(line: str) -> tuple[Reading, int, int] | None:
-    """The first date-like token of a line (at least five real digits), with its span."""
+    """The first date-like token of a line (at least four real digits), with its span."""
     for match in re.finditer(DATE_TOKEN, line):
         token = match.group(0)
-        if sum(c.isdigit() for c in token) >= 5:
+        if sum(c.isdigit() for c in token) >= 4:
             return read_date(token), match.start(), match.end()
     return None
 
@@ -145,7 +145,7 @@ def read_sentence(text: str) -> tuple[SentencePart, ...]:
             continue
         kind = next((name for name, pat in _KINDS if re.search(rf"\b(?:{pat})", piece)), "OTHER")
         match = re.search(
-            r"(?<![$0-9A-Z])([0-9OIlSB]{1,4})\s*(YEARS?|YRS?|YR|Y|MONTHS?|MOS?|MO|M|DAYS?|DS|D)\b",
+            r"(?<![$0-9A-Z])([0-9OQDILSZBG]{1,4})\s*(YEARS?|YRS?|YR|Y|MONTHS?|MOS?|MO|M|DAYS?|DS|D)\b",
             piece,
         )
         if match is None or kind in ("FINE", "RESTITUTION"):
