@@ -102,7 +102,7 @@ def fix_section(text: str) -> tuple[str, bool]:
     """The offense text with OCR look-alikes undone in its leading section number: `113S9 HS`
     is HS 11359, `1l357(B)` is 11357(b). Only the run before the first space, dash or bracket
     is touched, and only when it is mostly digits, so words are never changed."""
-    match = re.match(r"^(\W*)([0-9A-Z|!]{3,8}(?:[.,][0-9A-Z]{1,3})?)(?=[\s(/\-]|$)", text)
+    match = re.match(r"^(\W*)([0-9A-Za-z|!]{3,8}(?:[.,][0-9A-Za-z]{1,3})?)(?=[\s(/\-]|$)", text)
     if not match:
         return text, False
     token = match.group(2)
