@@ -112,6 +112,11 @@ def check_record(
             "person's record (use `clearance run` for several)"
         )
     person = records.subjects.row(0, named=True)
+    if records.rows_read == 0 and not (person["cii_number"] or person["name"] or person["dob"]):
+        raise CheckError(
+            "not a RAP sheet: no personal block (CII/, DOB/, NAM/) and no events (ARR/DET/CITE:, "
+            "COURT: ...) were found"
+        )
     counties = cannabis_counties(sources)
     federal = int(
         records.counts.filter(pl.col("county") == FEDERAL)

@@ -149,7 +149,9 @@ def ingest(
 
 @app.command()
 def synth(
-    out_file: Annotated[Path, typer.Option("--out", help="File to write (.gz compresses).")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="File to write (.gz compresses); a folder for RAP sheets.")
+    ],
     rows: Annotated[int, typer.Option(help="Data rows to write.", min=1)] = 20_000,
     county: Annotated[str, typer.Option(help="The county most events happen in.")] = "SACRAMENTO",
     seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 0,
@@ -161,8 +163,48 @@ def synth(
     ] = False,
     crlf: Annotated[bool, typer.Option(help="Write CRLF line endings.")] = False,
     no_header: Annotated[bool, typer.Option("--no-header", help="Omit the header row.")] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="doj (a bulk file), rapsheet (a folder of RAP sheets) or court-export (a case "
+            "list, .csv or .xlsx, with its mapping).",
+        ),
+    ] = "doj",
+    people: Annotated[
+        int, typer.Option(help="rapsheet / court-export: how many people.", min=1)
+    ] = 20,
+    from_doj: Annotated[
+        Path | None,
+        typer.Option("--from", help="rapsheet / court-export: the DOJ file whose people to use."),
+    ] = None,
+    pdf: Annotated[bool, typer.Option(help="rapsheet: also a text PDF of each sheet.")] = False,
+    scan: Annotated[
+        bool, typer.Option(help="rapsheet: also a scanned (image-only) PDF, for the OCR path.")
+    ] = False,
 ) -> None:
-    """Write a synthetic DOJ bulk file for demos, tests and benchmarks (no real person)."""
+    """Write a synthetic DOJ bulk file, RAP sheets or a court export (no real person)."""
+    if fmt in ("rapsheet", "court-export"):
+        from clearance.synth_sources import write_sources
+
+        with friendly_errors():
+            if from_doj is not None and not from_doj.is_file():
+                raise UsageError(f"{from_doj}: no such file")
+            written = write_sources(
+                "rapsheet" if fmt == "rapsheet" else "court",
+                out_file,
+                rows=rows,
+                county=county,
+                seed=seed,
+                people=people,
+                from_doj=from_doj,
+                pdf=pdf,
+                scan=scan,
+            )
+        out.print(f"wrote {written.description}", highlight=False)
+        return
+    if fmt != "doj":
+        fail(f"--format {fmt!r}: use doj, rapsheet or court-export")
     from clearance.synth import write_synthetic
 
     stats = write_synthetic(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 import shutil
 import subprocess
 import tempfile
@@ -441,3 +442,77 @@ def _write_table(table: list[dict[str, str]], out: Path) -> None:
         writer = csv.DictWriter(handle, fieldnames=list(COURT_COLUMNS), lineterminator="\n")
         writer.writeheader()
         writer.writerows(table)
+
+
+# --------------------------------------------------------------------------------------------
+# The `clearance synth --format` entry point
+
+
+@dataclass(frozen=True)
+class SourcesWritten:
+    """What `write_sources` wrote, for the command's one-line report."""
+
+    files: list[Path]
+    people: int
+    description: str
+
+
+def write_sources(
+    fmt: str,
+    out: Path,
+    *,
+    rows: int,
+    county: str,
+    seed: int,
+    people: int,
+    from_doj: Path | None = None,
+    pdf: bool = False,
+    scan: bool = False,
+) -> SourcesWritten:
+    """`rapsheet`: a folder of RAP sheets (`.txt`, and `.pdf` / `-scan.pdf` when asked) made
+    from a synthetic DOJ file of `rows` rows (or `from_doj`); `court-export`: a court case list
+    (`.csv` or `.xlsx`) with its mapping beside it (`<name>-mapping.yaml`)."""
+    with tempfile.TemporaryDirectory(prefix="clearance-synth-") as tmp:
+        source = from_doj
+        if source is None:
+            from clearance.synth import write_synthetic
+
+            source = Path(tmp) / "synthetic.dat"
+            write_synthetic(source, rows=rows, county=county, seed=seed, malformed_share=0)
+        if fmt == "rapsheet":
+            sheets = render_rapsheets(source, out, people=people)
+            files = list(sheets)
+            for sheet in sheets if (pdf or scan) else []:
+                target = sheet.with_suffix(".pdf")
+                write_pdf(sheet.read_text(encoding="utf-8"), target)
+                if scan:
+                    scanned = sheet.with_name(sheet.stem + "-scan.pdf")
+                    rasterise_pdf(target, scanned)
+                    files.append(scanned)
+                if pdf:
+                    files.append(target)
+                else:
+                    target.unlink()
+            return SourcesWritten(files, len(sheets), f"{len(sheets):,} RAP sheets in {out}/")
+        truth = write_court_export(source, out, county, seed=seed, people=people)
+        mapping = out.with_name(out.stem + "-mapping.yaml")
+        shutil.copyfile(_example_mapping(), mapping)
+        text = mapping.read_text(encoding="utf-8")
+        mapping.write_text(
+            re.sub(r"(?m)^county: .*$", f"county: {county.strip().upper()}", text),
+            encoding="utf-8",
+        )
+        return SourcesWritten(
+            [out, mapping],
+            truth.people_matched_by_cii + truth.people_matched_by_name_dob + truth.new_people
+            + truth.lookalike_people,
+            f"{truth.rows:,} court rows ({truth.court_only_cases:,} cases the DOJ file lacks) "
+            f"in {out}, mapping {mapping.name}",
+        )
+
+
+def _example_mapping() -> Path:
+    """The documented mapping the synthetic exports follow (shipped as package data)."""
+    from importlib import resources
+
+    return Path(str(resources.files("clearance.records").joinpath("court-export-mapping.yaml")))

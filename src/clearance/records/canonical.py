@@ -91,6 +91,9 @@ class SourceRecords(Records):
         self.events = events if events is not None else pl.DataFrame(schema=EVENTS_SCHEMA)
         self.notes = notes if notes is not None else pl.DataFrame(schema=NOTES_SCHEMA)
         self.source_format = source_format
+        #: What reading and merging the sources did (`records.sources.SourcesRead`), set by
+        #: `read_sources`; kept here so it travels with the records through a pipeline.
+        self.read: object | None = None
 
 
 #: Reading notes: a value read with a correction, or left unknown because it was doubtful.

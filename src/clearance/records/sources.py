@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from clearance.records import schema
+from clearance.records.canonical import SourceRecords
 from clearance.records.chunks import ReadError
 from clearance.records.doj import ProgressCallback, Records, read_doj
 from clearance.records.merge import MATCH_SCHEMA, SHARED_SCHEMA, merge_sources
@@ -102,6 +103,12 @@ def read_sources(
     kinds = {str(p): (fmt or detect_format(Path(p))) for p in dict.fromkeys(paths)}
     if set(kinds.values()) == {"doj"}:
         return SourcesRead(read_doj([Path(p) for p in kinds], progress=progress), kinds)
+    return _attached(_read_all(kinds, mapping, progress))
+
+
+def _read_all(
+    kinds: dict[str, str], mapping: Path | None, progress: ProgressCallback | None
+) -> SourcesRead:
     parts: list[tuple[str, Records]] = []
     for kind in FORMATS:
         files = [Path(p) for p, k in kinds.items() if k == kind]
@@ -113,6 +120,20 @@ def read_sources(
         return SourcesRead(base, kinds)
     merged, matches, shared = merge_sources(base, parts[1:])
     return SourcesRead(merged, kinds, matches, shared)
+
+
+def _attached(read: SourcesRead) -> SourcesRead:
+    """The records carry what the reading did, so a pipeline that passes records along (read,
+    decide, write) can still write it out (`sources_of`)."""
+    if isinstance(read.records, SourceRecords):
+        read.records.read = read
+    return read
+
+
+def sources_of(records: Records) -> SourcesRead | None:
+    """What reading `records` from sources other than DOJ files did; None for DOJ files."""
+    read = getattr(records, "read", None)
+    return read if isinstance(read, SourcesRead) else None
 
 
 def _read_kind(
