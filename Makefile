@@ -8,13 +8,15 @@ AS_OF  ?= 2026-11-21
 
 .PHONY: demo test lint bench bench-large clean
 
-# System packages: Chromium for the browser tests, poppler-utils to render PDF pages.
+# System packages: Chromium for the browser tests, poppler-utils to render PDF pages, Tesseract
+# to read scanned RAP sheets (OCR).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := chromium poppler-utils time
+SYSTEM_PACKAGES := chromium poppler-utils time tesseract-ocr
 
 .PHONY: system
 system:
-	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && test -x /usr/bin/time || \
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && test -x /usr/bin/time && \
+	  command -v tesseract >/dev/null || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) )
 
 $(STAMP): pyproject.toml
