@@ -129,3 +129,55 @@ def test_synth_writes_a_court_export_with_its_mapping(tmp_path: Path) -> None:
 def test_the_shipped_mapping_is_the_documented_example() -> None:
     packaged = ROOT / "src" / "clearance" / "records" / "court-export-mapping.yaml"
     assert packaged.read_text() == (ROOT / "examples" / "court-export-mapping.yaml").read_text()
+
+
+def test_run_merges_the_doj_file_and_a_court_export(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = invoke(
+        "run", SAMPLE, ROOT / "examples" / "court-export.csv",
+        "--mapping", ROOT / "examples" / "court-export-mapping.yaml",
+        "--county", "Sacramento", "--as-of", "2026-11-21", "--out", out, "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    sources = summary["sources"]
+    only = sources["found_only_in_court_records"]
+    assert only["convictions"] == sum(only["by_decision"].values()) > 0
+    assert sources["doubtful_matches"] > 0
+    assert summary["input"]["accounting_holds"]
+    convictions = pl.read_csv(out / "convictions.csv", infer_schema=False)
+    court_only = convictions.filter(pl.col("source").str.starts_with("court-export.csv:"))
+    assert court_only.height == only["convictions"]
+    both = convictions.filter(pl.col("source").str.contains("; court-export.csv:", literal=True))
+    assert both.height == sources["convictions_in_two_sources"] > 0
+    matches = pl.read_csv(out / "matches.csv")
+    assert set(matches["rule"]) == {"cii", "name_dob", "doubtful", "new"}
+    # results.csv holds the DOJ file's rows only: a court row is no DOJ row.
+    with (out / "results.csv").open() as handle:
+        assert (
+            sum(1 for _ in handle)
+            == summary["input"]["files"][0]["rows_read"]
+            + 1
+            - (summary["input"]["files"][0]["blank_lines"])
+        )
+
+
+def test_a_court_export_without_its_mapping_is_one_clear_error(tmp_path: Path) -> None:
+    result = invoke("run", ROOT / "examples" / "court-export.csv", "--county", "Sacramento",
+                    "--as-of", "2026-11-21", "--out", tmp_path / "o")  # fmt: skip
+    assert result.exit_code == 2
+    assert "needs --mapping FILE.yaml" in result.stderr
+
+
+def test_run_and_ingest_read_a_rap_sheet(tmp_path: Path) -> None:
+    result = invoke("run", SHEETS / "every-event.txt", "--county", "Sacramento", "--as-of",
+                    "2026-11-21", "--out", tmp_path / "run", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    quarantine = pl.read_csv(tmp_path / "run" / "quarantine.csv")
+    assert quarantine.height == 2
+    events = pl.read_csv(tmp_path / "run" / "events.csv")
+    assert events.height == 19
+    result = invoke("ingest", SHEETS / "every-event.txt", "--out", tmp_path / "ingest", "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ingest" / "events.csv").is_file()
+    assert pl.read_parquet(tmp_path / "ingest" / "counts.parquet").height == 25

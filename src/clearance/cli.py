@@ -22,7 +22,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from clearance.policy.schema import Policy
-from clearance.records.doj import ProgressCallback, ReadError, Records, read_doj, total_bytes
+from clearance.records.doj import ProgressCallback, ReadError, Records, total_bytes
 
 app = typer.Typer(
     help="Clear Proposition 64 cannabis convictions in bulk from the DOJ bulk file.",
@@ -34,7 +34,19 @@ out = Console()
 err = Console(stderr=True)
 
 FilesArg = Annotated[
-    list[Path], typer.Argument(help="DOJ bulk files (.dat, .csv, or .gz of either).")
+    list[Path],
+    typer.Argument(
+        help="DOJ bulk files (.dat, .csv, .gz), RAP sheets (.txt, .pdf) or court exports "
+        "(.csv, .xlsx, with --mapping); the kind of each is found from its content."
+    ),
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", help="Read every file as this kind: doj, rapsheet or court."),
+]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="Court exports: the YAML mapping of their columns."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
 
@@ -94,10 +106,15 @@ def reading_progress(paths: Sequence[Path], quiet: bool) -> Iterator[ProgressCal
         yield lambda n: bar.advance(task, n)
 
 
-def read_inputs(paths: Sequence[Path], quiet: bool) -> Records:
-    """Read the DOJ files with a progress bar."""
+def read_inputs(
+    paths: Sequence[Path], quiet: bool, fmt: str | None = None, mapping: Path | None = None
+) -> Records:
+    """Read the inputs, each by its kind (DOJ files, RAP sheets, court exports), with a
+    progress bar; several kinds are merged person by person (`records.sources`)."""
+    from clearance.records.sources import read_sources
+
     with reading_progress(paths, quiet) as progress:
-        return read_doj(paths, progress=progress)
+        return read_sources(paths, fmt, mapping, progress=progress).records
 
 
 def print_accounting(records: Records) -> None:
@@ -134,14 +151,22 @@ def ingest(
         "ingest-output"
     ),
     quiet: QuietOpt = False,
+    fmt: FormatOpt = None,
+    mapping: MappingOpt = None,
 ) -> None:
-    """Read DOJ files into the canonical tables (Parquet) plus quarantine.csv."""
+    """Read the inputs into the canonical tables (Parquet) plus quarantine.csv."""
     with friendly_errors():
-        records = read_inputs(files, quiet)
+        records = read_inputs(files, quiet, fmt, mapping)
         out_dir.mkdir(parents=True, exist_ok=True)
         records.subjects.write_parquet(out_dir / "subjects.parquet")
         records.counts.write_parquet(out_dir / "counts.parquet")
         records.quarantine.write_csv(out_dir / "quarantine.csv")
+        from clearance.outputs.sources import write_source_outputs
+        from clearance.records.sources import sources_of
+
+        read = sources_of(records)
+        if read is not None:
+            write_source_outputs(out_dir, read, None)
     if not quiet:
         print_accounting(records)
     out.print(f"wrote subjects.parquet, counts.parquet, quarantine.csv to {out_dir}/")
@@ -263,8 +288,10 @@ def run(
         ),
     ] = False,
     quiet: QuietOpt = False,
+    fmt: FormatOpt = None,
+    mapping: MappingOpt = None,
 ) -> None:
-    """Read DOJ files and decide every cannabis conviction in the county; write the outputs."""
+    """Read the inputs and decide every cannabis conviction in the county; write the outputs."""
     from clearance.engine import EngineError, decide
     from clearance.outputs.run import write_run
     from clearance.policy.loader import PolicyError, load_policy, policy_text
@@ -278,13 +305,24 @@ def run(
             if filings:
                 check_filing(chosen, out_dir)
             with clock("read"):
-                records = read_inputs(files, quiet)
+                records = read_inputs(files, quiet, fmt, mapping)
             with clock("decide"), status("deciding", quiet):
                 decided = decide(records, chosen, day, county)
             with clock("write"), status("writing outputs", quiet):
+                from clearance.outputs.sources import write_source_outputs
+                from clearance.records.sources import sources_of
+
+                read = sources_of(records)
                 written = write_run(
-                    out_dir, decided, records, files, text, with_what_ifs=not no_what_if
+                    out_dir,
+                    decided,
+                    records,
+                    files if read is None else read.doj_inputs,
+                    text,
+                    with_what_ifs=not no_what_if,
                 )
+                if read is not None:
+                    write_source_outputs(out_dir, read, decided)
             if filings:
                 from clearance.outputs.filings import FilingsError, write_filings
 
