@@ -10,7 +10,6 @@ sources) travels with the records, for the run folder and the summary.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,11 +55,8 @@ def detect_format(path: Path) -> str:
     with path.open("rb") as handle:
         head = handle.read(65_536)
     if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as handle:
-                head = handle.read(65_536)
-        except OSError:
-            return "doj"
+        # A gzip file is a DOJ delivery; a damaged one is the DOJ reader's to refuse.
+        return "doj"
     if head[:5] == b"%PDF-":
         return "rapsheet"
     if head[:4] == b"PK\x03\x04":
@@ -79,6 +75,12 @@ def detect_format(path: Path) -> str:
     if fields >= 3:
         return "court"
     return "doj"
+
+
+def _first_fields(path: Path) -> int:
+    with path.open("rb") as handle:
+        text = handle.read(65_536).decode("utf-8", errors="replace")
+    return _fields(next((line for line in text.splitlines() if line.strip()), ""))
 
 
 def _fields(line: str) -> int:
@@ -148,10 +150,16 @@ def _read_kind(
     from clearance.records.court_export import MappingError, load_mapping, read_court_export
 
     if mapping is None:
-        names = ", ".join(f.name for f in files)
+        first = files[0]
+        shape = ""
+        if first.suffix.lower() not in (".xlsx", ".xlsm"):
+            shape = (
+                f"not a DOJ bulk file (rows have {_first_fields(first)} fields, the DOJ layout "
+                f"has {schema.DOJ_FIELD_COUNT}); "
+            )
         raise ReadError(
-            f"{names}: a court case export needs --mapping FILE.yaml saying which column holds "
-            "what (see examples/court-export-mapping.yaml)"
+            f"{first}: {shape}a court case export needs --mapping FILE.yaml saying which column "
+            "holds what (see examples/court-export-mapping.yaml)"
         )
     try:
         chosen = load_mapping(mapping)
