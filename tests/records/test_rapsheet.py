@@ -285,3 +285,25 @@ def test_the_same_sheet_given_twice_is_one_person(tmp_path: Path) -> None:
     records = read_rapsheets([EVERY, copy])
     assert records.subjects.height == 1
     assert records.counts.height == read_rapsheets([EVERY]).counts.height
+
+
+def test_layout_variants_of_real_sheets() -> None:
+    """Headers with the date and agency on the same line, spaced-out headers, a case number on
+    the line after the count, the charge in a comment, a sentencing line, a revoked probation."""
+    records = read_rapsheets([HERE / "layout-variants.txt"])
+    counts = records.counts
+    inline = _count(counts, "001002001000")  # COURT: NAM:01 19960718 CASC SAN FRANCISCO CO
+    assert (inline["event_date"], inline["county"]) == (date(1996, 7, 18), "SAN FRANCISCO")
+    assert inline["disposition"] == "other"  # CLARIFICATION REQUESTED
+    assert _count(counts, "002001001000")["step_type"] == "custody"  # . CUSTODY* *:JAIL
+    spaced = _count(counts, "003001003000")  # CNT :003. / . #312145, date 20040.102
+    assert (spaced["court_case_number"], spaced["event_date"]) == ("312145", date(2004, 1, 2))
+    comment = _count(counts, "003002001000")  # SEE COMMENT FOR CHARGE ... CHRG-11359 HS
+    assert (comment["code_section"], comment["level"]) == ("HS 11359", "felony")
+    assert comment["sentence_end"] == date(2007, 7, 2)  # COM: SEN-X3 YR PROB, 6 MO JL WORK
+    assert comment["county"] is None  # NEW COURTHOUSE: no county, and a note says so
+    revoked = _count(counts, "004001001000")  # .-1170 (H) PC-SENTENCING; PROBATION REVOKED
+    assert revoked["code_section"] == "HS 11359"
+    assert revoked["sentence_end"] == date(1997, 10, 28)
+    assert records.quarantine.height == 0
+    assert records.notes["kind"].to_list() == ["unknown_county"]

@@ -506,7 +506,13 @@ def _parse_event(kind: str, piece: list[Line], header: int | None, notes: list[N
     index = _read_event_head(event, zone, notes)
     _read_counts(event, zone[index:], notes)
     if event.county is None and event.agency is not None and kind == "court":
-        notes.append(Note(event.line, "unknown_county", f"no county for {event.agency!r}"))
+        notes.append(
+            Note(
+                event.line,
+                "unknown_county",
+                f"no county known for {event.agency!r}: its convictions are decided in no county",
+            )
+        )
     return event
 
 

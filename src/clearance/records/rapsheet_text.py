@@ -114,7 +114,7 @@ def fix_section(text: str) -> tuple[str, bool]:
     fixed = token.replace(",", ".").translate(_DIGIT_LOOKALIKES)
     if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", fixed):
         return text, False
-    return match.group(1) + fixed + text[match.end(2) :], True
+    return match.group(1) + fixed + text[match.end(2) :], fixed != token.replace(",", ".")
 
 
 def _comma_decimal(text: str) -> str:
