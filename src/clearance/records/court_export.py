@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping as MappingOf
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -262,15 +263,42 @@ class _Row:
 
 def _parse_date(value: str, formats: list[str]) -> tuple[date | None, bool]:
     """(date, garbled): an empty value is unknown, not garbled."""
-    text = value.strip()
+    return _date_of(value.strip(), tuple(formats))
+
+
+@lru_cache(maxsize=65_536)
+def _date_of(text: str, formats: tuple[str, ...]) -> tuple[date | None, bool]:
+    """A date by the first format that reads it (exports repeat dates: each is parsed once)."""
     if not text:
         return None, False
-    for fmt in [*formats, "%Y-%m-%d"]:
+    for fmt in (*formats, "%Y-%m-%d"):
+        pattern = _format_pattern(fmt)
+        if pattern is not None:
+            match = pattern.fullmatch(text)
+            if match is None:
+                continue
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"])), False
+            except ValueError:
+                continue
         try:
             return datetime.strptime(text, fmt).date(), False
         except ValueError:
             continue
     return None, True
+
+
+@lru_cache(maxsize=64)
+def _format_pattern(fmt: str) -> re.Pattern[str] | None:
+    """A regular expression for a format made of %Y, %m and %d only (strptime is slow, and an
+    export has a date or two on each of its rows); None for other formats."""
+    if re.sub(r"%[Ymd]", "", fmt).count("%") or not all(d in fmt for d in ("%Y", "%m", "%d")):
+        return None
+    pattern = re.escape(fmt)
+    for directive, group in (("%Y", r"(?P<y>[0-9]{4})"), ("%m", r"(?P<m>[0-9]{1,2})"),
+                             ("%d", r"(?P<d>[0-9]{1,2})")):  # fmt: skip
+        pattern = pattern.replace(re.escape(directive), group)
+    return re.compile(pattern)
 
 
 def _mapped(value: str, table: MappingOf[str, str]) -> str | None:
