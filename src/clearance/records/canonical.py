@@ -58,6 +58,10 @@ class CountRow:
     sentence: tuple[SentencePart, ...] = ()
     sentence_start: date | None = None
     cycle_age: int | None = None
+    #: The agency or court is federal (a U.S. District Court, a U.S. agency).
+    federal: bool = False
+    #: A cycle date was printed but could not be read (not merely absent).
+    offense_date_unreadable: bool = False
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -70,6 +74,8 @@ class Person:
     name: str | None
     dob: date | None
     sex: str | None
+    #: A date of birth was printed but could not be read (not merely absent).
+    dob_unreadable: bool = False
 
 
 class SourceRecords(Records):
@@ -176,6 +182,18 @@ def sentence_end(start: date | None, parts: tuple[SentencePart, ...]) -> date | 
     return _add(start, total)
 
 
+def consecutive_end(
+    start: date | None, parts: tuple[SentencePart, ...], end: date | None
+) -> date | None:
+    """The end when prison terms are served one after the other (a policy switch reads it):
+    the prison parts added up from the start, if that is later than `end`."""
+    prison = tuple(p for p in parts if p.kind == "PRISON" and not p.empty)
+    if start is None or not prison:
+        return end
+    added = sentence_end(start, prison)
+    return max(d for d in (end, added) if d is not None)
+
+
 def build_counts(rows: list[CountRow]) -> pl.DataFrame:
     """The canonical counts table of some rows, typed as `schema.COUNTS_SCHEMA`."""
     if not rows:
@@ -224,7 +242,35 @@ def build_counts(rows: list[CountRow]) -> pl.DataFrame:
         pl.concat_list(pl.col("source_line")).alias("source_lines"),
     )
     assert set(OFFENSE_SCHEMA) <= set(frame.columns)
-    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.COUNTS_SCHEMA.items())
+    extra = {
+        "federal": pl.Series([r.federal for r in rows], dtype=pl.Boolean),
+        "offense_date_unreadable": pl.Series(
+            [r.offense_date_unreadable for r in rows], dtype=pl.Boolean
+        ),
+        "sentence_end_consecutive": pl.Series(
+            [
+                consecutive_end(r.sentence_start or r.event_date, r.sentence, end)
+                for r, end in zip(rows, ends, strict=True)
+            ],
+            dtype=pl.Date,
+        ),
+        "source_elsewhere": pl.Series([[] for _ in rows], dtype=pl.List(pl.Int64)),
+    }
+    return _typed(frame.with_columns(v.alias(k) for k, v in extra.items()), schema.COUNTS_SCHEMA)
+
+
+def _typed(frame: pl.DataFrame, shape: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The frame with exactly the columns of `shape`, in order: a column the canonical tables
+    gain that these sources do not carry is null (false for flags)."""
+    columns = []
+    for name, dtype in shape.items():
+        if name in frame.columns:
+            columns.append(pl.col(name).cast(dtype))
+        elif dtype == pl.Boolean():
+            columns.append(pl.lit(False, dtype=pl.Boolean).alias(name))
+        else:
+            columns.append(pl.lit(None).cast(dtype).alias(name))
+    return frame.select(columns)
 
 
 def build_subjects(people: list[Person], counts: pl.DataFrame) -> pl.DataFrame:
@@ -237,7 +283,7 @@ def build_subjects(people: list[Person], counts: pl.DataFrame) -> pl.DataFrame:
             "subject_id"
         ].to_list()
     )
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         {
             "subject_id": [p.subject_id for p in people],
             "cii_number": [p.cii_number for p in people],
@@ -246,6 +292,8 @@ def build_subjects(people: list[Person], counts: pl.DataFrame) -> pl.DataFrame:
             "sex": [p.sex for p in people],
             "deceased": [p.subject_id in deceased for p in people],
             "pc290_registrant": [p.subject_id in registered for p in people],
+            "dob_unreadable": [p.dob_unreadable for p in people],
         },
-        schema=schema.SUBJECTS_SCHEMA,
+        schema_overrides={"dob": pl.Date},
     )
+    return _typed(frame, schema.SUBJECTS_SCHEMA)

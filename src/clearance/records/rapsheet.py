@@ -212,6 +212,8 @@ class Event:
     federal: bool = False
     name_code: str | None = None
     toc: str | None = None
+    #: A date was printed but could not be read (not merely absent).
+    date_unreadable: bool = False
     counts: list[Count] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
 
@@ -249,6 +251,8 @@ class RapSheet:
     unrecognised: list[Unrecognised]
     notes: list[Note]
     has_personal_block: bool
+    #: A date of birth was printed but could not be read.
+    dob_unreadable: bool = False
 
     @property
     def name(self) -> str | None:
@@ -291,6 +295,8 @@ def parse_rapsheet(text: str, source: str = "<text>") -> RapSheet:
         unrecognised=[],
         notes=notes,
         has_personal_block=found,
+        dob_unreadable=dob is None
+        and any(n.kind == "unreadable" and "date of birth" in n.detail for n in notes),
     )
     for cycle in cycles:
         events: list[Event] = []
@@ -536,6 +542,9 @@ def _read_event_head(event: Event, zone: list[Line], notes: list[Note]) -> int:
             if found is not None:
                 reading, _, end = found
                 event.date = reading.value
+                event.date_unreadable = reading.value is None and "marked unknown" not in (
+                    reading.doubt or ""
+                )
                 _note_reading(notes, line.number, "event date", reading)
                 rest = text[end:].strip(" .'`-")
                 if rest:
@@ -555,6 +564,7 @@ def _read_event_head(event: Event, zone: list[Line], notes: list[Note]) -> int:
                         )
                     )
                     _set_agency(event, m.group(2).strip(" .'`-"), line.number, notes)
+                    event.date_unreadable = True
                     continue
         elif agency_pending and text.strip(" .'`-") and not _TAGGED.match(text):
             _set_agency(event, text.strip(" .'`-"), line.number, notes)
@@ -813,6 +823,7 @@ def to_records(sheet: RapSheet, source_bytes: int = 0) -> SourceRecords:
     for c_index, cycle in enumerate(sheet.cycles, start=1):
         dated = [e.date for e in cycle if e.date is not None]
         cycle_date = cycle[0].date or (min(dated) if dated else None)
+        cycle_unreadable = cycle_date is None and any(e.date_unreadable for e in cycle)
         for e_index, event in enumerate(cycle, start=1):
             prefix = f"{min(c_index, 999):03d}{min(e_index, 999):03d}"
             events.append(_event_row(sheet, subject_id, prefix, event, "parsed"))
@@ -828,7 +839,9 @@ def to_records(sheet: RapSheet, source_bytes: int = 0) -> SourceRecords:
                             next_free += 1
                         number = next_free
                     used.add(number)
-                    rows.append(_row(sheet, subject_id, prefix, number, event, count, cycle_date))
+                    row = _row(sheet, subject_id, prefix, number, event, count, cycle_date)
+                    row.offense_date_unreadable = cycle_unreadable
+                    rows.append(row)
     for item in sheet.unrecognised:
         events.append(
             {
@@ -848,7 +861,12 @@ def to_records(sheet: RapSheet, source_bytes: int = 0) -> SourceRecords:
         )
     counts = build_counts(rows)
     person = Person(
-        subject_id=subject_id, cii_number=sheet.cii, name=sheet.name, dob=sheet.dob, sex=sheet.sex
+        subject_id=subject_id,
+        cii_number=sheet.cii,
+        name=sheet.name,
+        dob=sheet.dob,
+        sex=sheet.sex,
+        dob_unreadable=sheet.dob_unreadable,
     )
     subjects = build_subjects([person], counts)
     quarantine = pl.DataFrame(
@@ -941,6 +959,7 @@ def _row(
         source_line=count.line if count is not None else event.line,
         sentence=outcome.sentence,
         sentence_start=outcome.sentence_start,
+        federal=event.federal,
     )
 
 
