@@ -504,7 +504,9 @@ def write_sources(
         )
         return SourcesWritten(
             [out, mapping],
-            truth.people_matched_by_cii + truth.people_matched_by_name_dob + truth.new_people
+            truth.people_matched_by_cii
+            + truth.people_matched_by_name_dob
+            + truth.new_people
             + truth.lookalike_people,
             f"{truth.rows:,} court rows ({truth.court_only_cases:,} cases the DOJ file lacks) "
             f"in {out}, mapping {mapping.name}",

@@ -307,3 +307,16 @@ def test_layout_variants_of_real_sheets() -> None:
     assert revoked["sentence_end"] == date(1997, 10, 28)
     assert records.quarantine.height == 0
     assert records.notes["kind"].to_list() == ["unknown_county"]
+
+
+def test_headers_spelled_out_and_an_offense_on_the_count_line() -> None:
+    text = (
+        "NAM/01 WORDS, SPELLED\n* * * *\nARREST/DETAINED/CITED: NAM:01\n20050505 CAPD FRESNO\n"
+        "CNT:01 11359 HS-POSSESS MARIJUANA FOR SALE\n- - - -\nCOURT ACTION: NAM:01\n"
+        "20050606 CASC FRESNO\nCNT:01 #F05-1\n11359 HS-POSSESS MARIJUANA FOR SALE\n"
+        "*DISPO:CONVICTED\n* * * END OF MESSAGE * * *\n"
+    )
+    sheet = parse_rapsheet(text)
+    assert [e.kind for e in sheet.events] == ["arrest", "court"]
+    assert sheet.events[0].counts[0].offense == "11359 HS-POSSESS MARIJUANA FOR SALE"
+    assert sheet.events[1].county == "FRESNO"

@@ -72,8 +72,11 @@ REASON_NO_HEADER = "RAP-sheet text that is no event"
 _LEAD = r"^[\s.*'`,]*"
 _HEADERS: tuple[tuple[str, str], ...] = (
     ("supplemental_arrest", r"SUPP?LEMENTAL\s*ARR\w*\s*[:;]"),
-    ("arrest", r"[A]?RR\W{0,3}/\W{0,3}[DP]ET\W{0,3}/\W{0,3}C[I1L]TE\W{0,3}[:;]"),
-    ("court", r"C?OUR[TI1]\s*[:;]"),
+    (
+        "arrest",
+        r"[A]?RR(?:EST)?\W{0,3}/\W{0,3}[DP]ET(?:AINED)?\W{0,3}/\W{0,3}C[I1L]TED?\W{0,3}[:;]",
+    ),
+    ("court", r"C?OUR[TI1](?:\s+ACTION)?\s*[:;]"),
     ("custody", r"CUSTODY[\s*]*[:;]?"),
     ("registration", r"R\s?E\s?G\s?I\s?S\s?T\s?R\s?A\s?T\s?I\s?O\s?N\s*[:;]"),
     ("probation", r"PROBATION\s*[:;]"),
@@ -605,6 +608,8 @@ def _read_counts(event: Event, lines: list[Line], notes: list[Note]) -> None:
             rest = m.group(3).strip()
             if rest.startswith("#"):
                 count.case_number = _case_number(rest[1:])
+            elif re.match(r"^[0-9]", rest):
+                count.offense = rest  # `CNT:01 11359 HS-POSSESS ...` on one line
             elif rest:
                 count.other.append(rest)
             part = None
