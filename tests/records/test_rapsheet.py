@@ -320,3 +320,15 @@ def test_headers_spelled_out_and_an_offense_on_the_count_line() -> None:
     assert [e.kind for e in sheet.events] == ["arrest", "court"]
     assert sheet.events[0].counts[0].offense == "11359 HS-POSSESS MARIJUANA FOR SALE"
     assert sheet.events[1].county == "FRESNO"
+
+
+def test_events_before_any_cycle_line_are_still_read() -> None:
+    text = (
+        "CII/A22222222\nNAM/01 NO, STARS\nCOURT: NAM:01\n20050606 CASC FRESNO\nCNT:01 #F05-1\n"
+        "11359 HS-POSSESS MARIJUANA FOR SALE\n*DISPO:CONVICTED\n* * * END OF MESSAGE * * *\n"
+        "TRAILING TEXT\n"
+    )
+    sheet = parse_rapsheet(text)
+    assert sheet.cii == "A22222222"
+    assert [e.kind for e in sheet.events] == ["court"]
+    assert [n.kind for n in sheet.notes] == ["ignored"]

@@ -370,8 +370,10 @@ def _split_cycles(lines: list[Line], notes: list[Note]) -> tuple[list[Line], lis
     cycles: list[list[Line]] = []
     current = preamble
     stars: list[Line] = []
-    for line in lines:
+    after_end: list[Line] = []
+    for index, line in enumerate(lines):
         if _END.search(line.text):
+            after_end = [x for x in lines[index + 1 :] if x.text.strip()]
             break
         if _LONE_STAR.match(line.text):
             stars.append(line)
@@ -390,6 +392,22 @@ def _split_cycles(lines: list[Line], notes: list[Note]) -> tuple[list[Line], lis
             continue
         current.append(line)
     current.extend(stars)
+    if after_end:
+        notes.append(
+            Note(
+                after_end[0].number,
+                "ignored",
+                f"{len(after_end)} line(s) after END OF MESSAGE are not part of the record",
+            )
+        )
+    # A sheet typed without a cycle line before its first event: the events start there.
+    first_event = next((i for i, x in enumerate(preamble) if _header_kind(x.text)), None)
+    if first_event is not None:
+        start = first_event
+        while start > 0 and re.match(_LEAD + r"NAM\s*[:;]", preamble[start - 1].text):
+            start -= 1
+        cycles.insert(0, preamble[start:])
+        del preamble[start:]
     return preamble, cycles
 
 
