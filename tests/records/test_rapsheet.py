@@ -332,3 +332,19 @@ def test_events_before_any_cycle_line_are_still_read() -> None:
     assert sheet.cii == "A22222222"
     assert [e.kind for e in sheet.events] == ["court"]
     assert [n.kind for n in sheet.notes] == ["ignored"]
+
+
+def test_an_update_with_its_date_on_the_disposition_line() -> None:
+    text = (
+        "NAM/01 ONE, LINE\n* * * * *\nCOURT: NAM:01\n20050606 CASC FRESNO\nCNT:01 #F05-1\n"
+        "11359 HS-POSSESS MARIJUANA FOR SALE\n*DISPO:CONVICTED\n"
+        "20090101 DISPO:CONV SET ASIDE & DISM PER 1203.4 PC\n* * * END OF MESSAGE * * *\n"
+    )
+    counts = read_rapsheets_text(text)
+    assert counts["disposition"].to_list() == ["set_aside"]
+
+
+def read_rapsheets_text(text: str) -> pl.DataFrame:
+    from clearance.records.rapsheet import to_records
+
+    return to_records(parse_rapsheet(text)).counts

@@ -117,7 +117,7 @@ _FIELD_TAGS = (
     "CASE",
 )
 
-_STARS = re.compile(r"^[\s.,'`]*\*(?:[\s.,'`]*\*){2,3}[\s.,'`]*$")
+_STARS = re.compile(r"^[\s.,'`]*\*(?:[\s.,'`]*\*){2,4}[\s.,'`]*$")
 
 
 class _CycleLine:
@@ -159,6 +159,9 @@ _TAGGED = re.compile(_LEAD + r"[A-Z][A-Z ]{0,15}\s*[:;]")
 _FLAG = re.compile(r"^\s*-[A-Z]")
 _SENTENCING = re.compile(r"1170\s*\(H\)\s*PC\s*-\s*SENTENCING")
 _DATE_ONLY = re.compile(r"^[\s.'`]*[0-9OQDILSZBG][0-9OQDILSZBG.]{6,10}[0-9OQDILSZBG][\s.'`]*$")
+_DATED_DISPO = re.compile(
+    r"^[\s.'`]*([0-9OQDILSZBG][0-9OQDILSZBG.]{6,10}[0-9OQDILSZBG])\s+(D\s?[I1L]\s?S\s?P\s?[O0]\s*[:;].*)$"
+)
 _SEE_COMMENT = re.compile(r"SEE\W*COMMENT\W*FOR\W*CHARGE")
 _CHARGE_IN_COMMENT = re.compile(r"CHRG\s*[-:]?\s*(.+)$")
 _SEN_IN_COMMENT = re.compile(r"(?:SEN\s*-?\s*X|XSEN\s*:)\s*(.+)$")
@@ -634,6 +637,15 @@ def _read_counts(event: Event, lines: list[Line], notes: list[Note]) -> None:
             continue
         if count is None:
             # Event-level text before any count stays in the event's text.
+            continue
+        dated = _DATED_DISPO.match(text)
+        if dated and (event.kind == "court" or update is not None):
+            # `20130620 DISPO:CONV SET ASIDE ...`: a date and its disposition on one line.
+            reading = read_date(dated.group(1))
+            _note_reading(notes, line.number, "update date", reading)
+            update = Update(line=line.number, date=reading.value)
+            count.updates.append(update)
+            part = _read_update_line(update, dated.group(2), None)
             continue
         if _DATE_ONLY.match(text) and (event.kind == "court" or update is not None):
             reading = read_date(text.strip(" .'`"))
