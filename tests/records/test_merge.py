@@ -164,3 +164,39 @@ def test_cases_only_in_the_courts_records_are_decided(merged) -> None:  # type: 
     # Every court-only case is a cannabis conviction in the county: each gets a decision.
     assert only.height == truth.court_only_cases
     assert only["decision"].is_in(["dismiss", "reduce", "not_eligible", "review"]).all()
+
+
+def test_a_persons_rap_sheet_beside_the_doj_file_adds_no_conviction_twice(
+    tmp_path: Path,
+) -> None:
+    from clearance.records.doj import read_doj
+    from clearance.synth import write_synthetic
+    from clearance.synth_sources import render_rapsheets
+
+    doj = tmp_path / "county.dat"
+    write_synthetic(doj, rows=400, seed=3, malformed_share=0)
+    sheets = render_rapsheets(doj, tmp_path / "sheets")
+    records = read_doj([doj])
+    convicted = records.counts.filter(
+        (pl.col("step_type") == "court") & pl.col("disposition").is_in(["convicted", "set_aside"])
+    )
+    person = convicted["subject_id"].value_counts(sort=True)["subject_id"][0]
+    sheet = next(p for p in sheets if p.stem.endswith(person))
+    # The clinic's copy of the sheet lost its case numbers: section and date still match.
+    text = "\n".join(line.split("#")[0] for line in sheet.read_text().splitlines())
+    copy = tmp_path / "client.txt"
+    copy.write_text(text + "\n")
+    read = read_sources([doj, copy])
+    assert read.matches["rule"].to_list() == ["cii"]
+    mine = convicted.filter(pl.col("subject_id") == person)
+    dated = mine.filter(pl.col("event_date").is_not_null())
+    # Each of the sheet's dated convictions pairs with one of the file's, one to one.
+    assert read.shared.height == dated.height
+    assert read.shared["count_id"].n_unique() == dated.height
+    merged = read.records.counts.filter(
+        (pl.col("subject_id") == person)
+        & (pl.col("step_type") == "court")
+        & pl.col("disposition").is_in(["convicted", "set_aside"])
+        & pl.col("event_date").is_not_null()
+    )
+    assert merged.height == dated.height

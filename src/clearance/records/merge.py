@@ -266,7 +266,8 @@ SHARED_SCHEMA: dict[str, pl.DataType] = {
 
 def _drop_shared(base: pl.DataFrame, added: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Court convictions of merged people that `base` already has (same case number, section
-    and conviction date): dropped from `added`, listed as also found there."""
+    and conviction date; or, when one side has no case number, the same section and date):
+    dropped from `added`, listed as also found there."""
     convicted = ["convicted", "set_aside"]
     key = ["subject_id", "_case", "section", "event_date"]
 
@@ -282,16 +283,47 @@ def _drop_shared(base: pl.DataFrame, added: pl.DataFrame) -> tuple[pl.DataFrame,
     if mine.height == 0:
         return added, pl.DataFrame(schema=SHARED_SCHEMA)
     theirs = keyed(base.filter(pl.col("subject_id").is_in(mine["subject_id"].unique().to_list())))
-    pairs = (
-        mine.select(*key, pl.col("count_id").alias("_added"), "source_file", "source_line")
-        .filter(pl.col("_case").is_not_null())
-        .join(
-            theirs.select(*key, "count_id").unique(key, keep="first"),
-            on=key,
-            how="inner",
-            nulls_equal=True,
-        )
+
+    def nth(frame: pl.DataFrame, by: list[str]) -> pl.Expr:
+        # Two counts of the same section on the same day pair up in count order, one to one.
+        return pl.col("count_id").rank("ordinal").over(by).alias("_n")
+
+    exact_key = [*key, "_n"]
+    found = mine.select(
+        *key, nth(mine, key), pl.col("count_id").alias("_added"), "source_file", "source_line"
     )
+    exact = found.filter(pl.col("_case").is_not_null()).join(
+        theirs.select(*key, nth(theirs, key), "count_id"),
+        on=exact_key,
+        how="inner",
+        nulls_equal=True,
+    )
+    # A case number missing on one side: the same section on the same date is the same
+    # conviction (counting it twice would make a prior of itself).
+    loose_key = ["subject_id", "section", "event_date"]
+    rest = mine.join(exact.select("subject_id", pl.col("_added").alias("count_id")),
+                     on=["subject_id", "count_id"], how="anti")  # fmt: skip
+    free = theirs.join(exact.select("subject_id", "count_id"), on=["subject_id", "count_id"],
+                       how="anti")  # fmt: skip
+    loose = (
+        rest.select(
+            *key,
+            nth(rest, loose_key),
+            pl.col("count_id").alias("_added"),
+            "source_file",
+            "source_line",
+        )
+        .join(
+            free.select(
+                *loose_key, nth(free, loose_key), pl.col("_case").alias("_their"), "count_id"
+            ),
+            on=[*loose_key, "_n"],
+            how="inner",
+        )
+        .filter(pl.col("_case").is_null() | pl.col("_their").is_null())
+        .filter(pl.col("event_date").is_not_null())
+    )
+    pairs = pl.concat([exact.select(loose.drop("_their").columns), loose.drop("_their")])
     duplicates = pairs.select(
         "subject_id",
         "count_id",
