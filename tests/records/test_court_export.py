@@ -154,3 +154,27 @@ def test_a_column_the_file_lacks_is_one_clear_error(tmp_path: Path) -> None:
     path.write_text("Case,Name\n1,X\n")
     with pytest.raises(ReadError, match="names columns the file lacks: 'Case Nbr'"):
         read_court_export(path, load_mapping(MAPPING))
+
+
+def test_names_in_columns_of_their_own(tmp_path: Path) -> None:
+    path = tmp_path / "parts.csv"
+    path.write_text(
+        "Case,Last,First,Middle,DOB,Convicted,Code Section,Result\n"
+        "A1,Doe,Jane,Ann,1980-05-04,2010-03-04,11359 HS,CONVICTED\n"
+        "A2,,Jane,,1980-05-04,2010-03-04,11359 HS,CONVICTED\n"
+    )
+    mapping = mapping_from_text(
+        "name: parts\ncounty: Yolo\ncolumns:\n  case_number: Case\n  last_name: Last\n"
+        "  first_name: First\n  middle_name: Middle\n  dob: DOB\n  conviction_date: Convicted\n"
+        "  section: Code Section\n  disposition: Result\ndates: ['%Y-%m-%d']\n",
+        "parts.yaml",
+    )
+    records = read_court_export(path, mapping)
+    assert records.subjects["name"].to_list() == ["DOE,JANE ANN"]
+    assert records.quarantine["reason"].to_list() == ["no name"]
+    with pytest.raises(MappingError, match="m.yaml line 2: columns: give the column of the name"):
+        mapping_from_text(
+            "name: x\ncolumns:\n  case_number: a\n  conviction_date: c\n  section: d\n"
+            "  disposition: e\n",
+            "m.yaml",
+        )

@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from clearance.policy import loader
 from clearance.records import schema
@@ -72,7 +79,11 @@ class Columns(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     case_number: str
-    name: str
+    #: `LAST, FIRST M` in one column, or the parts in columns of their own (below).
+    name: str | None = None
+    last_name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
     conviction_date: str
     section: str
     disposition: str
@@ -87,6 +98,12 @@ class Columns(BaseModel):
     sentence: str | None = Field(default=None, description="free text: 3 YEARS PROBATION, ...")
     sentence_parts: list[SentenceColumn] = Field(default_factory=list)
     court: str | None = None
+
+    @model_validator(mode="after")
+    def _a_name(self) -> Columns:
+        if self.name is None and self.last_name is None:
+            raise ValueError("give the column of the name, or of the last name (last_name)")
+        return self
 
 
 class ValueMaps(BaseModel):
@@ -363,7 +380,7 @@ def _problem(row: _Row, mapping: Mapping) -> str | None:
     c = mapping.columns
     if not _get(row, c.case_number):
         return REASON_NO_CASE
-    if not _get(row, c.name):
+    if not _name_of(row, mapping):
         return REASON_NO_NAME
     if not re.search(r"[0-9]", _get(row, c.section)):
         return REASON_NO_OFFENSE
@@ -378,12 +395,24 @@ def _problem(row: _Row, mapping: Mapping) -> str | None:
 def _person(row: _Row, mapping: Mapping) -> Person:
     c = mapping.columns
     cii = re.sub(r"[^0-9A-Z]", "", _get(row, c.cii).upper()) or None
-    name = re.sub(r"\s*,\s*", ",", re.sub(r"\s+", " ", _get(row, c.name).upper()))
+    name = _name_of(row, mapping)
     dob, _ = _parse_date(_get(row, c.dob), mapping.dates)
     sex_raw = _get(row, c.sex)
     sex = _mapped(sex_raw, mapping.values.sex) or (sex_raw.upper()[:1] or None)
     key = stable_id("CRT", cii) if cii else stable_id("CRT", name, dob.isoformat() if dob else "")
     return Person(subject_id=key, cii_number=cii, name=name or None, dob=dob, sex=sex)
+
+
+def _name_of(row: _Row, mapping: Mapping) -> str:
+    """`LAST,FIRST M` as the DOJ file writes names, from one column or from its parts."""
+    c = mapping.columns
+    if c.name is not None:
+        whole = _get(row, c.name)
+    else:
+        last = _get(row, c.last_name)
+        given = " ".join(p for p in (_get(row, c.first_name), _get(row, c.middle_name)) if p)
+        whole = f"{last}, {given}" if last and given else last
+    return re.sub(r"\s*,\s*", ",", re.sub(r"\s+", " ", whole.upper())).strip(", ")
 
 
 def _offense(row: _Row, mapping: Mapping) -> str:

@@ -16,9 +16,10 @@ another. So the rule is written down and strict:
    match) is **doubtful**: listed for review in `matches` with the reason, never merged.
 
 A conviction found in two sources (same person, same court case number, same section, same
-conviction date; a case number missing on one side: same section and date) is one conviction: it is decided once, on the first source's row, and
-`sources` lists both. Counts only one source has are kept, marked with their source, so the
-summary can count the cases found only in the court's records.
+conviction date; a case number missing on one side: same section and date) is one
+conviction: it is decided once, on the first source's row, and `shared` lists the other copy.
+Counts only one source has are kept, marked with their source, so the summary can count the
+cases found only in the court's records.
 """
 
 from __future__ import annotations
