@@ -487,6 +487,14 @@ def policy_rule_set(policy: Policy, as_of: date) -> dict[str, tuple[Rule, ...]]:
 
 def all_rules(policy: Policy, as_of: date) -> tuple[Rule, ...]:
     """Every rule a run under this policy evaluates, statute first."""
+    if policy.flow == "configurable_tool":
+        from clearance.tool_flow import flow_rules as tool_flow_rules
+
+        return tool_flow_rules(policy, as_of, STATUTE_RULES)
+    if policy.flow != "clearance":
+        from clearance.county_flows import flow_rules
+
+        return flow_rules(policy, as_of, STATUTE_RULES)
     groups = policy_rule_set(policy, as_of)
     return STATUTE_RULES + tuple(r for group in groups.values() for r in group)
 
@@ -699,17 +707,26 @@ def decide(
         )
     cache = {} if cache is None else cache
     key = (wanted, as_of, policy.judgment.model_dump_json())
+    from clearance import county_flows
+
+    county_flow = county_flows.is_county_flow(policy)
+    # An explanation shows every fact; a county's flow reads the offense text itself.
+    needed = set(_SHOWN_ONLY) if explained else {"offense_raw"} if county_flow else set()
     facts = cache.get(key)
-    if facts is None or (explained and not set(_SHOWN_ONLY) <= set(facts.columns)):
+    if facts is None or not needed <= set(facts.columns):
         facts = cache[key] = build_facts(records, wanted, policy, as_of)
     if facts.height == 0:
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
+    if county_flow:
+        facts = county_flows.source_facts(records, facts, policy, as_of)
 
     def flow(piece: pl.DataFrame) -> tuple[pl.DataFrame, tuple[Rule, ...]]:
         if policy.flow == "configurable_tool":
             from clearance.tool_flow import evaluate_tool
 
             return evaluate_tool(piece, policy, as_of, evaluate, explained)
+        if county_flow:
+            return county_flows.evaluate_county(piece, policy, as_of, evaluate, explained)
         return evaluate(piece, policy, as_of, explained)
 
     pieces: list[pl.DataFrame] = []
@@ -722,7 +739,8 @@ def decide(
         pieces.append(_display(decided).select(columns))
         del decided
     table = pl.concat(pieces, how="vertical", rechunk=False)
-    related = _related(records, table, policy, wanted, as_of).select(columns)
+    find_related = county_flows.related if county_flow else _related
+    related = find_related(records, table, policy, wanted, as_of).select(columns)
     table = pl.concat([table, related], how="vertical")
     if explained and (related.height or not is_sorted_by(table, _ORDER)):
         table = table.sort(_ORDER)

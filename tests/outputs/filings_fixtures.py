@@ -39,6 +39,10 @@ def policy_yaml(filing: dict[str, str | None] | None) -> str:
     """The San Francisco preset as a YAML policy file, with the given filing block."""
     data = yaml.safe_load(policy_text("san-francisco-2018"))
     data["name"] = "test-filings"
+    # The preset follows San Francisco's own flow; these filings need the clearance flow with
+    # San Francisco's announced misdemeanor dismissals and related charges.
+    data["flow"] = "clearance"
+    data["misdemeanors"] = {"treatment": "dismiss", "since": "1975-01-01"}
     # Related charges dismissed as well, so the dismissal exhibit has some (PC 1385).
     data["related_charges"] = {
         "dismiss": ["PC 647(f)", "PC 148", "HS 11364", "HS 11550", "PC 602", "VC 40508"],

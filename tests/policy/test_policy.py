@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from clearance.engine import all_rules
 from clearance.policy.loader import (
     PolicyError,
     list_presets,
@@ -24,7 +25,7 @@ from clearance.policy.loader import (
     preset_names,
     preset_path,
 )
-from clearance.policy.schema import POLICY_SECTIONS, Policy, statute_policy
+from clearance.policy.schema import COUNTY_FLOWS, POLICY_SECTIONS, Policy, statute_policy
 from clearance.policy.tool_options import TOOL_SECTIONS, ToolOptions, normalize_entry
 
 PRESETS = (
@@ -35,20 +36,6 @@ PRESETS = (
     "san-francisco-2018",
     "san-joaquin-2019",
 )
-
-RELATED_DISMISS = [
-    "PC 647(f)",
-    "PC 602",
-    "PC 466",
-    "PC 148",
-    "PC 148.9",
-    "PC 1320",
-    "HS 11364",
-    "HS 11550",
-    "BP 4140",
-    "BP 4149",
-    "VC 40508",
-]
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -72,7 +59,7 @@ def test_every_preset_loads_and_names_its_source(name: str) -> None:
     assert policy.name == name
     assert policy.title
     assert policy.source
-    assert policy.flow == "clearance"
+    assert policy.flow == ("clearance" if name == "statute" else name.replace("-", "_"))
     # Every section has a baseline; keys beyond them are subdivisions of those sections.
     assert set(POLICY_SECTIONS) <= set(policy.sections)
     assert all(key.split("(")[0] in POLICY_SECTIONS for key in policy.sections)
@@ -111,61 +98,31 @@ def test_preset_filing_names_only_the_court() -> None:
             assert filing.court_name.startswith("Superior Court of California, County of ")
 
 
-def test_san_francisco_preset() -> None:
-    policy = load_policy("san-francisco-2018")
-    assert policy.misdemeanors.treatment == "dismiss"
-    assert policy.misdemeanors.since == date(1975, 1, 1)
-    assert set(policy.sections.values()) == {"statute"}
-    assert policy.remaining == "reduce"
-    assert policy.priors.effect == "not_eligible"
-    assert policy.judgment.priors_before_offense_only is False
-    assert policy.related_charges.review == ["PC 32", "HS 11364", "HS 11366"]
-    assert policy.related_charges.dismiss == []
-
-
-def test_los_angeles_preset() -> None:
-    policy = load_policy("los-angeles-2020")
-    assert policy.misdemeanors.treatment == "city_attorney"
-    assert policy.sections == {
-        "11357": "review",
-        "11357(a)": "dismiss",
-        "11357(b)": "dismiss",
-        "11358": "statute",
-        "11359": "statute",
-        "11360": "statute",
-    }
-    assert policy.priors.effect == "not_eligible"
-    extra = policy.additional_dismissal
-    assert extra.age_at_least == 50
-    assert extra.under_21_at_offense is True
-    assert extra.only_cannabis_sentences_complete is True
-    assert extra.crime_free_years == 10
-    assert extra.deceased is True
-    assert policy.still_serving == "review"
-    assert policy.remaining == "review"
-
-
-def test_sacramento_preset() -> None:
-    policy = load_policy("sacramento-2019")
-    assert policy.misdemeanors.treatment == "dismiss"
-    assert policy.sections["11357"] == "dismiss"
-    assert policy.additional_dismissal.crime_free_years == 10
-    assert policy.additional_dismissal.single_conviction_sentence_complete is True
-    assert policy.remaining == "reduce"
-    assert policy.related_charges.dismiss == []
-
-
-@pytest.mark.parametrize("name", ["san-joaquin-2019", "contra-costa-2019"])
-def test_san_joaquin_and_contra_costa_presets(name: str) -> None:
+@pytest.mark.parametrize("name", PRESETS[1:])
+def test_county_presets_follow_their_county_flow(name: str) -> None:
+    """A county preset decides with its county's own steps (clearance.county_flows), which
+    cite the county's code; the clearance flow's settings stay at their defaults."""
     policy = load_policy(name)
-    sacramento = load_policy("sacramento-2019")
-    assert policy.misdemeanors == sacramento.misdemeanors
-    assert policy.sections == sacramento.sections
-    assert policy.additional_dismissal.crime_free_years == 5
-    assert policy.additional_dismissal.single_conviction_sentence_complete is True
-    assert policy.remaining == "review"
-    assert policy.related_charges.dismiss == RELATED_DISMISS
-    assert policy.related_charges.review == ["BP 4060"]
+    assert policy.flow in COUNTY_FLOWS
+    for field in ("sections", "misdemeanors", "priors", "additional_dismissal",
+                  "related_charges", "still_serving", "remaining", "tool_options"):  # fmt: skip
+        assert getattr(policy, field) == getattr(statute_policy(), field), field
+    steps = [r for r in all_rules(policy, date(2026, 11, 21)) if r.id.startswith(
+        policy.flow.rsplit("_", 1)[0] + "_")]  # fmt: skip
+    assert len(steps) >= 7
+    assert all("gogen_pilots" in r.citation or "autoclearance" in r.citation
+               or r.citation.startswith("HS 11361.8") for r in steps)  # fmt: skip
+
+
+def test_a_county_flow_refuses_settings_it_would_ignore(tmp_path: Path) -> None:
+    text = VALID_HEAD + "flow: los_angeles_2020\nmisdemeanors:\n  treatment: dismiss\n"
+    assert error_of(write(tmp_path, "p.yaml", text)) == (
+        "p.yaml line 5: misdemeanors: has no effect with flow los_angeles_2020, which decides "
+        "with the county's own steps (clearance.county_flows); remove it"
+    )
+    # The judgment switches and the filing still apply.
+    ok = VALID_HEAD + "flow: los_angeles_2020\njudgment:\n  accessory_pc32_review: false\n"
+    assert load_policy(write(tmp_path, "ok.yaml", ok)).judgment.accessory_pc32_review is False
 
 
 # --- YAML errors -----------------------------------------------------------------------------

@@ -14,7 +14,8 @@ Scenario keys:
 - `others`: more people in the same file (dob, deceased_on, history); an `expect` entry with
   `other: i` checks the i-th of them instead of the main person;
 - `expect`: per cycle (and count): decision, new_level, remedy, reasons, not_reasons,
-  explanation_has, or `absent: true` when the count must not be decided.
+  explanation_has, first_reason (the first of the reasons: the step that decided, in a
+  first-holding flow), or `absent: true` when the count must not be decided.
 """
 
 from __future__ import annotations
@@ -137,6 +138,9 @@ def test_scenario(scenario: dict[str, Any], tmp_path: Path) -> None:
             assert row["new_level"] == expect["new_level"], context
         if "remedy" in expect:
             assert row["remedy"] == expect["remedy"], context
+        if "first_reason" in expect:
+            first = row["reasons"][0] if row["reasons"] else None
+            assert first == expect["first_reason"], f"first reason {first}: {context}"
         for reason in expect.get("reasons", []):
             assert reason in row["reasons"], f"{reason} missing: {context}"
         for reason in expect.get("not_reasons", []):
@@ -150,7 +154,7 @@ def _covered(stem: str) -> set[str]:
         reason
         for s in FILES.get(stem, [])
         for e in s.get("expect", [])
-        for reason in e.get("reasons", [])
+        for reason in [*e.get("reasons", []), *([e["first_reason"]] if "first_reason" in e else [])]
     }
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from clearance.policy.tool_options import ToolOptions
 
@@ -22,6 +22,16 @@ POLICY_SECTIONS = ("11357", "11358", "11359", "11360")
 SECTION_KEY = re.compile(r"^(11357|11358|11359|11360)(\([a-z0-9]+\))*$")
 
 SectionBaseline = Literal["statute", "dismiss", "reduce", "review"]
+
+#: The pilot counties' own flows a policy can follow (`clearance.county_flows`).
+CountyFlow = Literal[
+    "sacramento_2019",
+    "san_joaquin_2019",
+    "contra_costa_2019",
+    "los_angeles_2020",
+    "san_francisco_2018",
+]
+COUNTY_FLOWS: tuple[str, ...] = get_args(CountyFlow)
 
 
 def _statute_sections() -> dict[str, SectionBaseline]:
@@ -136,11 +146,14 @@ class Policy(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     source: str = Field(description="Where the policy comes from (announcement, memo, date).")
-    flow: Literal["clearance", "configurable_tool"] = Field(
+    flow: Literal["clearance", "configurable_tool", CountyFlow] = Field(
         "clearance",
         description="clearance: every rule evaluated, written precedence. configurable_tool: the "
         "first-holding-step flow of the statewide configurable tool (prop64.md section 6), kept "
-        "so an office that used it sees the same numbers; statute disagreements become warnings.",
+        "so an office that used it sees the same numbers; statute disagreements become warnings. "
+        "A county flow (sacramento_2019, san_joaquin_2019, contra_costa_2019, los_angeles_2020, "
+        "san_francisco_2018): that pilot county's own flow, step by step "
+        "(`clearance.county_flows`), with the same warnings.",
     )
     sections: dict[str, SectionBaseline] = Field(default_factory=_statute_sections)
     misdemeanors: Misdemeanors = Field(default_factory=Misdemeanors)
@@ -163,6 +176,36 @@ class Policy(_Strict):
         "them (canonical spelling, per-subsection entries kept); used by the configurable_tool "
         "flow. The fields above hold the nearest equivalent for display.",
     )
+
+    @field_validator(
+        "sections",
+        "misdemeanors",
+        "priors",
+        "additional_dismissal",
+        "related_charges",
+        "still_serving",
+        "remaining",
+        "tool_options",
+    )
+    @classmethod
+    def _clearance_only(cls, value: object, info: ValidationInfo) -> object:
+        """A county flow decides with the county's own steps: a setting of the clearance flow
+        would be silently ignored, so it is an error (the judgment switches and the filing
+        still apply: the statute's reading and the court documents use them)."""
+        flow = info.data.get("flow")
+        if flow not in COUNTY_FLOWS or info.field_name is None:
+            return value
+        if info.field_name == "sections":
+            unchanged = all(v == "statute" for v in value.values())  # type: ignore[attr-defined]
+        else:
+            default = cls.model_fields[info.field_name].get_default(call_default_factory=True)
+            unchanged = value == default
+        if not unchanged:
+            raise ValueError(
+                f"has no effect with flow {flow}, which decides with the county's own steps "
+                "(clearance.county_flows); remove it"
+            )
+        return value
 
     @field_validator("sections")
     @classmethod
