@@ -172,7 +172,7 @@ def test_names_in_columns_of_their_own(tmp_path: Path) -> None:
     records = read_court_export(path, mapping)
     assert records.subjects["name"].to_list() == ["DOE,JANE ANN"]
     assert records.quarantine["reason"].to_list() == ["no name"]
-    with pytest.raises(MappingError, match="m.yaml line 2: columns: give the column of the name"):
+    with pytest.raises(MappingError, match=r"m\.yaml line 2: columns: give the column of the name"):
         mapping_from_text(
             "name: x\ncolumns:\n  case_number: a\n  conviction_date: c\n  section: d\n"
             "  disposition: e\n",
