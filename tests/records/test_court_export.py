@@ -65,8 +65,8 @@ def test_rows_become_counts_with_the_courts_numbers(tmp_path: Path) -> None:
     assert first["disposition"] == "convicted"
     assert first["event_date"] == date(2010, 3, 4)
     assert first["offense_date"] == date(2010, 1, 2)
-    # 36 months of probation and 30 days of jail from the conviction date.
-    assert first["sentence_end"] == date(2013, 4, 3)
+    # 36 months of probation with 30 days of jail: they run together, the longest ends it.
+    assert first["sentence_end"] == date(2013, 3, 4)
     second = counts.row(1, named=True)
     assert (second["code_section"], second["level"], second["disposition"]) == (
         "HS 11360(a)",

@@ -99,8 +99,8 @@ def test_court_count_fields(every: pl.DataFrame) -> None:
     # The cycle's date (the arrest) is the offense date.
     assert count["offense_date"] == date(1995, 2, 10)
     assert count["county"] == "ALAMEDA"
-    # 36 months of probation and 90 days of jail from the conviction date.
-    assert count["sentence_end"] == date(1998, 8, 31)
+    # 36 months of probation and 90 days of jail run together: the longest part ends it.
+    assert count["sentence_end"] == date(1998, 6, 2)
     # The second count of the case carries the case number of the first.
     assert _count(every, "001002002000")["court_case_number"] == "CR95-1234"
 
@@ -175,7 +175,7 @@ def test_ocr_noise_is_undone_where_one_reading_is_valid() -> None:
     assert court["county"] == "SAN FRANCISCO"  # SAN PRANCISCU rm
     assert court["disposition"] == "convicted"  # * D I S P O :
     # The page header and page number between CONV STATUS and SEN do not cut the count.
-    assert court["sentence_end"] == date(2010, 5, 17)  # 0l2 MONTHS PROBATION, 045 DAYS JAIL
+    assert court["sentence_end"] == date(2010, 4, 2)  # 0l2 MONTHS PROBATION, 045 DAYS JAIL
     kinds = records.notes["kind"].to_list()
     assert kinds.count("ocr_corrected") >= 4
     assert kinds.count("place_corrected") == 2
@@ -300,7 +300,7 @@ def test_layout_variants_of_real_sheets() -> None:
     assert (spaced["court_case_number"], spaced["event_date"]) == ("312145", date(2004, 1, 2))
     comment = _count(counts, "003002001000")  # SEE COMMENT FOR CHARGE ... CHRG-11359 HS
     assert (comment["code_section"], comment["level"]) == ("HS 11359", "felony")
-    assert comment["sentence_end"] == date(2007, 7, 2)  # COM: SEN-X3 YR PROB, 6 MO JL WORK
+    assert comment["sentence_end"] == date(2007, 1, 2)  # COM: SEN-X3 YR PROB, 6 MO JL WORK
     assert comment["county"] is None  # NEW COURTHOUSE: no county, and a note says so
     revoked = _count(counts, "004001001000")  # .-1170 (H) PC-SENTENCING; PROBATION REVOKED
     assert revoked["code_section"] == "HS 11359"
@@ -348,3 +348,18 @@ def read_rapsheets_text(text: str) -> pl.DataFrame:
     from clearance.records.rapsheet import to_records
 
     return to_records(parse_rapsheet(text)).counts
+
+
+def test_parts_run_together_and_prison_terms_may_be_added() -> None:
+    from clearance.records.canonical import SentencePart, consecutive_end, sentence_end
+
+    start = date(2015, 1, 31)
+    parts = (SentencePart(3, 0, 0, "PROBATION"), SentencePart(0, 0, 365, "JAIL"))
+    # Probation with a year of jail as its condition ends with the probation: 3 years, not 4.
+    assert sentence_end(start, parts) == date(2018, 1, 31)
+    prison = (SentencePart(0, 16, 0, "PRISON"), SentencePart(0, 8, 0, "PRISON"))
+    assert sentence_end(start, prison) == date(2016, 5, 31)
+    # Served one after the other (a policy switch), the prison terms add up.
+    assert consecutive_end(start, prison, sentence_end(start, prison)) == date(2017, 1, 31)
+    assert sentence_end(start, ()) == start
+    assert sentence_end(None, parts) is None

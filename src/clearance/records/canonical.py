@@ -171,11 +171,17 @@ def _add(start: date, part: SentencePart) -> date:
 
 
 def sentence_end(start: date | None, parts: tuple[SentencePart, ...]) -> date | None:
-    """When a sentence ends: its parts' lengths added to its start, as the DOJ reader adds the
-    lengths of a count's sentence rows. None when there is no start; the start itself when no
-    part has a length."""
+    """When a sentence ends: when its longest-running part ends, counted from its start. Parts
+    run together (jail as a condition of probation is the usual pair), so they are not added
+    up (prop64.md section 2; the DOJ reader folds a count's sentence rows the same way). None
+    when there is no start; the start itself when no part has a length."""
     if start is None:
         return None
+    return max((_add(start, part) for part in parts if not part.empty), default=start)
+
+
+def _total(start: date, parts: tuple[SentencePart, ...]) -> date:
+    """`start` plus every part's length, one after the other."""
     total = SentencePart(
         sum(p.years for p in parts), sum(p.months for p in parts), sum(p.days for p in parts), ""
     )
@@ -190,7 +196,7 @@ def consecutive_end(
     prison = tuple(p for p in parts if p.kind == "PRISON" and not p.empty)
     if start is None or not prison:
         return end
-    added = sentence_end(start, prison)
+    added = _total(start, prison)
     return max(d for d in (end, added) if d is not None)
 
 
