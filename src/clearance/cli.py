@@ -22,7 +22,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from clearance.policy.schema import Policy
-from clearance.records.doj import ProgressCallback, ReadError, Records, read_doj, total_bytes
+from clearance.records.doj import ProgressCallback, ReadError, Records, total_bytes
 
 app = typer.Typer(
     help="Clear Proposition 64 cannabis convictions in bulk from the DOJ bulk file.",
@@ -34,7 +34,19 @@ out = Console()
 err = Console(stderr=True)
 
 FilesArg = Annotated[
-    list[Path], typer.Argument(help="DOJ bulk files (.dat, .csv, or .gz of either).")
+    list[Path],
+    typer.Argument(
+        help="DOJ bulk files (.dat, .csv, .gz), RAP sheets (.txt, .pdf) or court exports "
+        "(.csv, .xlsx, with --mapping); the kind of each is found from its content."
+    ),
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", help="Read every file as this kind: doj, rapsheet or court."),
+]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="Court exports: the YAML mapping of their columns."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
 
@@ -94,10 +106,15 @@ def reading_progress(paths: Sequence[Path], quiet: bool) -> Iterator[ProgressCal
         yield lambda n: bar.advance(task, n)
 
 
-def read_inputs(paths: Sequence[Path], quiet: bool) -> Records:
-    """Read the DOJ files with a progress bar."""
+def read_inputs(
+    paths: Sequence[Path], quiet: bool, fmt: str | None = None, mapping: Path | None = None
+) -> Records:
+    """Read the inputs, each by its kind (DOJ files, RAP sheets, court exports), with a
+    progress bar; several kinds are merged person by person (`records.sources`)."""
+    from clearance.records.sources import read_sources
+
     with reading_progress(paths, quiet) as progress:
-        return read_doj(paths, progress=progress)
+        return read_sources(paths, fmt, mapping, progress=progress).records
 
 
 def print_accounting(records: Records) -> None:
@@ -134,14 +151,22 @@ def ingest(
         "ingest-output"
     ),
     quiet: QuietOpt = False,
+    fmt: FormatOpt = None,
+    mapping: MappingOpt = None,
 ) -> None:
-    """Read DOJ files into the canonical tables (Parquet) plus quarantine.csv."""
+    """Read the inputs into the canonical tables (Parquet) plus quarantine.csv."""
     with friendly_errors():
-        records = read_inputs(files, quiet)
+        records = read_inputs(files, quiet, fmt, mapping)
         out_dir.mkdir(parents=True, exist_ok=True)
         records.subjects.write_parquet(out_dir / "subjects.parquet")
         records.counts.write_parquet(out_dir / "counts.parquet")
         records.quarantine.write_csv(out_dir / "quarantine.csv")
+        from clearance.outputs.sources import write_source_outputs
+        from clearance.records.sources import sources_of
+
+        read = sources_of(records)
+        if read is not None:
+            write_source_outputs(out_dir, read, None)
     if not quiet:
         print_accounting(records)
     out.print(f"wrote subjects.parquet, counts.parquet, quarantine.csv to {out_dir}/")
@@ -149,7 +174,9 @@ def ingest(
 
 @app.command()
 def synth(
-    out_file: Annotated[Path, typer.Option("--out", help="File to write (.gz compresses).")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="File to write (.gz compresses); a folder for RAP sheets.")
+    ],
     rows: Annotated[int, typer.Option(help="Data rows to write.", min=1)] = 20_000,
     county: Annotated[str, typer.Option(help="The county most events happen in.")] = "SACRAMENTO",
     seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 0,
@@ -161,8 +188,48 @@ def synth(
     ] = False,
     crlf: Annotated[bool, typer.Option(help="Write CRLF line endings.")] = False,
     no_header: Annotated[bool, typer.Option("--no-header", help="Omit the header row.")] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="doj (a bulk file), rapsheet (a folder of RAP sheets) or court-export (a case "
+            "list, .csv or .xlsx, with its mapping).",
+        ),
+    ] = "doj",
+    people: Annotated[
+        int, typer.Option(help="rapsheet / court-export: how many people.", min=1)
+    ] = 20,
+    from_doj: Annotated[
+        Path | None,
+        typer.Option("--from", help="rapsheet / court-export: the DOJ file whose people to use."),
+    ] = None,
+    pdf: Annotated[bool, typer.Option(help="rapsheet: also a text PDF of each sheet.")] = False,
+    scan: Annotated[
+        bool, typer.Option(help="rapsheet: also a scanned (image-only) PDF, for the OCR path.")
+    ] = False,
 ) -> None:
-    """Write a synthetic DOJ bulk file for demos, tests and benchmarks (no real person)."""
+    """Write a synthetic DOJ bulk file, RAP sheets or a court export (no real person)."""
+    if fmt in ("rapsheet", "court-export"):
+        from clearance.synth_sources import write_sources
+
+        with friendly_errors():
+            if from_doj is not None and not from_doj.is_file():
+                raise UsageError(f"{from_doj}: no such file")
+            written = write_sources(
+                "rapsheet" if fmt == "rapsheet" else "court",
+                out_file,
+                rows=rows,
+                county=county,
+                seed=seed,
+                people=people,
+                from_doj=from_doj,
+                pdf=pdf,
+                scan=scan,
+            )
+        out.print(f"wrote {written.description}", highlight=False)
+        return
+    if fmt != "doj":
+        fail(f"--format {fmt!r}: use doj, rapsheet or court-export")
     from clearance.synth import write_synthetic
 
     stats = write_synthetic(
@@ -222,8 +289,10 @@ def run(
     ] = False,
     filing_pairs: FilingPairsOpt = None,
     quiet: QuietOpt = False,
+    fmt: FormatOpt = None,
+    mapping: MappingOpt = None,
 ) -> None:
-    """Read DOJ files and decide every cannabis conviction in the county; write the outputs."""
+    """Read the inputs and decide every cannabis conviction in the county; write the outputs."""
     from clearance.engine import EngineError, decide
     from clearance.outputs.run import write_run
     from clearance.policy.loader import PolicyError, load_policy, policy_text
@@ -237,13 +306,24 @@ def run(
             if filings:
                 overrides = check_filing(chosen, filing_pairs)
             with clock("read"):
-                records = read_inputs(files, quiet)
+                records = read_inputs(files, quiet, fmt, mapping)
             with clock("decide"), status("deciding", quiet):
                 decided = decide(records, chosen, day, county)
             with clock("write"), status("writing outputs", quiet):
+                from clearance.outputs.sources import write_source_outputs
+                from clearance.records.sources import sources_of
+
+                read = sources_of(records)
                 written = write_run(
-                    out_dir, decided, records, files, text, with_what_ifs=not no_what_if
+                    out_dir,
+                    decided,
+                    records,
+                    files if read is None else read.doj_inputs,
+                    text,
+                    with_what_ifs=not no_what_if,
                 )
+                if read is not None:
+                    write_source_outputs(out_dir, read, decided)
             if filings:
                 from clearance.outputs.filings import FilingsError, write_filings
 
@@ -372,6 +452,10 @@ register_store(app)
 from clearance.web.cli import register as register_web  # noqa: E402
 
 register_web(app)
+# --- sources commands ---
+from clearance.check_cli import register as register_check  # noqa: E402
+
+register_check(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

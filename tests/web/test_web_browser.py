@@ -268,3 +268,36 @@ def test_review_a_run_in_the_browser(server: Server, browser: object, tmp_path: 
     assert len(requests) > 10
     assert not any("?" in line for line in requests), "no query string in the log"
     assert time.monotonic() - started < 45
+
+
+def test_check_one_record_in_the_browser(server: Server, browser: object, tmp_path: Path) -> None:
+    """An analyst uploads one RAP sheet, reads the decisions with their reasons, and downloads
+    the petition packet."""
+    sheet = Path(__file__).resolve().parents[1] / "records" / "rapsheets" / "every-event.txt"
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    _sign_in(page, server.base, "analyst")
+    page.click("text=Check one record")
+    page.fill("#as_of", "2026-11-21")
+    page.set_input_files("#file", str(sheet))
+    page.click("text=Check the record")
+    page.wait_for_selector("section.county")
+    main = page.inner_text("main")
+    assert "SAMPLE,PAT Q" in main
+    assert "Sacramento County" in main and "San Francisco County" in main
+    assert "2 not recognised" in main
+    assert "Read with care" in main
+    # Every decision shows its reasons, each with its citation.
+    reasons = page.locator("table.decisions td ul li")
+    assert reasons.count() >= 8
+    assert "HS 11361.8" in reasons.first.inner_text()
+    page.screenshot(path=str(_screens(tmp_path) / "check.png"), full_page=True)
+    with page.expect_download() as download_info:
+        page.click("text=Download the petition packet")
+    download = download_info.value
+    path = tmp_path / "packet.pdf"
+    download.save_as(path)
+    text = _pdf_text(path.read_bytes())
+    assert "PETITION/APPLICATION FOR RELIEF" in text and "03F04455" in text
+    context.close()

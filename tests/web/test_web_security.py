@@ -30,6 +30,8 @@ PARAMS = {
     "determination_id": "1",
     "user_id": "1",
     "name": "statute",
+    "check_id": "0" * 32,
+    "index": "0",
 }
 #: The only routes that answer without a session: the sign-in form and its POST.
 PUBLIC = {("GET", "/login"), ("POST", "/login")}

@@ -21,7 +21,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from clearance.store.db import session_factory
-from clearance.web import routes_admin, routes_auth, routes_policies, routes_review, routes_runs
+from clearance.web import (
+    routes_admin,
+    routes_auth,
+    routes_check,
+    routes_policies,
+    routes_review,
+    routes_runs,
+)
 from clearance.web.jobs import RunJobs
 from clearance.web.logs import RequestLog
 from clearance.web.pages import STATIC_DIR, render
@@ -119,7 +126,14 @@ def create_app(
     app.add_middleware(RequestLog)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (routes_auth, routes_runs, routes_review, routes_policies, routes_admin):
+    for module in (
+        routes_auth,
+        routes_runs,
+        routes_review,
+        routes_policies,
+        routes_admin,
+        routes_check,
+    ):
         _add_routes(app, module.router)
 
     @app.exception_handler(LoginRequired)

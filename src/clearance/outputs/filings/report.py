@@ -427,6 +427,48 @@ def _quality(summary: Mapping[str, Any]) -> Section:
     )
 
 
+def _sources(summary: Mapping[str, Any]) -> Section | None:
+    """Cases found only in the court's records (or a RAP sheet), when the run read them."""
+    sources = summary.get("sources")
+    if not isinstance(sources, Mapping):
+        return None
+    rows = []
+    for key, label in (
+        ("found_only_in_court_records", "Found only in the court's records"),
+        ("found_only_in_rap_sheets", "Found only in RAP sheets"),
+    ):
+        block = sources.get(key)
+        if not isinstance(block, Mapping):
+            continue
+        by_decision = block["by_decision"]
+        rows.append(
+            (
+                Cell(label),
+                *[_num(by_decision.get(d, 0), f"sources.{key}.by_decision.{d}") for d in DECISIONS],
+                _num(block["convictions"], f"sources.{key}.convictions"),
+            )
+        )
+    if not rows:
+        return None
+    table = TableData(
+        ("Convictions", *[DECISION_LABELS[d] for d in DECISIONS], "Total"), tuple(rows)
+    )
+    shared = int(sources.get("convictions_in_two_sources", 0))
+    doubtful = int(sources.get("doubtful_matches", 0))
+    return Section(
+        "sources",
+        "Cases found only in the court's records",
+        (
+            "Convictions the DOJ file does not carry, read from the court's case records (or a "
+            "RAP sheet) and decided like the rest. "
+            f"{shared:,} convictions were found in two sources and decided once; {doubtful:,} "
+            "people of the other sources resembled someone in the DOJ file without being "
+            "surely the same person and were kept apart, for review (matches.csv).",
+        ),
+        tables=(table,),
+    )
+
+
 def _methodology(run: RunData, rules: Sequence[Rule]) -> Section:
     summary = run.summary
     reasons: Mapping[str, int] = summary["by_reason"]
@@ -483,7 +525,7 @@ def build_report(
     summary = run.summary
     by_id = {rule.id: rule for rule in rules}
     outstanding = (_outstanding(status),) if status is not None else ()
-    sections = (
+    found = (
         _headline(summary, filings),
         *outstanding,
         _people(summary),
@@ -491,9 +533,11 @@ def build_report(
         _by_reason(summary, by_id),
         _by_decade(summary),
         _what_if(summary),
+        _sources(summary),
         _quality(summary),
         _methodology(run, rules),
     )
+    sections = tuple(section for section in found if section is not None)
     county = str(summary["county"]).title()
     return ReportModel(
         title=f"Proposition 64 relief in {county} County: impact report",
