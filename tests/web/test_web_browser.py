@@ -299,5 +299,5 @@ def test_check_one_record_in_the_browser(server: Server, browser: object, tmp_pa
     path = tmp_path / "packet.pdf"
     download.save_as(path)
     text = _pdf_text(path.read_bytes())
-    assert "PETITION/APPLICATION FOR RELIEF" in text and "03F04455" in text
+    assert "PETITION/APPLICATION" in text and "CR-400" in text and "03F04455" in text
     context.close()
