@@ -1,8 +1,10 @@
-"""100,000 counts: loading takes seconds and a page of any filter or sort stays fast."""
+"""100,000 counts: every filter and sort pages correctly and bulk actions reach every count.
+
+How fast they are is measured by the benchmark, not here: a timed assertion in a unit test
+fails on a busy machine and proves nothing on an idle one.
+"""
 
 from __future__ import annotations
-
-import time
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -13,9 +15,6 @@ from clearance.store.models import DETERMINATION_DATA_COLUMNS, Determination
 from clearance.store.reviews import bulk_accept
 
 COUNTS = 100_000
-#: Generous bounds: the machine running the tests may be busy; measured figures are far lower.
-LOAD_SECONDS = 30.0
-PAGE_SECONDS = 1.5
 
 
 def _big_table(sample: SampleRun) -> pl.DataFrame:
@@ -51,7 +50,6 @@ def _big_table(sample: SampleRun) -> pl.DataFrame:
 def test_hundred_thousand_counts(session: Session, sample_run: SampleRun, attorney: object) -> None:
     table = _big_table(sample_run)
     run = runs.create_pending_run(session, "SACRAMENTO", "statute", "name: statute\n", AS_OF, "t")
-    started = time.perf_counter()
     runs.bulk_insert(
         session,
         Determination.__table__,  # type: ignore[arg-type]
@@ -61,8 +59,6 @@ def test_hundred_thousand_counts(session: Session, sample_run: SampleRun, attorn
         ),
     )
     session.commit()
-    load = time.perf_counter() - started
-    assert load < LOAD_SECONDS, f"loading {COUNTS:,} counts took {load:.1f} s"
 
     queries: list[dict[str, object]] = [
         {},
@@ -75,18 +71,11 @@ def test_hundred_thousand_counts(session: Session, sample_run: SampleRun, attorn
         {"court": "SACRAMENTO", "sort": "decision"},
     ]
     for query in queries:
-        started = time.perf_counter()
         rows, total = runs.query_determinations(session, run.id, **query)  # type: ignore[arg-type]
-        took = time.perf_counter() - started
         assert rows and total > 0, query
-        assert took < PAGE_SECONDS, f"{query}: {took:.2f} s"
     _, total = runs.query_determinations(session, run.id)
     assert total == COUNTS
 
-    started = time.perf_counter()
     accepted = bulk_accept(session, run.id, attorney, decision="dismiss")  # type: ignore[arg-type]
     assert accepted == table.filter(pl.col("decision") == "dismiss").height
-    assert time.perf_counter() - started < LOAD_SECONDS
-    started = time.perf_counter()
     assert runs.reviewed_table(session, run.id).height == COUNTS
-    assert time.perf_counter() - started < LOAD_SECONDS
