@@ -23,6 +23,7 @@ from rich.table import Table
 
 from clearance.policy.schema import Policy
 from clearance.records.doj import ProgressCallback, ReadError, Records, total_bytes
+from clearance.scale.statewide import is_statewide
 
 app = typer.Typer(
     help="Clear Proposition 64 cannabis convictions in bulk from the DOJ bulk file.",
@@ -178,7 +179,13 @@ def synth(
         Path, typer.Option("--out", help="File to write (.gz compresses); a folder for RAP sheets.")
     ],
     rows: Annotated[int, typer.Option(help="Data rows to write.", min=1)] = 20_000,
-    county: Annotated[str, typer.Option(help="The county most events happen in.")] = "SACRAMENTO",
+    county: Annotated[
+        str,
+        typer.Option(
+            help="The county most events happen in; 'all': every county, each batch of 1,024 "
+            "people at home in the next one."
+        ),
+    ] = "SACRAMENTO",
     seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 0,
     malformed: Annotated[
         float, typer.Option(help="Share of deliberately malformed rows.", min=0.0, max=0.5)
@@ -262,7 +269,10 @@ def parse_as_of(value: str | None) -> date:
 @app.command()
 def run(
     files: FilesArg,
-    county: Annotated[str, typer.Option(help="County to decide, e.g. 'San Joaquin'.")],
+    county: Annotated[
+        str,
+        typer.Option(help="County to decide, e.g. 'San Joaquin'; 'all' for every county."),
+    ],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date the decisions speak for (YYYY-MM-DD).")
     ] = None,
@@ -303,10 +313,22 @@ def run(
             day = parse_as_of(as_of)
             chosen = load_policy(policy)
             text = policy_text(policy)
+            if filings and is_statewide(county):
+                raise UsageError(
+                    "--filings with --county all: file each county from its folder "
+                    "(OUT/counties/<county>)"
+                )
             if filings:
                 overrides = check_filing(chosen, filing_pairs)
             with clock("read"):
                 records = read_inputs(files, quiet, fmt, mapping)
+            if is_statewide(county):
+                from clearance.scale.commands import statewide_run
+
+                with clock("decide and write"):
+                    statewide_run(out_dir, records, chosen, day, files, text, not no_what_if,
+                                  quiet, out, err)  # fmt: skip
+                return
             with clock("decide"), status("deciding", quiet):
                 decided = decide(records, chosen, day, county)
             with clock("write"), status("writing outputs", quiet):

@@ -1242,9 +1242,10 @@ def write_synthetic(
     """Write a synthetic DOJ bulk file of exactly `rows` data rows (gzip when path ends in .gz).
 
     `county` is the home county of the delivery (most cycles, and every person's anchor
-    cannabis conviction, are there). `malformed_share` of the rows carry one planted defect
-    each. Any encoding other than UTF-8/ASCII also spells some names with accents (PEÑA,
-    MUÑOZ), as Latin-1 deliveries do, so readers meet bytes that are not UTF-8.
+    cannabis conviction, are there); `ALL` makes a statewide file, each batch of 1,024 people
+    at home in the next of the 58 counties in turn. `malformed_share` of the rows carry one
+    planted defect each. Any encoding other than UTF-8/ASCII also spells some names with
+    accents (PEÑA, MUÑOZ), as Latin-1 deliveries do, so readers meet bytes that are not UTF-8.
     """
     if rows < 0:
         raise ValueError("rows must be >= 0")
@@ -1255,7 +1256,10 @@ def write_synthetic(
     if not county.strip():
         raise ValueError("county must not be blank")
     codec = codecs.lookup(encoding).name
-    ctx = _context(county, accents=codec not in ("utf-8", "ascii"))
+    accents = codec not in ("utf-8", "ascii")
+    # A statewide file: each batch of people has its own home county, in turn.
+    homes = list(_COUNTY_CODES) if county.strip().upper() == "ALL" else [county]
+    contexts = [_context(home, accents) for home in homes]
     eol = "\r\n" if crlf else "\n"
     specs = _row_specs()
     if len(specs) != DOJ_FIELD_COUNT:
@@ -1270,6 +1274,7 @@ def write_synthetic(
             sink.write((",".join(DOJ_COLUMNS) + eol).encode(encoding))
         while written < rows:
             rng = np.random.default_rng(np.random.SeedSequence([seed, 1, batch]))
+            ctx = contexts[batch % len(contexts)]
             frame, batch_people = _batch(rng, batch * _PEOPLE_PER_BATCH, rows - written, ctx)
             lines = frame.select(_join(specs).alias("line")).to_series()
             here = (positions >= written) & (positions < written + frame.height)

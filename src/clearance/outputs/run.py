@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from clearance.engine import Decided, keep_for_figures
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
@@ -43,17 +45,29 @@ def write_run(
     inputs: Sequence[Path],
     policy_text: str,
     with_what_ifs: bool = True,
+    *,
+    base: pl.DataFrame | None = None,
+    whole_input: bool = True,
 ) -> RunFiles:
     """Write every output of a run to `out_dir` and return the summary.
 
     results.csv streams the inputs again (mostly disk and memory copies); it is written on a
     second thread while this one computes the summary and its what-ifs.
+
+    `base` is the people's record before any decision (`conviction_base`), when the caller has
+    it already (a statewide run computes it once for every county). `whole_input=False` leaves
+    out what is about the whole input rather than the county (results.csv, quarantine.csv),
+    and keeps in `record/` only the people decided: a statewide run writes those once.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     # The facts kept for the what-ifs need no more than their figures.
     keep_for_figures(decided.cache)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        results = pool.submit(write_results_csv, out_dir / "results.csv", decided, records, inputs)
+        results = (
+            pool.submit(write_results_csv, out_dir / "results.csv", decided, records, inputs)
+            if whole_input
+            else None
+        )
         convictions = convictions_table(decided, records)
         convictions.write_csv(out_dir / "convictions.csv")
         convictions.write_parquet(out_dir / "convictions.parquet")
@@ -61,27 +75,42 @@ def write_run(
         # counts, and each copy held longer than needed adds to the peak.
         del convictions
         # The people's record before any decision, shared by people.csv and every what-if.
-        base = conviction_base(records, decided.as_of)
+        if base is None:
+            base = conviction_base(records, decided.as_of)
         people_table(decided, records, base).write_csv(out_dir / "people.csv")
-        records.quarantine.write_csv(out_dir / "quarantine.csv")
+        if whole_input:
+            records.quarantine.write_csv(out_dir / "quarantine.csv")
         summary = build_summary(decided, records, with_what_ifs=with_what_ifs, base=base)
         del base
         # The facts were kept for the what-ifs, which are done.
         decided.cache.clear()
-        _write_record(out_dir, decided, records, policy_text)
-        results.result()
+        kept = records if whole_input else _decided_people(decided, records)
+        _write_record(out_dir, decided, kept, policy_text)
+        if results is not None:
+            results.result()
     (out_dir / "summary.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     files = (
         "convictions.csv",
         "convictions.parquet",
-        "results.csv",
+        *(("results.csv",) if whole_input else ()),
         "people.csv",
         "summary.json",
-        "quarantine.csv",
+        *(("quarantine.csv",) if whole_input else ()),
     )
     return RunFiles(out_dir=out_dir, files=files, summary=summary)
+
+
+def _decided_people(decided: Decided, records: Records) -> Records:
+    """The records of the people with a determination (what `explain` reads back)."""
+    people = decided.table["subject_id"].unique().implode()
+    return Records(
+        subjects=records.subjects.filter(pl.col("subject_id").is_in(people)),
+        counts=records.counts.filter(pl.col("subject_id").is_in(people)),
+        quarantine=records.quarantine.clear(),
+        files=records.files,
+    )
 
 
 def _write_record(out_dir: Path, decided: Decided, records: Records, policy_text: str) -> None:
