@@ -23,6 +23,8 @@ from rich.table import Table
 
 from clearance.policy.schema import Policy
 from clearance.records.doj import ProgressCallback, ReadError, Records, total_bytes
+from clearance.scale.commands import scale_plan
+from clearance.scale.options import CountyFilesOpt, EngineOpt, MasterOpt, MemoryLimitOpt
 from clearance.scale.statewide import is_statewide
 
 app = typer.Typer(
@@ -214,6 +216,13 @@ def synth(
     scan: Annotated[
         bool, typer.Option(help="rapsheet: also a scanned (image-only) PDF, for the OCR path.")
     ] = False,
+    repository: Annotated[
+        bool,
+        typer.Option(
+            "--repository",
+            help="doj: a whole repository, one person in ten with a cannabis conviction.",
+        ),
+    ] = False,
 ) -> None:
     """Write a synthetic DOJ bulk file, RAP sheets or a court export (no real person)."""
     if fmt in ("rapsheet", "court-export"):
@@ -248,6 +257,7 @@ def synth(
         header=not no_header,
         crlf=crlf,
         encoding="latin-1" if latin1 else "utf-8",
+        repository=repository,
     )
     out.print(
         f"wrote {stats.rows:,} rows ({stats.people:,} people, {stats.malformed_rows:,} malformed, "
@@ -301,6 +311,10 @@ def run(
     quiet: QuietOpt = False,
     fmt: FormatOpt = None,
     mapping: MappingOpt = None,
+    engine: EngineOpt = "local",
+    master: MasterOpt = None,
+    memory_limit: MemoryLimitOpt = None,
+    county_files: CountyFilesOpt = None,
 ) -> None:
     """Read the inputs and decide every cannabis conviction in the county; write the outputs."""
     from clearance.engine import EngineError, decide
@@ -320,6 +334,24 @@ def run(
                 )
             if filings:
                 overrides = check_filing(chosen, filing_pairs)
+            plan = scale_plan(files, county, engine, master, memory_limit, fmt, county_files)
+            if plan is not None:
+                from clearance.scale.commands import scaled_run
+
+                with clock("read, decide and write"):
+                    written = scaled_run(plan, files, out_dir, chosen, day, county, text,
+                                         not no_what_if, quiet, out, err)  # fmt: skip
+                if filings:
+                    from clearance.outputs.filings import FilingsError, write_filings
+
+                    try:
+                        write_filings(out_dir, filing=overrides, style="pairs")
+                    except FilingsError as exc:
+                        raise UsageError(str(exc)) from None
+                if not quiet:
+                    print_summary(written.summary)
+                out.print(f"outputs in {out_dir}/: {', '.join(written.files)}", highlight=False)
+                return
             with clock("read"):
                 records = read_inputs(files, quiet, fmt, mapping)
             if is_statewide(county):

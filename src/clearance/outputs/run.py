@@ -7,7 +7,7 @@ inputs, policy and as-of date give byte-identical files.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +48,9 @@ def write_run(
     *,
     base: pl.DataFrame | None = None,
     whole_input: bool = True,
+    what_ifs: Mapping[str, Decided] | None = None,
+    input_totals: Mapping[str, int] | None = None,
+    record_tables: bool = True,
 ) -> RunFiles:
     """Write every output of a run to `out_dir` and return the summary.
 
@@ -58,6 +61,9 @@ def write_run(
     it already (a statewide run computes it once for every county). `whole_input=False` leaves
     out what is about the whole input rather than the county (results.csv, quarantine.csv),
     and keeps in `record/` only the people decided: a statewide run writes those once.
+    A run decided in parts (`clearance.scale`) passes `what_ifs` and `input_totals` (see
+    `build_summary`), and `record_tables=False` when it writes the record's counts and
+    subjects itself, part by part.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     # The facts kept for the what-ifs need no more than their figures.
@@ -80,12 +86,19 @@ def write_run(
         people_table(decided, records, base).write_csv(out_dir / "people.csv")
         if whole_input:
             records.quarantine.write_csv(out_dir / "quarantine.csv")
-        summary = build_summary(decided, records, with_what_ifs=with_what_ifs, base=base)
+        summary = build_summary(
+            decided,
+            records,
+            with_what_ifs=with_what_ifs,
+            base=base,
+            what_ifs=what_ifs,
+            input_totals=input_totals,
+        )
         del base
         # The facts were kept for the what-ifs, which are done.
         decided.cache.clear()
         kept = records if whole_input else _decided_people(decided, records)
-        _write_record(out_dir, decided, kept, policy_text)
+        _write_record(out_dir, decided, kept if record_tables else None, policy_text)
         if results is not None:
             results.result()
     (out_dir / "summary.json").write_text(
@@ -113,12 +126,15 @@ def _decided_people(decided: Decided, records: Records) -> Records:
     )
 
 
-def _write_record(out_dir: Path, decided: Decided, records: Records, policy_text: str) -> None:
+def _write_record(
+    out_dir: Path, decided: Decided, records: Records | None, policy_text: str
+) -> None:
     """The canonical record and determinations, read back by `explain`, the store and filings.
     LZ4 keeps them fast to write; they are working files, not the office's deliverables."""
     record = out_dir / RECORD_DIR
     record.mkdir(exist_ok=True)
-    records.counts.write_parquet(record / "counts.parquet", compression="lz4")
-    records.subjects.write_parquet(record / "subjects.parquet", compression="lz4")
+    if records is not None:
+        records.counts.write_parquet(record / "counts.parquet", compression="lz4")
+        records.subjects.write_parquet(record / "subjects.parquet", compression="lz4")
     decided.table.write_parquet(record / "determinations.parquet", compression="lz4")
     (record / "policy.yaml").write_text(policy_text, encoding="utf-8")

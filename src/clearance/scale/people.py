@@ -30,3 +30,32 @@ def people_in_county(records: Records, county: str) -> pl.Series:
     policy (the engine's scope and the related charges are the county's counts)."""
     counts = records.counts
     return counts["subject_id"].filter(counts["county"] == county).unique()
+
+
+def concerned_convictions(records: Records) -> pl.DataFrame:
+    """(subject_id, county) of every court conviction the engine's scope could concern, in any
+    county: a cannabis section, PC 182 / 4573.6 / 32 (conspiracy, prison, accessory) or a
+    former cannabis section. The people named are everyone a run in any county can decide
+    (related charges follow a cannabis conviction of the same person), so narrowing a whole
+    repository to them changes no decision."""
+    from clearance.law.lists import FORMER_CANNABIS_SECTIONS
+    from clearance.records.offenses import is_cannabis
+
+    former, _ = FORMER_CANNABIS_SECTIONS.match(
+        pl.col("code"), pl.col("section"), pl.col("subsection")
+    )
+    concerned = (
+        is_cannabis(pl.col("code"), pl.col("section"))
+        | ((pl.col("code") == "PC") & pl.col("section").is_in(["182", "4573.6", "32"]))
+        | former
+    )
+    convicted = (pl.col("disposition") == "convicted") & (pl.col("step_type") == "court")
+    return (
+        records.counts.select(
+            "subject_id", "county", "code", "section", "subsection", "disposition", "step_type"
+        )
+        .filter((convicted & concerned).fill_null(False))
+        .select("subject_id", pl.col("county").cast(pl.String))
+        .unique()
+        .sort("subject_id", "county", nulls_last=True)
+    )
