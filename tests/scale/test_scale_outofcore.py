@@ -52,11 +52,11 @@ def test_sample_in_buckets_is_byte_identical(tmp_path: Path) -> None:
 
 
 def test_damaged_files_and_two_inputs_in_buckets(tmp_path: Path) -> None:
-    """Malformed rows, Latin-1, no header, and the same people in two files (merged as
+    """Malformed rows, Latin-1, CR LF, no header, and the same people in two files (merged as
     the reader merges them): all of it alike in buckets."""
     first = tmp_path / "a.dat"
     second = tmp_path / "b.dat.gz"
-    write_synthetic(first, rows=30_000, seed=7, malformed_share=0.01, encoding="latin-1")
+    write_synthetic(first, rows=30_000, seed=7, malformed_share=0.01, encoding="latin-1", crlf=True)
     write_synthetic(second, rows=12_000, seed=7, malformed_share=0.01, header=False)
     files = [first, second]
     run(files, tmp_path / "memory", "-q", "--policy", "los-angeles-2020")

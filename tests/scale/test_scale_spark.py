@@ -75,7 +75,7 @@ def test_repository_is_narrowed_and_split_into_county_files(spark: Any, tmp_path
     assert_same_files(tmp_path / "local", tmp_path / "spark")
     summary = json.loads((tmp_path / "spark" / "summary.json").read_text(encoding="utf-8"))
     files = {p.name for p in county_files.iterdir()}
-    assert {"alameda.dat", "alpine.dat"} <= files
+    assert "alameda.dat" in files and len(files) > 3
     # The county's file: only people with a cannabis conviction there, all of their history.
     alameda = county_files / "alameda.dat"
     people = pl.read_csv(alameda, infer_schema=False)["SUBJECT_ID"].unique()

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
@@ -24,6 +25,7 @@ from clearance.records.chunks import iter_chunks
 from clearance.records.doj import (
     FileStats,
     Records,
+    _file_plan,
     _finish_counts,
     _process,
     _subjects,
@@ -47,13 +49,17 @@ class ChunkParts:
     counts: dict[int, pl.DataFrame]
     people: dict[int, pl.DataFrame]
     quarantine: pl.DataFrame
+    #: What results.csv does with each of the chunk's lines (the reader's line plan).
+    first_line: int
+    plan: np.ndarray
 
 
 def read_chunk_parts(
     path: Path, file_index: int, buckets: int, stats: FileStats
 ) -> Iterator[ChunkParts]:
     """Each chunk of `path` parsed by the reader and split by bucket; `stats` is filled in as
-    the reader fills it."""
+    the reader fills it (its line plan once the last chunk is read)."""
+    plans: list[ChunkParts] = []
     for chunk_index, (chunk, header) in enumerate(iter_chunks(path)):
         stats.header = header
         result = _process(chunk, stats, path, file_index, chunk_index == 0)
@@ -61,16 +67,35 @@ def read_chunk_parts(
         stats.rows_loaded += result.loaded
         stats.rows_quarantined += result.quarantine.height
         stats.rows_read += result.loaded + result.quarantine.height
-        yield ChunkParts(
+        stats.results_rows += int((result.plan >= 0).sum())
+        parts = ChunkParts(
             file_index=file_index,
             chunk_index=chunk_index,
             counts=_split(result.counts, buckets),
             people=_split(result.subjects, buckets),
             quarantine=result.quarantine,
+            first_line=result.first_line,
+            plan=result.plan,
         )
         del result, chunk
+        yield parts
+        # Only the plan is kept (two bytes a line), for the file's plan at the end.
+        plans.append(
+            ChunkParts(
+                file_index,
+                chunk_index,
+                {},
+                {},
+                parts.quarantine.clear(),
+                parts.first_line,
+                parts.plan,
+            )
+        )
+        del parts
         if chunk_index % 8 == 7:
             heap.release()
+    stats.plan = _file_plan(plans)  # type: ignore[arg-type]
+    stats.planned = True
 
 
 def _split(frame: pl.DataFrame, buckets: int) -> dict[int, pl.DataFrame]:

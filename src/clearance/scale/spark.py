@@ -26,11 +26,12 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -181,11 +182,22 @@ def _reader(buckets: int) -> Any:
                                 for b, k, f in rows
                             ]
                         )
+                    plan = b"" if stats.plan is None else stats.plan.astype(np.int16).tobytes()
                     yield _batch(
-                        [(-1, file_index, -1, "stats", json.dumps(asdict(stats)).encode())]
+                        [
+                            (-1, file_index, -1, "stats", json.dumps(_figures(stats)).encode()),
+                            (-1, file_index, -1, "plan", plan),
+                        ]
                     )
 
     return read
+
+
+def _figures(stats: FileStats) -> dict[str, Any]:
+    """A file's accounting as JSON values (its line plan travels as bytes)."""
+    return {
+        f.name: getattr(stats, f.name) for f in fields(stats) if f.name not in ("plan", "planned")
+    }
 
 
 def _payload(frame: pl.DataFrame, path: str, local: Path) -> bytes:
@@ -237,9 +249,12 @@ def _accounting(rows: list[Any], files: int) -> tuple[list[FileStats], pl.DataFr
 
     stats: list[FileStats | None] = [None] * files
     quarantined: list[tuple[int, int, pl.DataFrame]] = []
+    plans: dict[int, bytes] = {}
     for row in rows:
         if row["kind"] == "stats":
             stats[row["file_index"]] = FileStats(**json.loads(bytes(row["payload"])))
+        elif row["kind"] == "plan":
+            plans[row["file_index"]] = bytes(row["payload"])
         else:
             quarantined.append(
                 (row["file_index"], row["chunk_index"], from_bytes(bytes(row["payload"])))
@@ -250,6 +265,11 @@ def _accounting(rows: list[Any], files: int) -> tuple[list[FileStats], pl.DataFr
         if quarantined
         else schema.empty(schema.QUARANTINE_SCHEMA)
     )
+    for index, plan in plans.items():
+        read = stats[index]
+        if read is not None:
+            read.plan = np.frombuffer(plan, dtype=np.int16).copy() if plan else None
+            read.planned = True
     return [s for s in stats if s is not None], quarantine
 
 
