@@ -43,6 +43,17 @@ def register(app: typer.Typer) -> None:
                 help="Case-list rows that name no substance are marijuana cases.",
             ),
         ] = True,
+        packets: Annotated[
+            bool,
+            typer.Option(
+                "--packets/--no-packets",
+                help="Write a certificate-application packet (PDF and DOCX) per covered person.",
+            ),
+        ] = True,
+        as_of: Annotated[
+            str | None,
+            typer.Option("--as-of", help="Date printed on the cover letters (YYYY-MM-DD)."),
+        ] = None,
         mapping: Annotated[
             Path | None, typer.Option("--mapping", help="Court exports: their YAML mapping.")
         ] = None,
@@ -62,9 +73,18 @@ def register(app: typer.Typer) -> None:
                 unplaced="both_forms" if unplaced == "both_forms" else "review",
                 presume_marijuana=presume_marijuana,
             )
+            day = None
+            if as_of is not None:
+                from clearance.cli import parse_as_of
+
+                day = parse_as_of(as_of)
             read = read_federal(files, mapping)
             decided = decide_federal(read.counts, policy)
             written = 0
+            if packets:
+                from clearance.outputs.federal_packets import write_packets
+
+                written = write_packets(out_dir, decided, day)
             figures = write_federal_tables(out_dir, decided, read, policy, written)
         if not quiet:
             table = Table(title="Federal counts", title_justify="left")

@@ -368,13 +368,22 @@ _FEDERAL_CODE = r"\bU\.?\s?S\.?\s?C\b|\bC\.?F\.?R\b|\bUSC\b"
 
 
 def federal_entries(records: Records) -> pl.DataFrame:
-    """The federal counts of records read by the other readers (RAP sheets, DOJ files).
+    """The federal counts of records read by the other readers (RAP sheets, DOJ files)."""
+    events = getattr(records, "events", None)
+    return federal_entries_of(
+        records.counts, records.subjects, events if isinstance(events, pl.DataFrame) else None
+    )
+
+
+def federal_entries_of(
+    counts: pl.DataFrame, subjects: pl.DataFrame, events: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The federal counts of canonical tables (and the RAP-sheet events, for the agency names).
 
     RAP sheets mark federal events with the county `FEDERAL`; a DOJ row is federal when its
     county field names a federal agency or its offense cites the U.S. Code or the CFR. Per
     cycle, the counts of its federal court events are taken (their disposition); a cycle with
     only an arrest gives charged counts."""
-    counts = records.counts
     if not counts.height:
         return empty_federal()
     # Counties and offense texts repeat: each distinct value is tested once.
@@ -404,17 +413,28 @@ def federal_entries(records: Records) -> pl.DataFrame:
             ),
         ]
     ).sort("source_file", "source_line")
-    events = getattr(records, "events", None)
-    if isinstance(events, pl.DataFrame) and events.height:
+    taken = taken.with_columns(pl.col("source_file").cast(pl.String))
+    rap_files: list[str] = []
+    if events is not None and events.height:
         agencies = events.select(
-            "subject_id", pl.col("event_id").cast(pl.String), pl.col("agency").alias("_agency")
-        ).unique(subset=["subject_id", "event_id"], keep="first")
+            pl.col("subject_id").cast(pl.String),
+            pl.col("event_id").cast(pl.String),
+            pl.col("agency").cast(pl.String).alias("_agency"),
+        ).unique(subset=["subject_id", "event_id"], keep="first", maintain_order=True)
         taken = taken.join(agencies, on=["subject_id", "event_id"], how="left")
+        # By file name: a run folder's events.csv keeps names, its record full paths.
+        rap_files = [Path(f).name for f in events["source_file"].cast(pl.String).unique()]
     else:
         taken = taken.with_columns(pl.lit(None, dtype=pl.String).alias("_agency"))
-    origin = "RAP sheet" if isinstance(events, pl.DataFrame) else "DOJ file"
-    subjects = records.subjects.select("subject_id", "name", "dob")
-    taken = taken.join(subjects, on="subject_id", how="left")
+    origin = (
+        pl.when(pl.col("source_file").str.replace(r"^.*[/\\]", "").is_in(rap_files))
+        .then(pl.lit("RAP sheet"))
+        .otherwise(pl.lit("DOJ file"))
+    )
+    people = subjects.select(pl.col("subject_id").cast(pl.String), "name", "dob").unique(
+        "subject_id", keep="first", maintain_order=True
+    )
+    taken = taken.join(people, on="subject_id", how="left")
     court_step = pl.col("step_type") == "court"
     disposition = (
         pl.when(~court_step)
@@ -444,8 +464,8 @@ def federal_entries(records: Records) -> pl.DataFrame:
         .alias("sentence"),
         pl.when(court_step).then(months).alias("sentence_months"),
         pl.lit(False).alias("sentence_life"),
-        pl.lit(origin).alias("origin"),
-        pl.col("source_file").cast(pl.String),
+        origin.alias("origin"),
+        "source_file",
         "source_line",
     )
     return _finish(frame)
