@@ -387,13 +387,16 @@ def federal_entries_of(
     if not counts.height:
         return empty_federal()
     # Counties and offense texts repeat: each distinct value is tested once.
-    counties = counts["county"].cast(pl.String).unique().drop_nulls().to_list()
+    # (Categorical columns: the distinct values are taken before any cast to text, and the
+    # filter compares codes, so a statewide table is never copied as strings.)
+    counties = counts["county"].unique().drop_nulls().cast(pl.String).to_list()
     federal_counties = [c for c in counties if c == FEDERAL or is_federal(c)]
-    texts = counts["offense_raw"].cast(pl.String).unique().drop_nulls()
+    texts = counts["offense_raw"].unique().drop_nulls().cast(pl.String)
     federal_texts = texts.filter(texts.str.to_uppercase().str.contains(_FEDERAL_CODE)).to_list()
+    if not federal_counties and not federal_texts:
+        return empty_federal()
     found = counts.filter(
-        pl.col("county").cast(pl.String).is_in(federal_counties)
-        | pl.col("offense_raw").cast(pl.String).is_in(federal_texts)
+        pl.col("county").is_in(federal_counties) | pl.col("offense_raw").is_in(federal_texts)
     )
     if not found.height:
         return empty_federal()
