@@ -625,6 +625,11 @@ NOT_COVERED_LABELS = {
 #: A state court as a case list may name one (never the D.C. Superior Court).
 _STATE_COURT = r"(?i)\b(?:SUPERIOR|MUNICIPAL|JUSTICE|COUNTY|CIRCUIT|CASC|CAMC)\b"
 _DC_COURT = r"(?i)\bD\.?\s*C\.?\b|DISTRICT OF COLUMBIA"
+#: A federal court, whatever else it names ("U.S. District Court, Los Angeles County").
+_FEDERAL_COURT = (
+    r"(?i)DISTRICT COURT|\bU\.?\s?S\.?\b|UNITED STATES|FEDERAL|MAGISTRATE|\b[CNSEWM]\.\s?D\.\s|"
+    r"\bD\.\s?[A-Z][a-z]+\.|COURT.MARTIAL"
+)
 
 
 def federal_facts(frame: pl.DataFrame, policy: FederalPolicy) -> pl.DataFrame:
@@ -643,7 +648,11 @@ def federal_facts(frame: pl.DataFrame, policy: FederalPolicy) -> pl.DataFrame:
     court = pl.col("court").fill_null("")
     staged = frame.with_columns(
         pl.coalesce(pl.col("offense_date"), pl.col("disposition_date")).alias("offense_by"),
-        (court.str.contains(_STATE_COURT) & ~court.str.contains(_DC_COURT)).alias("state_court"),
+        (
+            court.str.contains(_STATE_COURT)
+            & ~court.str.contains(_DC_COURT)
+            & ~court.str.contains(_FEDERAL_COURT)
+        ).alias("state_court"),
         (pl.col("code").is_not_null() & ~named).alias("outside_lists"),
         ((pl.col("origin") == "case list") & pl.lit(policy.presume_marijuana)).alias(
             "presume_marijuana"
