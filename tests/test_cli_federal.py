@@ -118,3 +118,13 @@ def test_state_run_reports_federal_entries_and_points_to_the_screen(tmp_path: Pa
     assert summary["federal_entries"]["counts"] == 1
     assert summary["federal_entries"]["by_statute"] == {"21 USC 841(a)(1)": 1}
     assert summary["federal_entries"]["screen_with"].startswith("clearance federal")
+
+
+def test_rules_lists_every_federal_rule_with_its_citation() -> None:
+    from clearance.law.federal import FEDERAL_RULES
+
+    result = invoke("rules", "--federal")
+    assert result.exit_code == 0, result.output
+    for rule in FEDERAL_RULES:
+        assert rule.id in result.output
+    assert "Proclamation 10688 of Dec. 22, 2023" in result.output
