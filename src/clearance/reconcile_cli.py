@@ -13,11 +13,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from clearance.cli import UsageError, friendly_errors, out, parse_as_of
 from clearance.outputs.reconcile import STATUSES, ReconcileError
+
+# `clearance.cli` registers these commands at its end, so it is imported where used, never at
+# the top (`python -m clearance.cli` would otherwise import this module half-way).
 
 
 def _day(value: str | None, option: str) -> date | None:
+    from clearance.cli import UsageError
+
     if value is None:
         return None
     try:
@@ -65,6 +69,7 @@ def reconcile(
 ) -> None:
     """Compare the run's relieved convictions with a newer DOJ file (or a court's response):
     reflected, pending, contradicting or gone, by court and relief group."""
+    from clearance.cli import UsageError, friendly_errors, out, parse_as_of
     from clearance.outputs.reconcile import reconcile as do_reconcile
 
     with friendly_errors():
@@ -116,6 +121,7 @@ def age(
     seed: int,
 ) -> None:
     """`clearance synth --age RUN --from FILE`: the run's relief applied to a copy."""
+    from clearance.cli import UsageError, friendly_errors, out
     from clearance.synth_age import age_file
 
     with friendly_errors():
@@ -143,6 +149,109 @@ def age(
         )
 
 
+def letters(
+    run_dir: Annotated[
+        Path, typer.Option("--run", help="Folder written by `clearance run`.")
+    ] = Path("clearance-output"),
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the letters (default RUN/letters).")
+    ] = None,
+    reconciled: Annotated[
+        Path | None,
+        typer.Option(
+            "--reconciled",
+            help="A reconciliation folder (or its reconcile.csv): name only the convictions "
+            "the newer state record shows changed.",
+        ),
+    ] = None,
+    addresses: Annotated[
+        Path | None,
+        typer.Option(
+            "--addresses",
+            help="CSV of addresses keyed by SUBJECT_ID or CII (columns in docs/letters.md).",
+        ),
+    ] = None,
+    templates: Annotated[
+        Path | None,
+        typer.Option("--templates", help="A folder of edited templates (<language>.txt.j2)."),
+    ] = None,
+    languages: Annotated[
+        str | None,
+        typer.Option(help="Languages to write, e.g. en,es (default: every template)."),
+    ] = None,
+    export_templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--export-templates",
+            help="Copy the shipped templates to this folder for editing, and stop.",
+        ),
+    ] = None,
+    office: Annotated[str | None, typer.Option(help="Sender (default: the policy's).")] = None,
+    phone: Annotated[str | None, typer.Option(help="Telephone to call.")] = None,
+    email: Annotated[str | None, typer.Option(help="Email to write to.")] = None,
+    office_address: Annotated[str | None, typer.Option(help="Sender's address.")] = None,
+    signer: Annotated[str | None, typer.Option(help="Who signs.")] = None,
+    order_date: Annotated[
+        str | None, typer.Option("--order-date", help="Date of the court's order.")
+    ] = None,
+    letter_date: Annotated[
+        str | None,
+        typer.Option("--date", help="Date printed on the letters (default: the run's as-of)."),
+    ] = None,
+) -> None:
+    """Write a notice letter to each person whose convictions an order relieved (PDF and a
+    mail-merge CSV), in English and Spanish."""
+    from clearance.cli import UsageError, friendly_errors, out
+    from clearance.outputs.letters import (
+        LettersError,
+        TemplateError,
+        write_letters,
+    )
+    from clearance.outputs.letters import export_templates as export
+
+    with friendly_errors():
+        if export_templates is not None:
+            written = export(export_templates)
+            out.print(
+                f"{len(written)} template(s) copied to {export_templates}/ (existing files kept)",
+                highlight=False,
+            )
+            return
+        try:
+            done = write_letters(
+                run_dir,
+                out_dir,
+                reconciled=reconciled,
+                addresses=addresses,
+                templates=templates,
+                languages=[x.strip() for x in languages.split(",") if x.strip()]
+                if languages
+                else None,
+                office={
+                    "office": office,
+                    "phone": phone,
+                    "email": email,
+                    "office_address": office_address,
+                    "signer": signer,
+                },
+                order_date=_day(order_date, "--order-date"),
+                letter_date=_day(letter_date, "--date"),
+            )
+        except (LettersError, TemplateError, ReconcileError) as exc:
+            raise UsageError(str(exc)) from None
+    summary = done.summary
+    left = summary["left_out"]
+    out.print(
+        f"{summary['letters']:,} letters naming {summary['convictions_named']:,} convictions "
+        f"({', '.join(summary['languages'])}); no letter for {left['deceased']:,} people "
+        f"recorded as deceased and {left['nothing_to_name']:,} with no relieved conviction "
+        f"to name; {summary['addresses']['people_without_address']:,} without an address",
+        highlight=False,
+    )
+    out.print(f"letters in {done.out_dir}/ (letters.csv, letters.json)", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `reconcile` to the `clearance` command."""
+    """Add `reconcile` and `letters` to the `clearance` command."""
     app.command(name="reconcile")(reconcile)
+    app.command(name="letters")(letters)
