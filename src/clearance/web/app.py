@@ -27,6 +27,7 @@ from clearance.web import (
     routes_check,
     routes_federal,
     routes_policies,
+    routes_reconcile,
     routes_review,
     routes_runs,
 )
@@ -135,6 +136,7 @@ def create_app(
         routes_admin,
         routes_check,
         routes_federal,
+        routes_reconcile,
     ):
         _add_routes(app, module.router)
 
