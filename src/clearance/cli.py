@@ -377,7 +377,8 @@ def run(
 
                 with clock("read, decide and write"):
                     written = scaled_run(plan, files, out_dir, chosen, day, county, text,
-                                         not no_what_if, quiet, out, err)  # fmt: skip
+                                         not no_what_if, quiet, out, err,
+                                         clock.seconds)  # fmt: skip
                 if filings:
                     from clearance.outputs.filings import FilingsError, write_filings
 
@@ -387,6 +388,8 @@ def run(
                         raise UsageError(str(exc)) from None
                 if not quiet:
                     print_summary(written.summary)
+                if timings is not None:
+                    timings.write_text(json.dumps(clock.seconds, indent=2) + "\n", "utf-8")
                 out.print(f"outputs in {out_dir}/: {', '.join(written.files)}", highlight=False)
                 return
             with clock("read"):

@@ -96,3 +96,20 @@ def test_sizes_and_bucket_counts() -> None:
     assert buckets_for([SAMPLE], peak) == 0
     assert buckets_for([SAMPLE], peak - 1) >= 2
     assert buckets_for([SAMPLE], 1) == 4096
+
+
+def test_federal_entries_counted_alike_in_buckets(tmp_path: Path) -> None:
+    """The summary's overview of federal entries (rows citing the U.S. Code) adds up across
+    buckets to the in-memory figures."""
+    import gzip
+
+    text = gzip.decompress(SAMPLE.read_bytes()).replace(
+        b"12500(A) VC-DRIVE W/O LICENSE", b"21 USC 841(A)(1)-MANUFACTURE MARIJUANA"
+    )
+    path = tmp_path / "with-federal.dat"
+    path.write_bytes(text)
+    run([path], tmp_path / "memory", "-q")
+    run([path], tmp_path / "buckets", "-q", "--memory-limit", "1M")
+    assert_same_files(tmp_path / "memory", tmp_path / "buckets")
+    summary = json.loads((tmp_path / "buckets" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["federal_entries"]["counts"] > 0

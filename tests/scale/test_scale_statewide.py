@@ -148,3 +148,24 @@ def test_statewide_refuses_filings_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: --filings with --county all")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_synth_repository_and_statewide_files(tmp_path: Path) -> None:
+    """`synth --repository`: most people have no cannabis record at all (DOJ's repository);
+    `--county all`: people at home in several counties; both reproducible."""
+    from clearance.records.doj import read_doj
+    from clearance.scale.people import concerned_convictions
+
+    paths = []
+    for name in ("a.dat", "b.dat"):
+        path = tmp_path / name
+        result = invoke("synth", "--out", path, "--rows", "30000", "--county", "all",
+                        "--repository", "--seed", "9")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        paths.append(path)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    records = read_doj([paths[0]])
+    concerned = concerned_convictions(records)
+    assert 0 < concerned["subject_id"].n_unique() < records.subjects.height / 2
+    homes = records.counts["county"].cast(pl.String).value_counts(sort=True)
+    assert homes["county"].head(2).sort().to_list() == ["ALAMEDA", "ALPINE"]

@@ -51,6 +51,7 @@ def write_run(
     what_ifs: Mapping[str, Decided] | None = None,
     input_totals: Mapping[str, int] | None = None,
     record_tables: bool = True,
+    federal: Mapping[str, object] | None = None,
 ) -> RunFiles:
     """Write every output of a run to `out_dir` and return the summary.
 
@@ -61,9 +62,9 @@ def write_run(
     it already (a statewide run computes it once for every county). `whole_input=False` leaves
     out what is about the whole input rather than the county (results.csv, quarantine.csv),
     and keeps in `record/` only the people decided: a statewide run writes those once.
-    A run decided in parts (`clearance.scale`) passes `what_ifs` and `input_totals` (see
-    `build_summary`), and `record_tables=False` when it writes the record's counts and
-    subjects itself, part by part.
+    A run decided in parts (`clearance.scale`) passes `what_ifs`, `input_totals` and
+    `federal` (see `build_summary`), and `record_tables=False` when it writes the record's
+    counts and subjects itself, part by part.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     # The facts kept for the what-ifs need no more than their figures.
@@ -93,6 +94,7 @@ def write_run(
             base=base,
             what_ifs=what_ifs,
             input_totals=input_totals,
+            federal=federal,
         )
         del base
         # The facts were kept for the what-ifs, which are done.

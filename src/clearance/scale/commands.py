@@ -137,8 +137,10 @@ def scaled_run(
     quiet: bool,
     out: Console,
     err: Console,
+    seconds: dict[str, float] | None = None,
 ) -> RunFiles:
-    """Run as `plan` says; print the input's accounting as the usual run does."""
+    """Run as `plan` says; print the input's accounting as the usual run does. `seconds`
+    receives the seconds of the engine's steps (for `--timings`)."""
     show = not quiet and err.is_terminal
     if plan.kind == "spark":
         from clearance.scale.spark import run_on_spark
@@ -149,6 +151,8 @@ def scaled_run(
                 master=plan.master, county_files=plan.county_files,
             )  # fmt: skip
         written, stats = ran.written, ran.files
+        if seconds is not None:
+            seconds.update(ran.seconds)
         if plan.county_files is not None:
             out.print(f"{len(ran.county_files):,} county files (DOJ layout) in "
                       f"{plan.county_files}/", highlight=False)  # fmt: skip

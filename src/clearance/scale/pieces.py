@@ -25,6 +25,7 @@ from clearance.outputs.summary import what_if_policies
 from clearance.outputs.tables import conviction_base
 from clearance.policy.schema import Policy
 from clearance.records.doj import FileStats, Records
+from clearance.records.federal import empty_federal, federal_entries, overview_of
 
 #: The order of a run's determinations.
 _ORDER = ["subject_id", "count_id"]
@@ -49,6 +50,8 @@ class Piece:
     counts_total: int
     merged_duplicates: int
     counties: list[str] = field(default_factory=list)
+    #: The part's federal entries (`records.federal`), for the summary's overview.
+    federal: pl.DataFrame | None = None
 
 
 def decide_piece(
@@ -86,6 +89,7 @@ def decide_piece(
         counts_total=records.counts.height,
         merged_duplicates=records.merged_duplicate_counts,
         counties=present,
+        federal=federal_entries(records),
     )
 
 
@@ -106,6 +110,7 @@ class PieceWriter:
         self.counts_total = 0
         self.merged_duplicates = 0
         self.counties: set[str] = set()
+        self.federal: list[pl.DataFrame] = []
         self._writers: dict[str, pq.ParquetWriter] = {}
         (out_dir / RECORD_DIR).mkdir(parents=True, exist_ok=True)
 
@@ -114,6 +119,8 @@ class PieceWriter:
         self.counts_total += piece.counts_total
         self.merged_duplicates += piece.merged_duplicates
         self.counties.update(piece.counties)
+        if piece.federal is not None and piece.federal.height:
+            self.federal.append(piece.federal)
         if piece.decided is None:
             return
         self.decided.append(piece.decided)
@@ -200,6 +207,7 @@ class PieceWriter:
             what_ifs=what_ifs,
             input_totals={"people": self.people_total, "counts": self.counts_total},
             record_tables=False,
+            federal=overview_of(_concat(self.federal) if self.federal else empty_federal()),
         )
 
 

@@ -25,6 +25,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
@@ -66,6 +67,8 @@ class SparkRun:
     files: list[FileStats]
     buckets: int
     county_files: dict[str, Path]
+    #: Seconds of each step: starting Spark, reading, deciding (with the shuffle), writing.
+    seconds: dict[str, float]
 
 
 def session(master: str | None = None) -> Any:
@@ -103,7 +106,9 @@ def run_on_spark(
     buckets: int | None = None,
 ) -> SparkRun:
     """Run on Spark (see the module's docstring) and write the outputs to `out_dir`."""
+    clock = _Clock()
     spark = session(master)
+    clock.lap("spark_start")
     paths = [str(p) for p in dict.fromkeys(files)]
     count = buckets or max(4, 2 * int(spark.sparkContext.defaultParallelism))
     listing = spark.createDataFrame(
@@ -113,6 +118,7 @@ def run_on_spark(
     try:
         accounting = read.filter("bucket < 0").collect()
         stats, quarantine = _accounting(accounting, len(paths))
+        clock.lap("spark_read")
         decided = (
             read.filter("bucket >= 0")
             .repartition(count, "bucket")
@@ -134,16 +140,34 @@ def run_on_spark(
             writer.add(_piece(rows))
             if county_files is not None:
                 lines += [from_bytes(r["payload"]) for r in rows if r["kind"] == "lines"]
+        clock.lap("spark_decide")
         written = writer.finish(
             policy, as_of, county, stats, quarantine, [Path(p) for p in paths], policy_text,
             with_what_ifs,
         )  # fmt: skip
+        clock.lap("write")
         by_county: dict[str, Path] = {}
         if county_files is not None:
             by_county = write_county_files(paths, pl.concat(lines), county_files)
+            clock.lap("county_files")
     finally:
         read.unpersist()
-    return SparkRun(written=written, files=stats, buckets=count, county_files=by_county)
+    return SparkRun(
+        written=written, files=stats, buckets=count, county_files=by_county, seconds=clock.seconds
+    )
+
+
+class _Clock:
+    """Seconds between laps, by name."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def _reader(buckets: int) -> Any:
@@ -353,6 +377,8 @@ def _piece_rows(bucket: int, piece: Piece) -> list[tuple[int, int, int, str, byt
         "subjects": piece.subjects,
         "counts": piece.counts,
     }
+    if piece.federal is not None and piece.federal.height:
+        tables["federal"] = piece.federal
     if piece.decided is not None:
         tables["decided"] = piece.decided
     for key, table in piece.what_ifs.items():
@@ -379,6 +405,7 @@ def _piece(rows: list[Any]) -> Piece:
         counts_total=meta["counts_total"],
         merged_duplicates=meta["merged_duplicates"],
         counties=meta["counties"],
+        federal=from_bytes(tables["federal"]) if "federal" in tables else None,
     )
 
 
