@@ -306,3 +306,14 @@ def test_no_traceback_for_an_unwritable_timings_file(
     result = clearance(*run_args([small], out, "--timings", str(tmp_path / "no" / "t.json")))
     assert result.returncode == 3
     assert "t.json" in error_line(result)
+
+
+def test_the_readme_lists_every_exit_status() -> None:
+    """The table of exit statuses in the README is the one the program uses."""
+    from clearance.exits import Exit
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("### Exit statuses", 1)[1].split("\n\n##", 1)[0]
+    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ")]
+    listed = {int(cell) for cell in rows if cell.isdigit()}
+    assert listed == {int(code) for code in Exit}
