@@ -22,7 +22,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from clearance.exits import Exit
-from clearance.guard import Outcome, UsageError, command_errors, fail
+from clearance.guard import Outcome, command_errors, fail
+from clearance.guard import UsageError as UsageError  # other command modules raise it
 from clearance.policy.schema import Policy
 from clearance.records.doj import ProgressCallback, Records, total_bytes
 
