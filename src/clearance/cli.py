@@ -187,12 +187,12 @@ def synth(
         str,
         typer.Option(
             "--format",
-            help="doj (a bulk file), rapsheet (a folder of RAP sheets) or court-export (a case "
-            "list, .csv or .xlsx, with its mapping).",
+            help="doj (a bulk file), rapsheet (a folder of RAP sheets), court-export (a case "
+            "list, .csv or .xlsx, with its mapping) or federal (a federal case list, .csv).",
         ),
     ] = "doj",
     people: Annotated[
-        int, typer.Option(help="rapsheet / court-export: how many people.", min=1)
+        int, typer.Option(help="rapsheet / court-export / federal: how many people.", min=1)
     ] = 20,
     from_doj: Annotated[
         Path | None,
@@ -250,8 +250,18 @@ def synth(
             )
         out.print(f"wrote {written.description}", highlight=False)
         return
+    if fmt == "federal":
+        from clearance.synth_federal import write_case_list
+
+        made = write_case_list(out_file, people, seed, malformed)
+        out.print(
+            f"wrote a federal case list of {made.rows:,} counts ({made.people:,} people, "
+            f"{made.malformed_rows:,} malformed) to {out_file}",
+            highlight=False,
+        )
+        return
     if fmt != "doj":
-        fail(f"--format {fmt!r}: use doj, rapsheet or court-export")
+        fail(f"--format {fmt!r}: use doj, rapsheet, court-export or federal")
     from clearance.synth import write_synthetic
 
     stats = write_synthetic(
@@ -424,6 +434,16 @@ def print_summary(summary: dict[str, object]) -> None:
         f"{impact['no_conviction_left']:,} have no conviction left",
         highlight=False,
     )
+    federal = summary.get("federal_entries")
+    if isinstance(federal, dict) and federal.get("counts"):
+        out.print(
+            f"{federal['counts']:,} federal entr{'y' if federal['counts'] == 1 else 'ies'} "
+            f"of {federal['people']:,} {'person' if federal['people'] == 1 else 'people'}: "
+            "state relief cannot reach them; screen them "
+            "under the 2022 and 2023 marijuana pardons with `clearance federal` on the same "
+            "files",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -474,12 +494,25 @@ def explain(
 @app.command()
 def rules(
     policy: Annotated[str | None, typer.Option(help="Also list the rules of this policy.")] = None,
+    federal: Annotated[
+        bool, typer.Option("--federal", help="The federal pardon rules (clearance federal).")
+    ] = False,
 ) -> None:
     """Every rule with its id, citation and plain sentence."""
     from clearance.engine import all_rules
     from clearance.law.prop64 import STATUTE_RULES
     from clearance.policy.loader import PolicyError, load_policy
 
+    if federal:
+        from clearance.law.federal import FEDERAL_RULES
+
+        listing = Table(show_lines=False)
+        for col in ("id", "outcome", "citation", "rule"):
+            listing.add_column(col, overflow="fold")
+        for fed in FEDERAL_RULES:
+            listing.add_row(fed.id, fed.outcome, fed.citation, fed.text)
+        out.print(listing)
+        return
     with friendly_errors():
         try:
             chosen = all_rules(load_policy(policy), date(2000, 1, 1)) if policy else STATUTE_RULES
@@ -523,6 +556,10 @@ register_web(app)
 from clearance.check_cli import register as register_check  # noqa: E402
 
 register_check(app)
+# --- federal screen ---
+from clearance.federal_cli import register as register_federal  # noqa: E402
+
+register_federal(app)
 # --- reconciliation and letters ---
 from clearance.reconcile_cli import register as register_reconcile  # noqa: E402
 
