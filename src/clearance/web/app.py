@@ -25,6 +25,7 @@ from clearance.web import (
     routes_admin,
     routes_auth,
     routes_check,
+    routes_federal,
     routes_policies,
     routes_reconcile,
     routes_review,
@@ -134,6 +135,7 @@ def create_app(
         routes_policies,
         routes_admin,
         routes_check,
+        routes_federal,
         routes_reconcile,
     ):
         _add_routes(app, module.router)
