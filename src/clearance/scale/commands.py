@@ -3,7 +3,7 @@ the command stays one page)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,7 +15,12 @@ from clearance.engine import DECISIONS, EngineError
 from clearance.outputs.run import RunFiles
 from clearance.policy.schema import Policy
 from clearance.records.doj import Records
-from clearance.scale.statewide import STATEWIDE_COLUMNS, is_statewide, run_statewide
+from clearance.scale.statewide import (
+    STATEWIDE_COLUMNS,
+    StatewideFiles,
+    is_statewide,
+    run_statewide,
+)
 
 
 def statewide_run(
@@ -29,7 +34,7 @@ def statewide_run(
     quiet: bool,
     out: Console,
     err: Console,
-) -> None:
+) -> StatewideFiles:
     """`--county all`: decide and write every county, then print the statewide table."""
     from clearance.records.sources import sources_of
 
@@ -55,11 +60,8 @@ def statewide_run(
             table.add_row(row["county"].title(), *(f"{row[c]:,}" for c in STATEWIDE_COLUMNS[1:]))
         out.print(table)
     decided = sum(state.totals[d] for d in DECISIONS)
-    out.print(
-        f"{len(state.rows)} counties, {decided:,} convictions decided; outputs in {out_dir}/: "
-        + ", ".join(state.files),
-        highlight=False,
-    )
+    out.print(f"{len(state.rows)} counties, {decided:,} convictions decided", highlight=False)
+    return state
 
 
 class _nothing:
@@ -112,6 +114,8 @@ def scale_plan(
     except MemoryLimitError as exc:
         raise EngineError(str(exc)) from None
     doj = fmt in (None, "doj") and all(detect_format(p) == "doj" for p in files if p.is_file())
+    if engine == "local" and is_statewide(county):
+        return Plan(kind="statewide")
     if engine == "spark":
         if is_statewide(county):
             raise EngineError("--engine spark decides one county per run (or use --county all "
@@ -119,7 +123,7 @@ def scale_plan(
         if not doj:
             raise EngineError("--engine spark reads DOJ bulk files only")
         return Plan(kind="spark", master=master, county_files=county_files)
-    if is_statewide(county) or not doj:
+    if not doj:
         return None
     buckets = buckets_for(files, limit)
     return Plan(kind="buckets", buckets=buckets) if buckets else None
@@ -138,10 +142,22 @@ def scaled_run(
     out: Console,
     err: Console,
     seconds: dict[str, float] | None = None,
+    read: Callable[[], Records] | None = None,
 ) -> RunFiles:
-    """Run as `plan` says; print the input's accounting as the usual run does. `seconds`
-    receives the seconds of the engine's steps (for `--timings`)."""
+    """Run as `plan` says into `out_dir` and print what the usual run prints. `seconds`
+    receives the seconds of the engine's steps (for `--timings`); `read` reads the inputs in
+    memory with the run's progress bar (every county at once)."""
     show = not quiet and err.is_terminal
+    if plan.kind == "statewide":
+        assert read is not None
+        records = read()
+        if not quiet:
+            from clearance.cli import print_accounting
+
+            print_accounting(records)
+        state = statewide_run(out_dir, records, policy, as_of, files, policy_text, with_what_ifs,
+                              quiet, out, err)  # fmt: skip
+        return RunFiles(out_dir=out_dir, files=state.files, summary={})
     if plan.kind == "spark":
         from clearance.scale.spark import run_on_spark
 
@@ -175,11 +191,14 @@ def scaled_run(
                       f"of people ({bucketed.disk_bytes / 1e6:,.0f} MB on disk while running)",
                       highlight=False)  # fmt: skip
     if not quiet:
-        read = sum(f.rows_read for f in stats)
+        rows = sum(f.rows_read for f in stats)
         loaded = sum(f.rows_loaded for f in stats)
         quarantined = sum(f.rows_quarantined for f in stats)
         summary = written.summary["input"]
-        out.print(f"{read:,} rows read = {loaded:,} loaded + {quarantined:,} quarantined; "
+        out.print(f"{rows:,} rows read = {loaded:,} loaded + {quarantined:,} quarantined; "
                   f"{summary['people']:,} people, {summary['counts']:,} counts",
                   highlight=False)  # fmt: skip
+        from clearance.cli import print_summary
+
+        print_summary(written.summary)
     return written
