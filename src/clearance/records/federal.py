@@ -155,11 +155,13 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _date_expr(column: str) -> tuple[pl.Expr, pl.Expr]:
-    """(the date, a flag: the text is there but is not a date). YYYY-MM-DD, also MM/DD/YYYY."""
+    """(the date, a flag: the text is there but is not a date). YYYY-MM-DD as documented; the
+    forms docket exports also use (MM/DD/YYYY, YYYY/MM/DD, YYYYMMDD) are read too."""
     text = pl.col(column).str.strip_chars()
-    iso = text.str.to_date("%Y-%m-%d", strict=False)
-    us = text.str.to_date("%m/%d/%Y", strict=False)
-    parsed = pl.coalesce(iso, us)
+    parsed = pl.coalesce(
+        text.str.to_date(form, strict=False)
+        for form in ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d")
+    )
     bad = text.is_not_null() & (text != "") & parsed.is_null()
     return parsed, bad
 
