@@ -119,7 +119,8 @@ def _letter(
     blocks = [
         Block("heading", "Your federal marijuana pardon: how to get your Certificate of Pardon"),
         Block("plain", f"Date: {_day(as_of) if as_of else BLANK}"),
-        Block("plain", f"Dear {esc(name)},"),
+        Block("single", f"Dear {esc(name)},"),
+        Block("spacer"),
         Block(
             "para",
             f"The federal court records we reviewed show {covered} federal "
