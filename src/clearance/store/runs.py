@@ -35,6 +35,8 @@ from clearance.engine import (
     Decided,
     normalize_county,
 )
+from clearance.outputs.cells import KEYS, unescape_text, write_people_csv
+from clearance.outputs.filings.data import REVIEWS_FILE
 from clearance.outputs.run import RECORD_DIR
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
@@ -223,7 +225,9 @@ def _read_run_folder(run_dir: Path) -> tuple[dict[str, Any], str, pl.DataFrame, 
         pl.col("level").alias("offense_level"),
         pl.col("reasons").list.join(";").fill_null("").alias("reasons"),
     )
-    people = pl.read_csv(run_dir / "people.csv", infer_schema=False)
+    people = unescape_text(
+        pl.read_csv(run_dir / "people.csv", infer_schema=False), PERSON_DATA_COLUMNS
+    )
     return summary, policy, table.select(DETERMINATION_DATA_COLUMNS), _typed_people(people)
 
 
@@ -805,10 +809,14 @@ def export_reviewed_run(
     decided = Decided(table=table, policy=policy, as_of=run.as_of, county=run.county, rules=())
 
     table.write_parquet(out_dir / RECORD_DIR / "determinations.parquet")
+    # Which counts an attorney has reviewed: the filings hold the pending ones out.
+    fetched.select("subject_id", "count_id", "review_status").write_parquet(
+        out_dir / RECORD_DIR / REVIEWS_FILE
+    )
     convictions = convictions_table(decided, records)
-    convictions.write_csv(out_dir / "convictions.csv")
+    write_people_csv(convictions, out_dir / "convictions.csv", keep=KEYS)
     convictions.write_parquet(out_dir / "convictions.parquet")
-    people_table(decided, records).write_csv(out_dir / "people.csv")
+    write_people_csv(people_table(decided, records), out_dir / "people.csv", keep=KEYS)
 
     found = _inputs_for_results(run, records, decided, inputs)
     results_note: str

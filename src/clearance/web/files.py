@@ -8,6 +8,8 @@ of the folder is refused as well.
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -82,3 +84,19 @@ def human_size(size: int) -> str:
             return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
         value /= 1024
     return f"{value:,.1f} GB"
+
+
+def replace_folder(built: Path, target: Path) -> None:
+    """Put the complete folder `built` where `target` is, in two renames (same file system).
+
+    The old folder is moved aside first and deleted only once the new one is in place, so at
+    every moment `target` is either the whole old set or the whole new one.
+    """
+    if not target.exists():
+        os.replace(built, target)
+        return
+    old = target.parent / f".{target.name}.previous"
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(target, old)
+    os.replace(built, target)
+    shutil.rmtree(old, ignore_errors=True)
