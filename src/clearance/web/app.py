@@ -30,6 +30,7 @@ from clearance.web import (
     routes_runs,
 )
 from clearance.web.jobs import RunJobs
+from clearance.web.limits import LoginLimits
 from clearance.web.logs import RequestLog
 from clearance.web.pages import STATIC_DIR, render
 from clearance.web.security import LoginRequired, secret_key
@@ -114,6 +115,7 @@ def create_app(
     app.state.config = config
     app.state.sessions = sessions
     app.state.jobs = jobs
+    app.state.login_limits = LoginLimits()
 
     app.add_middleware(
         SessionMiddleware,
