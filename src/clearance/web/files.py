@@ -38,13 +38,30 @@ class RunFile:
         return "" if str(parent) == "." else str(parent)
 
 
+#: Folders of working files that the downloads page does not list (the canonical tables read
+#: back by the store and the filings; a download by name still works for roles that may).
+INTERNAL_DIRS = ("record",)
+#: Files that carry every column of the DOJ file (SSN, driver's licence, FBI number): only
+#: roles that may see full records download them.
+FULL_RECORD_FILES = ("results.csv",)
+
+
+def is_full_record(relative: str) -> bool:
+    """Whether a run file holds full DOJ records (results.csv, its reviewed copy, record/)."""
+    pure = PurePosixPath(relative)
+    return pure.name in FULL_RECORD_FILES or (bool(pure.parts) and pure.parts[0] in INTERNAL_DIRS)
+
+
 def list_files(run_dir: Path) -> list[RunFile]:
-    """Every regular file under the run folder that `resolve_download` would serve."""
+    """Every regular file under the run folder that `resolve_download` would serve, but the
+    internal working folders."""
     if not run_dir.is_dir():
         return []
     found: list[RunFile] = []
     for path in run_dir.rglob("*"):
         relative = path.relative_to(run_dir).as_posix()
+        if relative.split("/", 1)[0] in INTERNAL_DIRS or "/record/" in f"/{relative}":
+            continue
         target = resolve_download(run_dir, relative)
         if target is not None:
             found.append(RunFile(relative, target.stat().st_size))

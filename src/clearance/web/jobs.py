@@ -34,6 +34,10 @@ from clearance.store.runs import get_run, mark_run, store_run
 LOG = logging.getLogger("clearance.web.jobs")
 
 INTERRUPTED = "interrupted: the server stopped during the run; start the run again"
+UNEXPECTED = (
+    "the run stopped on an unexpected problem (recorded in the server's log, without any "
+    "data); start it again, and tell the administrator if it happens again"
+)
 
 
 @dataclass
@@ -86,14 +90,29 @@ class RunJobs:
         executor.submit(self._work, run_id, inputs)
 
     def recover(self) -> None:
-        """Mark runs left queued or running by a previous server as failed."""
+        """Mark runs left queued or running by a previous server as failed, and delete what
+        they left: their uploads and partial run folders (personal data no run will read).
+
+        Called when the app starts, before it takes any upload, so every upload folder found
+        then belongs to a run that will never finish.
+        """
         with self.sessions() as session:
             stale = session.execute(
                 select(Run).where(Run.status.in_(("queued", "running")))
             ).scalars()
             for run in list(stale):
                 if self.progress(run.id) is None:  # not one of this process's own runs
+                    shutil.rmtree(self.runs_dir / str(run.id), ignore_errors=True)
                     mark_run(session, run, "failed", error=INTERRUPTED)
+        with self._lock:
+            if self._progress:
+                return
+        if self.uploads_dir.is_dir():
+            for folder in self.uploads_dir.iterdir():
+                if folder.is_dir() and not folder.is_symlink():
+                    shutil.rmtree(folder, ignore_errors=True)
+                else:
+                    folder.unlink(missing_ok=True)
 
     def shutdown(self) -> None:
         """Stop taking runs; a run in progress is abandoned (and recovered on next start)."""
@@ -110,9 +129,17 @@ class RunJobs:
             self._fail(run_id, inputs, str(exc))
         except Exception as exc:
             LOG.error("run %d failed: %s", run_id, type(exc).__name__)
-            self._fail(run_id, inputs, f"internal error ({type(exc).__name__})")
+            self._fail(run_id, inputs, UNEXPECTED)
         finally:
             self._set(run_id, None)
+
+    def _delete_uploads(self, inputs: list[Path]) -> None:
+        """Delete the upload folders of a run's inputs (only folders inside the uploads)."""
+        root = self.uploads_dir.resolve()
+        for path in inputs:
+            folder = path.resolve().parent
+            if folder != root and folder.is_relative_to(root):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _fail(self, run_id: int, inputs: list[Path], message: str) -> None:
         """Record the failure and delete the uploaded input: no run will ever read it.
@@ -120,11 +147,10 @@ class RunJobs:
         A failed run's upload is personal data that no page leads to; keeping it would only
         leave a copy of a county's records on disk.
         """
-        root = self.uploads_dir.resolve()
-        for path in inputs:
-            folder = path.resolve().parent
-            if folder != root and folder.is_relative_to(root):
-                shutil.rmtree(folder, ignore_errors=True)
+        self._delete_uploads(inputs)
+        # Whatever the run had written (convictions, people) goes too: a failed run keeps
+        # no personal data, and no page or URL can lead to a part of one.
+        shutil.rmtree(self.runs_dir / str(run_id), ignore_errors=True)
         message += "; the uploaded file was deleted, upload it again to retry"
         with self.sessions() as session:
             run = get_run(session, run_id)
@@ -162,4 +188,6 @@ class RunJobs:
             if run is None:
                 return
             store_run(session, run_dir, inputs, created_by, run=run)
+        # The county's file has been read and its results written: no copy is kept.
+        self._delete_uploads(inputs)
         LOG.info("run %d: done", run_id)

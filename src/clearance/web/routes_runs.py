@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clearance.engine import normalize_county
+from clearance.engine import all_rules, normalize_county
 from clearance.outputs.filings import FilingsError, write_filings
 from clearance.outputs.filings.data import FILING_OPTIONS, ReviewScope, policy_filing_values
 from clearance.policy.loader import PolicyError, policy_from_tool_options, policy_from_yaml_text
@@ -35,14 +35,22 @@ from clearance.store.runs import (
     export_reviewed_run,
     get_run,
     list_runs,
+    text_sha256,
 )
 from clearance.web import charts
-from clearance.web.files import human_size, list_files, replace_folder, resolve_download
+from clearance.web.files import (
+    human_size,
+    is_full_record,
+    list_files,
+    replace_folder,
+    resolve_download,
+)
 from clearance.web.pages import render
 from clearance.web.policies import all_policies, get_policy
 from clearance.web.security import (
     CAN_REVIEW,
     CAN_RUN,
+    CAN_SEE_FULL_RECORDS,
     current_user,
     get_db,
     require,
@@ -276,6 +284,30 @@ def run_page(
     )
 
 
+@router.get("/runs/{run_id}/policy")
+def run_policy_page(
+    request: Request,
+    run_id: int,
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> Response:
+    """The exact policy text the run used (stored with the run), not the policy's text today."""
+    run = run_or_404(db, run_id)
+    policy = run_policy(run)
+    current = get_policy(request.app.state.config.data_dir, run.policy_name)
+    changed = current is not None and text_sha256(current.text) != run.policy_sha256
+    return render(
+        request,
+        "run_policy.html",
+        user,
+        run=run,
+        lines=run.policy_text.splitlines(),
+        rules=all_rules(policy, run.as_of) if policy is not None else [],
+        changed=changed,
+        current=current,
+    )
+
+
 @router.get("/runs/{run_id}/status")
 def run_status(
     request: Request,
@@ -302,6 +334,8 @@ def _files_page(
     db: Session,
 ) -> Response:
     files = list_files(run_dir_of(request, run)) if run.status == "done" else []
+    if user.role not in CAN_SEE_FULL_RECORDS:
+        files = [f for f in files if not is_full_record(f.relative)]
     review = _review_counts(db, run.id)
     return render(
         request,
@@ -349,9 +383,16 @@ def download(
 ) -> Response:
     """One file of the run folder; any name that would leave the folder is 404."""
     run = run_or_404(db, run_id)
-    target = resolve_download(run_dir_of(request, run), relative)
+    # Only a completed run has files to give: a failed or unfinished one has none.
+    target = resolve_download(run_dir_of(request, run), relative) if run.status == "done" else None
     if target is None:
         raise HTTPException(status_code=404, detail="No such file in this run.")
+    if is_full_record(relative) and user.role not in CAN_SEE_FULL_RECORDS:
+        raise HTTPException(
+            status_code=403,
+            detail=f"Your role ({user.role}) cannot download {PurePosixPath(relative).name}: "
+            "it holds every column of the DOJ file (SSN, driver's licence, FBI numbers).",
+        )
     audit.append(db, user.username, "file.download", f"run:{run.id}", {"file": relative})
     db.commit()
     return FileResponse(target, filename=target.name, headers=DOWNLOAD_HEADERS)

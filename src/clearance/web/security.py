@@ -36,6 +36,9 @@ CAN_RUN = frozenset({"admin", "attorney", "analyst"})
 CAN_REVIEW = frozenset({"admin", "attorney"})
 CAN_EDIT_POLICY = frozenset({"admin", "attorney"})
 CAN_ADMINISTER = frozenset({"admin"})
+#: Who may download files that carry every column of the DOJ file (results.csv: SSN, driver's
+#: licence, FBI numbers). Viewers read decisions, not identifiers.
+CAN_SEE_FULL_RECORDS = frozenset({"admin", "attorney", "analyst"})
 
 CSRF_REFUSED = (
     "This form has expired or did not come from this site. Reload the page and try again."
