@@ -137,8 +137,14 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def valid_id(value: int) -> bool:
+    """Whether `value` can be a row id (1 .. 2**63 - 1): a larger one names nothing, and
+    passing it to the database would overflow its integer instead of finding no row."""
+    return 0 < value < 2**63
+
+
 def get_run(session: Session, run_id: int) -> Run | None:
-    return session.get(Run, run_id)
+    return session.get(Run, run_id) if valid_id(run_id) else None
 
 
 def list_runs(session: Session) -> list[Run]:
@@ -542,6 +548,8 @@ def query_determinations(
 
 def get_determination(session: Session, run_id: int, determination_id: int) -> Determination | None:
     """A count of a run (None if the id belongs to another run)."""
+    if not valid_id(determination_id):
+        return None
     found = session.get(Determination, determination_id)
     return found if found is not None and found.run_id == run_id else None
 

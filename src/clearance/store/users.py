@@ -115,7 +115,7 @@ def add_user(
 
 
 def get_user(session: Session, user_id: int) -> User | None:
-    return session.get(User, user_id)
+    return session.get(User, user_id) if 0 < user_id < 2**63 else None
 
 
 def get_user_by_name(session: Session, username: str) -> User | None:

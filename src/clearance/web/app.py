@@ -8,6 +8,7 @@ CSRF token (`verify_csrf`); a test enumerates `app.routes` to hold both.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -33,6 +35,7 @@ from clearance.web import (
     routes_review,
     routes_runs,
 )
+from clearance.web.headers import SecurityHeaders
 from clearance.web.jobs import RunJobs
 from clearance.web.limits import LoginLimits
 from clearance.web.logs import RequestLog, route_template
@@ -80,6 +83,17 @@ def _add_routes(app: FastAPI, router: APIRouter) -> None:
         )
 
 
+def _private_database(url: str) -> None:
+    """A SQLite database made before this server (by a command, a copy) made private too."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    path = Path(parsed.database)
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.is_file():
+            candidate.chmod(0o600)
+
+
 def audit_refusal(request: Request, sessions: sessionmaker[Session]) -> None:
     """Record a refused (403) request of a signed-in user: who, which route, which method.
 
@@ -117,14 +131,20 @@ def create_app(
 ) -> FastAPI:
     """The web app on `database_url` (migrated on start), keeping files under `data_dir`.
 
-    `secure_cookies` adds the Secure flag to the session cookie: set it when the app is served
-    over HTTPS (behind a proxy); the default serves plain HTTP on localhost.
+    `secure_cookies` adds the Secure flag to the session cookie and sends HSTS: the app is then
+    served over HTTPS (behind a proxy); `clearance serve` sets it unless `--insecure-http`
+    (plain HTTP on this machine only).
     """
     data_dir = data_dir.resolve()
     config = WebConfig(database_url, data_dir, max_upload_bytes, secure_cookies)
-    for folder in (config.uploads_dir, config.runs_dir):
+    # Everything the workspace writes is personal data: files 0600, folders 0700, whoever
+    # writes them (the reader, Polars, the filings, SQLite).
+    os.umask(0o077)
+    for folder in (data_dir, config.uploads_dir, config.runs_dir):
         folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
     sessions = session_factory(database_url)
+    _private_database(database_url)
     jobs = RunJobs(sessions, config.runs_dir, config.uploads_dir)
 
     @asynccontextmanager
@@ -154,6 +174,8 @@ def create_app(
         https_only=secure_cookies,
     )
     app.add_middleware(RequestLog)
+    # Outermost: its headers reach every response, the RequestLog's plain 500 included.
+    app.add_middleware(SecurityHeaders, https=secure_cookies)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
