@@ -36,12 +36,12 @@ from clearance.web import (
     routes_runs,
 )
 from clearance.web.headers import SecurityHeaders
-from clearance.web.jobs import RunJobs
+from clearance.web.jobs import DEFAULT_JOB_MEMORY_BYTES, RunJobs
 from clearance.web.limits import LoginLimits
 from clearance.web.logs import RequestLog, route_template
 from clearance.web.pages import STATIC_DIR, render
 from clearance.web.security import SESSION_ID, LoginRequired, secret_key
-from clearance.web.uploads import DEFAULT_MAX_UPLOAD_BYTES
+from clearance.web.uploads import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_UPLOAD_BYTES
 
 #: How long a session lasts without signing in again.
 SESSION_SECONDS = 8 * 60 * 60
@@ -55,6 +55,9 @@ class WebConfig:
     data_dir: Path
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     secure_cookies: bool = False
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    max_jobs: int = 1
+    job_memory_bytes: int = DEFAULT_JOB_MEMORY_BYTES
 
     @property
     def uploads_dir(self) -> Path:
@@ -128,6 +131,9 @@ def create_app(
     *,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     secure_cookies: bool = False,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_jobs: int = 1,
+    job_memory_bytes: int = DEFAULT_JOB_MEMORY_BYTES,
 ) -> FastAPI:
     """The web app on `database_url` (migrated on start), keeping files under `data_dir`.
 
@@ -136,7 +142,15 @@ def create_app(
     (plain HTTP on this machine only).
     """
     data_dir = data_dir.resolve()
-    config = WebConfig(database_url, data_dir, max_upload_bytes, secure_cookies)
+    config = WebConfig(
+        database_url,
+        data_dir,
+        max_upload_bytes,
+        secure_cookies,
+        max_decompressed_bytes,
+        max_jobs,
+        job_memory_bytes,
+    )
     # Everything the workspace writes is personal data: files 0600, folders 0700, whoever
     # writes them (the reader, Polars, the filings, SQLite).
     os.umask(0o077)
@@ -145,7 +159,14 @@ def create_app(
         folder.chmod(0o700)
     sessions = session_factory(database_url)
     _private_database(database_url)
-    jobs = RunJobs(sessions, config.runs_dir, config.uploads_dir)
+    jobs = RunJobs(
+        sessions,
+        database_url,
+        config.runs_dir,
+        config.uploads_dir,
+        max_jobs=max_jobs,
+        memory_bytes=job_memory_bytes,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

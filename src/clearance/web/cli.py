@@ -16,6 +16,10 @@ import typer
 
 #: Environment variable for the upload limit in bytes (default 2 GB).
 MAX_UPLOAD_ENV = "CLEARANCE_MAX_UPLOAD_BYTES"
+#: Environment variable of the memory limit of one run in bytes (default 16 GB).
+JOB_MEMORY_ENV = "CLEARANCE_JOB_MEMORY_BYTES"
+#: Environment variable of the largest decompressed upload in bytes (default 16 GB).
+MAX_DECOMPRESSED_ENV = "CLEARANCE_MAX_DECOMPRESSED_BYTES"
 #: Addresses --insecure-http may listen on.
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -43,6 +47,30 @@ def register(app: typer.Typer) -> None:
                 min=1,
             ),
         ] = None,
+        max_jobs: Annotated[
+            int,
+            typer.Option(
+                "--max-jobs", help="Runs executed at once (each a worker process).", min=1
+            ),
+        ] = 1,
+        job_memory: Annotated[
+            int | None,
+            typer.Option(
+                "--job-memory-bytes",
+                help=f"Memory (address space) one run may use (default ${JOB_MEMORY_ENV} or "
+                "16 GB); a run that needs more fails cleanly.",
+                min=1,
+            ),
+        ] = None,
+        max_decompressed: Annotated[
+            int | None,
+            typer.Option(
+                "--max-decompressed-bytes",
+                help=f"Largest upload once decompressed (default ${MAX_DECOMPRESSED_ENV} or 16 "
+                "GB).",
+                min=1,
+            ),
+        ] = None,
         insecure_http: Annotated[
             bool,
             typer.Option(
@@ -58,8 +86,9 @@ def register(app: typer.Typer) -> None:
 
         from clearance.store.db import DATA_DIR_ENV, DEFAULT_DATA_DIR, database_url
         from clearance.web.app import create_app
+        from clearance.web.jobs import DEFAULT_JOB_MEMORY_BYTES
         from clearance.web.logs import logging_config
-        from clearance.web.uploads import DEFAULT_MAX_UPLOAD_BYTES
+        from clearance.web.uploads import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_UPLOAD_BYTES
 
         if insecure_http and host not in LOCAL_HOSTS:
             typer.echo(
@@ -71,8 +100,18 @@ def register(app: typer.Typer) -> None:
         folder = data or Path(os.environ.get(DATA_DIR_ENV, "") or DEFAULT_DATA_DIR)
         folder.mkdir(parents=True, exist_ok=True)
         limit = max_upload or int(os.environ.get(MAX_UPLOAD_ENV, DEFAULT_MAX_UPLOAD_BYTES))
+        memory = job_memory or int(os.environ.get(JOB_MEMORY_ENV, DEFAULT_JOB_MEMORY_BYTES))
+        expanded = max_decompressed or int(
+            os.environ.get(MAX_DECOMPRESSED_ENV, DEFAULT_MAX_DECOMPRESSED_BYTES)
+        )
         web = create_app(
-            database_url(folder), folder, max_upload_bytes=limit, secure_cookies=not insecure_http
+            database_url(folder),
+            folder,
+            max_upload_bytes=limit,
+            secure_cookies=not insecure_http,
+            max_decompressed_bytes=expanded,
+            max_jobs=max_jobs,
+            job_memory_bytes=memory,
         )
         scheme = "http" if insecure_http else "https (through your proxy)"
         typer.echo(f"clearance: serving on {host}:{port}, {scheme} (data in {folder})")

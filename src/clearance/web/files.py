@@ -47,9 +47,8 @@ FULL_RECORD_FILES = ("results.csv",)
 
 
 def is_full_record(relative: str) -> bool:
-    """Whether a run file holds full DOJ records (results.csv, its reviewed copy, record/)."""
-    pure = PurePosixPath(relative)
-    return pure.name in FULL_RECORD_FILES or (bool(pure.parts) and pure.parts[0] in INTERNAL_DIRS)
+    """Whether a run file holds full DOJ records (results.csv and its reviewed copy)."""
+    return PurePosixPath(relative).name in FULL_RECORD_FILES
 
 
 def list_files(run_dir: Path) -> list[RunFile]:

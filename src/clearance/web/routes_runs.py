@@ -57,7 +57,7 @@ from clearance.web.security import (
     token_matches,
     verify_csrf,
 )
-from clearance.web.uploads import UploadRefused, check_doj_file, receive_upload
+from clearance.web.uploads import UploadRefused, check_doj_file, receive_upload, scan_upload
 
 router = APIRouter()
 
@@ -182,6 +182,9 @@ async def start_run(
             raise UploadRefused("Choose one of the listed policies.")
         assert upload.path is not None
         await run_in_threadpool(check_doj_file, upload.path, upload.filename)
+        await run_in_threadpool(
+            scan_upload, upload.path, upload.filename, config.max_decompressed_bytes
+        )
     except UploadRefused as exc:
         upload.discard()
         return _new_run_page(request, user, str(exc), exc.status_code, **form)
@@ -306,6 +309,24 @@ def run_policy_page(
         changed=changed,
         current=current,
     )
+
+
+@router.post("/runs/{run_id}/cancel", dependencies=[Depends(verify_csrf)])
+def cancel_run(
+    request: Request,
+    run_id: int,
+    user: User = Depends(require(CAN_RUN, "cancel runs")),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Cancel a queued or running run: its worker stops, its upload and folder are deleted."""
+    run = run_or_404(db, run_id)
+    if run.status not in ("queued", "running") or not request.app.state.jobs.cancel(
+        run.id, user.username
+    ):
+        raise HTTPException(status_code=409, detail="This run is not queued or running.")
+    audit.append(db, user.username, "run.cancelled", f"run:{run.id}", {})
+    db.commit()
+    return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
 
 @router.get("/runs/{run_id}/status")
