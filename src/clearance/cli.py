@@ -207,8 +207,35 @@ def synth(
     scan: Annotated[
         bool, typer.Option(help="rapsheet: also a scanned (image-only) PDF, for the OCR path.")
     ] = False,
+    age: Annotated[
+        Path | None,
+        typer.Option(
+            "--age",
+            help="A run folder: write --from FILE (the DOJ file it read) as a newer file with "
+            "the run's relief applied, except the shares below.",
+        ),
+    ] = None,
+    unchanged: Annotated[
+        float,
+        typer.Option(help="--age: share of relieved convictions left unchanged.", min=0.0, max=1.0),
+    ] = 0.2,
+    contradicting: Annotated[
+        float,
+        typer.Option(
+            help="--age: share changed otherwise (set aside, another level).", min=0.0, max=1.0
+        ),
+    ] = 0.0,
+    gone: Annotated[
+        float, typer.Option(help="--age: share whose rows are left out.", min=0.0, max=1.0)
+    ] = 0.0,
 ) -> None:
-    """Write a synthetic DOJ bulk file, RAP sheets or a court export (no real person)."""
+    """Write a synthetic DOJ bulk file, RAP sheets or a court export (no real person), or age
+    a DOJ file with a run's relief (--age)."""
+    if age is not None:
+        from clearance.reconcile_cli import age as age_copy
+
+        age_copy(age, from_doj, out_file, unchanged, contradicting, gone, seed)
+        return
     if fmt in ("rapsheet", "court-export"):
         from clearance.synth_sources import write_sources
 
@@ -456,6 +483,10 @@ register_web(app)
 from clearance.check_cli import register as register_check  # noqa: E402
 
 register_check(app)
+# --- reconciliation and letters ---
+from clearance.reconcile_cli import register as register_reconcile  # noqa: E402
+
+register_reconcile(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

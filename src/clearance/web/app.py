@@ -32,6 +32,7 @@ from clearance.web import (
     routes_auth,
     routes_check,
     routes_policies,
+    routes_reconcile,
     routes_review,
     routes_runs,
 )
@@ -206,6 +207,7 @@ def create_app(
         routes_policies,
         routes_admin,
         routes_check,
+        routes_reconcile,
     ):
         _add_routes(app, module.router)
 
