@@ -246,6 +246,7 @@ class RunJobs:
         self._queued: set[int] = set()
         self._processes: dict[int, BaseProcess] = {}
         self._cancelled: dict[int, str] = {}
+        self._stopping = False
 
     def progress(self, run_id: int) -> Progress | None:
         """The live progress of a queued or running run (None once it is finished)."""
@@ -273,6 +274,7 @@ class RunJobs:
     def submit(self, run_id: int, inputs: list[Path]) -> None:
         """Queue a run that `create_pending_run` made."""
         with self._lock:
+            self._stopping = False
             self._queued.add(run_id)
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
@@ -324,6 +326,7 @@ class RunJobs:
         """Stop taking runs; running workers are terminated (their runs are recovered on the
         next start)."""
         with self._lock:
+            self._stopping = True
             executor, self._executor = self._executor, None
             processes = list(self._processes.values())
         for process in processes:
@@ -361,6 +364,8 @@ class RunJobs:
                 who = self._cancelled.get(run_id)
             if who is not None:
                 message = CANCELLED.format(who=who)
+            elif self._stopping:
+                message = INTERRUPTED
             elif process is not None and process.exitcode != EXIT_OK:
                 written = _read_state(state).get("error")
                 if process.exitcode in (EXIT_REFUSED, EXIT_MEMORY) and written:
@@ -396,7 +401,9 @@ class RunJobs:
         self._delete_uploads(inputs)
         with self.sessions() as session:
             run = get_run(session, run_id)
-            if failure is None and run is not None and run.status == "done":
+            if run is not None and run.status == "done":
+                # Stored whole (the status is set last): a worker stopped after that point
+                # has lost nothing.
                 LOG.info("run %d: done", run_id)
                 return
             shutil.rmtree(self.runs_dir / str(run_id), ignore_errors=True)
