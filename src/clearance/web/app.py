@@ -31,6 +31,7 @@ from clearance.web import (
     routes_admin,
     routes_auth,
     routes_check,
+    routes_federal,
     routes_policies,
     routes_reconcile,
     routes_review,
@@ -207,6 +208,7 @@ def create_app(
         routes_policies,
         routes_admin,
         routes_check,
+        routes_federal,
         routes_reconcile,
     ):
         _add_routes(app, module.router)
