@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from clearance.engine import Decided, keep_for_figures
+from clearance.outputs.cells import KEYS, write_people_csv
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
     conviction_base,
@@ -76,7 +77,7 @@ def write_run(
             else None
         )
         convictions = convictions_table(decided, records)
-        convictions.write_csv(out_dir / "convictions.csv")
+        write_people_csv(convictions, out_dir / "convictions.csv", keep=KEYS)
         convictions.write_parquet(out_dir / "convictions.parquet")
         # Tables are released as soon as they are written: a statewide run holds millions of
         # counts, and each copy held longer than needed adds to the peak.
@@ -84,9 +85,11 @@ def write_run(
         # The people's record before any decision, shared by people.csv and every what-if.
         if base is None:
             base = conviction_base(records, decided.as_of)
-        people_table(decided, records, base).write_csv(out_dir / "people.csv")
+        people = people_table(decided, records, base)
+        write_people_csv(people, out_dir / "people.csv", keep=KEYS)
+        del people
         if whole_input:
-            records.quarantine.write_csv(out_dir / "quarantine.csv")
+            write_people_csv(records.quarantine, out_dir / "quarantine.csv")
         summary = build_summary(
             decided,
             records,

@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from clearance.engine import DECISIONS, Decided, EngineError, counties, decide
+from clearance.outputs.cells import write_people_csv
 from clearance.outputs.run import write_run
 from clearance.outputs.summary import impact
 from clearance.outputs.tables import conviction_base, write_results_csv
@@ -123,7 +124,8 @@ def run_statewide(
     )
     del decided_parts
     write_results_csv(out_dir / "results.csv", every, records, inputs)
-    records.quarantine.write_csv(out_dir / "quarantine.csv")
+    # As a county's run writes it (cells that a spreadsheet would run as formulas escaped).
+    write_people_csv(records.quarantine, out_dir / "quarantine.csv")
     totals = _totals(every, records, base, rows)
     _write_statewide(out_dir, rows, totals, skipped, policy, as_of)
     return StatewideFiles(
