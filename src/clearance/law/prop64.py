@@ -43,6 +43,10 @@ FACTS: dict[str, str] = {
     "priors_apply": "the count's relief is a reduction of a felony (or the policy applies "
     "priors to every count): the statute's felony exceptions are read",
     "prior_*": "disqualifying records dated before the offense (policy switch), with detail",
+    "prior_same_section": "prior convictions of the section under its misdemeanor subdivision "
+    "(old ones too when old_convictions_count_as_priors is true)",
+    "prior_two_unsettled": "two or more priors of the section only when old ones count, and "
+    "old_convictions_count_as_priors is review",
     "cultivation_presumed_lawful": "policy judgment switch (HS 11358 presumed six plants)",
 }
 
@@ -375,6 +379,11 @@ BAR_RULES: tuple[Rule, ...] = (
 # on reductions only, never on conduct that is now lawful (HS 11362.1).
 
 _PRIOR_CITE = "HS 11358(d)(1), 11359(c)(1), 11360(a)(3)(A)"
+_TWO_CITE = "HS 11358(d)(2), 11359(c)(2), 11360(a)(3)(B)"
+
+#: The subdivision that now carries each section's misdemeanor: "two or more prior convictions"
+#: are convictions under it (HS 11358(d)(2), 11359(c)(2), 11360(a)(3)(B)).
+MISDEMEANOR_SUBDIVISIONS: dict[str, str] = {"11358": "(c)", "11359": "(b)", "11360": "(a)(2)"}
 
 PRIOR_RULES: tuple[Rule, ...] = (
     Rule(
@@ -398,30 +407,44 @@ PRIOR_RULES: tuple[Rule, ...] = (
         detail=lambda: pl.col("prior_pc290_detail"),
     ),
     Rule(
-        id="prior_pc290_registration",
-        citation=f"{_PRIOR_CITE}; PC 290",
-        text="With a sex-offender registration event before the offense the offense may still "
-        "be punished as a felony: no reduction",
-        facts=("priors_apply", "prior_registration"),
-        outcome="prior",
-        when=lambda: pl.col("priors_apply") & pl.col("prior_registration"),
+        id="possible_pc290_offense",
+        citation=f"{_PRIOR_CITE}; PC 290(c); PC 290.006, 290.008",
+        text="A sex-offender registration event before the offense, and no conviction for a "
+        "PC 290(c) offense in the record: registration can also come from PC 290.006, 290.008 "
+        "or another state, so it is not the prior the statute names; an attorney decides",
+        facts=("priors_apply", "prior_registration", "prior_pc290"),
+        outcome="review",
+        when=lambda: pl.col("priors_apply") & pl.col("prior_registration") & ~pl.col("prior_pc290"),
         detail=lambda: pl.col("prior_registration_detail"),
     ),
     Rule(
         id="two_priors_same_section",
-        citation="HS 11358(d)(2), 11359(c)(2), 11360(a)(3)(B) (judgment: old convictions count)",
-        text="With two or more prior convictions under the same section the offense may still "
-        "be punished as a felony: no reduction",
+        citation=_TWO_CITE,
+        text="With two or more prior convictions under the subdivision that now carries the "
+        "misdemeanor (HS 11358(c), 11359(b), 11360(a)(2)) the offense may still be punished "
+        "as a felony: no reduction",
         facts=("priors_apply", "prior_same_section"),
         outcome="prior",
         when=lambda: pl.col("priors_apply") & (pl.col("prior_same_section") >= 2),
         detail=lambda: pl.col("prior_same_section_detail"),
     ),
     Rule(
+        id="two_priors_unsettled",
+        citation=f"{_TWO_CITE}; HS 11361.8(b), (f) (judgment: old_convictions_count_as_priors)",
+        text="Two or more prior convictions of the section only when old (pre-2016) felony "
+        "convictions, or records without a subdivision, are counted as priors under the "
+        "misdemeanor subdivision: unsettled law; an attorney decides",
+        facts=("priors_apply", "prior_two_unsettled"),
+        outcome="review",
+        when=lambda: pl.col("priors_apply") & pl.col("prior_two_unsettled"),
+        detail=lambda: pl.col("prior_two_unsettled_detail"),
+    ),
+    Rule(
         id="possible_super_strike",
         citation=f"{_PRIOR_CITE}; PC 667(e)(2)(C)(iv)",
-        text="A prior conviction under a section that is a 'super strike' only in some "
-        "subdivisions, recorded without one; an attorney decides",
+        text="A prior conviction under a section that is a 'super strike' only in some forms "
+        "(PC 207, 209 and 220 with the intent to commit a sex offense; PC 245 only as "
+        "245(d)(3)), recorded without what settles it; an attorney decides",
         facts=("priors_apply", "possible_super_strike"),
         outcome="review",
         when=lambda: (

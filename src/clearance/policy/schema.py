@@ -54,11 +54,16 @@ class Judgment(_Strict):
         "counts, as some earlier tools did. 'Two or more prior convictions' of the same section "
         "are always convictions before the offense. Default on: the statute says 'prior'.",
     )
-    old_convictions_count_as_priors: bool = Field(
-        True,
-        description="Old (pre-2016) convictions of the same section count toward 'two or more "
-        "prior convictions' (HS 11359(c)(2), 11360(a)(3)(B), 11358(d)(2)), although those "
-        "subdivisions name the new misdemeanor subdivision. Default on.",
+    old_convictions_count_as_priors: bool | Literal["review"] = Field(
+        "review",
+        description="'Two or more prior convictions' (HS 11358(d)(2), 11359(c)(2), "
+        "11360(a)(3)(B)) are convictions under the subdivision that now carries the "
+        "misdemeanor (11358(c), 11359(b), 11360(a)(2)). Whether old (pre-2016) felony "
+        "convictions of the section, or records without a subdivision, count is unsettled. "
+        "review (default): two or more such priors send the count to review "
+        "(two_priors_unsettled), since the statute presumes eligibility and the prosecution "
+        "must prove otherwise (HS 11361.8(b), (f)). true: they count. false: they never count. "
+        "Old HS 11360(b) give-aways and HS 11357 records never count (HS 11361.5, 11361.7).",
     )
     cultivation_presumed_lawful: bool = Field(
         True,
