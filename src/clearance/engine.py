@@ -16,17 +16,19 @@ How a decision is reached (the written precedence, also in README "How decisions
                                                                          (statute) / review /
                                                                          warn (no effect)
    f. a possible super strike or undated record, where priors apply   -> review (not warn)
-   g. the policy dismisses misdemeanors                               -> dismiss
-   h. the policy's baseline for the section or subdivision (the most specific key): dismiss
+   g. the policy challenges conduct the statute makes lawful (named ground) -> not_eligible
+      (review when the policy reviews priors)
+   h. the policy dismisses misdemeanors                               -> dismiss
+   i. the policy's baseline for the section or subdivision (the most specific key): dismiss
       -> dismiss, review -> review
-   i. an additional dismissal criterion of the policy                 -> dismiss
-   j. the baseline says reduce and the conviction is a felony the statute relieves -> reduce
-   k. the statute makes the conduct lawful                            -> dismiss
-   l. the level of the conviction is unknown and the relief is a reduction     -> review
-   m. a reduction, and the policy reviews people still serving or what remains -> review
-   n. the statute makes it lesser                                     -> reduce (new level)
-   o. already at the level the law now sets                           -> not_eligible
-   p. anything else                                                   -> review
+   j. an additional dismissal criterion of the policy                 -> dismiss
+   k. the baseline says reduce, the conviction is a felony and the statute reduces it -> reduce
+   l. the statute makes the conduct lawful (whatever a "reduce" baseline says) -> dismiss
+   m. the level of the conviction is unknown and the relief is a reduction     -> review
+   n. a reduction, and the policy reviews people still serving or what remains -> review
+   o. the statute makes it lesser                                     -> reduce (new level)
+   p. already at the level the law now sets                           -> not_eligible
+   q. anything else                                                   -> review
 3. Related charges (policy) in the same arrest cycle as a relieved cannabis conviction follow.
 
 Everything is a Polars expression over the whole table; per-person context (priors, the most
@@ -540,6 +542,7 @@ def policy_rule_set(policy: Policy, as_of: date) -> dict[str, tuple[Rule, ...]]:
         "dismissal": policy_rules.dismissal_rules(policy, as_of),
         "after": policy_rules.after_rules(policy),
         "priors": priors,
+        "challenge": policy_rules.lawful_rules(policy),
     }
 
 
@@ -594,6 +597,10 @@ def _decide_clearance(policy: Policy, groups: dict[str, tuple[Rule, ...]]) -> pl
         .then(pl.lit("review"))
         .when(prior_question & pl.lit(effect != "warn"))
         .then(pl.lit("review"))
+        .when(_any(groups["challenge"], "not_eligible"))
+        .then(pl.lit("not_eligible"))
+        .when(_any(groups["challenge"], "review"))
+        .then(pl.lit("review"))
         .when(_any(misdemeanor, "dismiss"))
         .then(pl.lit("dismiss"))
         .when(baseline == "dismiss")
@@ -602,7 +609,7 @@ def _decide_clearance(policy: Policy, groups: dict[str, tuple[Rule, ...]]) -> pl
         .then(pl.lit("review"))
         .when(_any(groups["dismissal"]))
         .then(pl.lit("dismiss"))
-        .when((baseline == "reduce") & felony & ((relief == "dismiss") | reduces))
+        .when((baseline == "reduce") & felony & reduces)
         .then(pl.lit("reduce"))
         .when(relief == "dismiss")
         .then(pl.lit("dismiss"))
@@ -719,17 +726,22 @@ def evaluate(
         .replace_strict(policy.sections, default=None, return_dtype=pl.String)
         .alias("section_baseline")
     )
-    # A felony the office asks to reduce (instead of the statute's dismissal) is read under the
-    # felony exceptions too.
+    # A felony the office asks to reduce is read under the felony exceptions too. Conduct the
+    # statute makes lawful never is: priors only keep a *reduction* a felony (HS 11362.1,
+    # 11361.8(f)); an office that withholds its dismissal challenges it (`lawful_rules`).
     policy_reduces = (pl.col("section_baseline") == "reduce") & pl.col("section").is_in(
         ["11358", "11359", "11360"]
     )
     applies_all = policy.priors.applies_to == "all"
+    lawful = (pl.col("statute_relief") == "dismiss").fill_null(False)
     facts = facts.with_columns(
         (
-            pl.col("priors_apply")
-            | policy_reduces.fill_null(False)
-            | pl.lit(applies_all) & (pl.col("kind") == "cannabis")
+            (
+                pl.col("priors_apply")
+                | policy_reduces.fill_null(False)
+                | pl.lit(applies_all) & (pl.col("kind") == "cannabis")
+            )
+            & ~lawful
         ).alias("priors_apply")
     )
     facts = facts.with_columns(

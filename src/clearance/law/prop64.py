@@ -495,6 +495,17 @@ NOTE_RULES: tuple[Rule, ...] = (
         detail=lambda: pl.format("convicted {}", fmt_date("conviction_date")),
     ),
     Rule(
+        id="lawful_conduct_not_reduced",
+        citation="HS 11361.8(e)-(f); HS 11362.1",
+        text="The policy asks to reduce this section, but the statute makes the conduct lawful: "
+        "the court shall dismiss and seal it; keeping it would be a challenge",
+        facts=("statute_relief", "section_baseline"),
+        outcome="note",
+        when=lambda: (
+            (pl.col("statute_relief") == "dismiss") & (pl.col("section_baseline") == "reduce")
+        ).fill_null(False),
+    ),
+    Rule(
         id="no_lesser_level",
         citation="HS 11361.8(e)",
         text="The conviction is already at the level the law now sets, so the statute gives "

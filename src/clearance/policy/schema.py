@@ -199,6 +199,15 @@ class Policy(_Strict):
     remaining: Literal["reduce", "review"] = Field(
         "reduce", description="What an eligible felony that is not dismissed becomes."
     )
+    lawful_conduct: Literal["dismiss", "challenge_with_prior", "challenge_when_reduced"] = Field(
+        "dismiss",
+        description="Conduct the statute now makes lawful (HS 11362.1) is dismissed and sealed "
+        "(HS 11361.8(f)) whatever the section's baseline or the priors: priors only keep a "
+        "reduction a felony (default). An office that keeps such a conviction challenges it, "
+        "on a named ground that goes to the challenge notice: challenge_with_prior (a super "
+        "strike, PC 290(c) offense or two priors on record; also what priors.applies_to all "
+        "does), challenge_when_reduced (the section's baseline is reduce).",
+    )
     filing: Filing = Field(default_factory=Filing)
     tool_options: ToolOptions | None = Field(
         default=None,
@@ -215,6 +224,7 @@ class Policy(_Strict):
         "related_charges",
         "still_serving",
         "remaining",
+        "lawful_conduct",
         "tool_options",
     )
     @classmethod
