@@ -182,12 +182,11 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
     when = pl.coalesce(pl.col("event_date"), pl.col("offense_date"))
     former = former_section & (when < RECODIFIED).fill_null(True)
     # Only the two key columns are copied: a statewide record holds millions of such counts.
-    cultivation_or_sale = (
-        counts.select("subject_id", "cycle_id")
-        .filter((counts["code"] == "HS") & counts["section"].is_in(["11358", "11359"]))
-        .unique()
-    )
-    accessory_cycles = cultivation_or_sale.with_columns(pl.lit(True).alias("_acc_cycle"))
+    # An accessory after any HS 11357-11360 offense may be eligible (Boatwright's reasoning
+    # covers every predicate): the cycles with such a charge, of any disposition.
+    charged = counts.select(is_cannabis(pl.col("code"), pl.col("section"))).to_series()
+    cannabis_charge = counts.select("subject_id", "cycle_id").filter(charged).unique()
+    accessory_cycles = cannabis_charge.with_columns(pl.lit(True).alias("_acc_cycle"))
     kind = (
         pl.when(conspiracy)
         .then(pl.lit("conspiracy"))
@@ -212,8 +211,10 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
         | ((pl.col("code") == "PC") & pl.col("section").is_in(["182", "4573.6", "32"]))
         | former_section
     )
+    # A conviction set aside under PC 1203.4 is still a conviction that HS 11361.8 dismisses
+    # and seals or redesignates (more than the set-aside gave): it is decided too.
     in_county = (
-        (pl.col("disposition") == "convicted")
+        pl.col("disposition").is_in(["convicted", "set_aside"])
         & (pl.col("step_type") == "court")
         & (pl.col("county") == county)
     )
@@ -463,6 +464,7 @@ def build_facts(records: Records, county: str, policy: Policy, as_of: date) -> p
             _age(pl.col("dob"), pl.col("event_date")).alias("age_at_conviction"),
             _age(pl.col("dob"), as_of).alias("age_now"),
             (pl.col("sentence_end") > as_of).fill_null(False).alias("serving"),
+            (pl.col("disposition") == "set_aside").fill_null(False).alias("set_aside"),
             (
                 (pl.col("offense_date") > as_of).fill_null(False)
                 | (pl.col("event_date") > as_of).fill_null(False)
@@ -789,6 +791,10 @@ def decide(
         facts = cache[key] = build_facts(records, wanted, policy, as_of)
     if facts.height == 0:
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
+    if policy.flow != "clearance":
+        # The configurable tool and the county flows read a conviction as a disposition that
+        # starts with CONVICTED: a PC 1203.4 set-aside was never in their scope.
+        facts = facts.filter(~pl.col("set_aside"))
     if county_flow:
         facts = county_flows.source_facts(records, facts, policy, as_of)
 

@@ -38,6 +38,7 @@ FACTS: dict[str, str] = {
     "age_impossible": "the date of birth is after the offense, or the age is past any lifetime "
     "(a recording error)",
     "date_after_as_of": "the offense or the conviction is dated after the run's as-of date",
+    "set_aside": "the conviction was later set aside and dismissed under PC 1203.4",
     "serving": "the sentence (conviction date plus its parts) ends after the as-of date",
     "sentence_end": "the end of the sentence",
     "priors_apply": "the count's relief is a reduction of a felony (or the policy applies "
@@ -324,6 +325,26 @@ BAR_RULES: tuple[Rule, ...] = (
         detail=lambda: pl.format("convicted {}", fmt_date("conviction_date")),
     ),
     Rule(
+        id="pre2016_new_paragraph",
+        citation="HS 11357-11360 as in force before 2016-11-09; HS 11361.8(a), (e)",
+        text="Conduct before 2016-11-09 recorded with a paragraph that its section has only "
+        "from Proposition 64 on (the old subdivisions had none, e.g. 11357(b)(2)): a coding "
+        "question the record cannot settle; an attorney decides",
+        facts=("section", "subsection", "offense_date", "conviction_date"),
+        outcome="review",
+        when=lambda: (
+            (pl.col("kind") == "cannabis")
+            & pl.col("subsection").str.contains(r"^\([a-z0-9]+\)\(").fill_null(False)
+            & (
+                (pl.col("offense_date") < EFFECTIVE_DATE).fill_null(False)
+                | _offense_from_conviction()
+            )
+        ),
+        detail=lambda: pl.format(
+            "HS {}{}, offense {}", pl.col("section"), pl.col("subsection"), fmt_date("offense_date")
+        ),
+    ),
+    Rule(
         id="excluded_subsection",
         citation="HS 11358(d)(3)-(4); HS 11359(c)(3), (d); HS 11360(a)(3)(C)-(D)",
         text="The conviction is recorded under a subdivision created in 2016 for facts under "
@@ -355,8 +376,8 @@ BAR_RULES: tuple[Rule, ...] = (
     Rule(
         id="accessory_review",
         citation="People v. Boatwright (2019) 36 Cal.App.5th 848; PC 32 (judgment)",
-        text="Accessory after a cultivation or possession-for-sale offense may be eligible; an "
-        "attorney decides",
+        text="Accessory (PC 32) in an arrest cycle with a HS 11357-11360 charge: relief may "
+        "reach it as it reaches the offense it followed; an attorney decides",
         facts=("kind",),
         outcome="review",
         when=lambda: pl.col("kind") == "accessory",
@@ -493,6 +514,15 @@ NOTE_RULES: tuple[Rule, ...] = (
         outcome="note",
         when=_offense_from_conviction,
         detail=lambda: pl.format("convicted {}", fmt_date("conviction_date")),
+    ),
+    Rule(
+        id="set_aside_pc1203_4",
+        citation="HS 11361.8(e)-(f), (h); PC 1203.4",
+        text="The conviction was set aside and dismissed under PC 1203.4; HS 11361.8 still "
+        "reaches it, and its dismissal and sealing or redesignation go further",
+        facts=("set_aside",),
+        outcome="note",
+        when=lambda: pl.col("set_aside").fill_null(False),
     ),
     Rule(
         id="lawful_conduct_not_reduced",

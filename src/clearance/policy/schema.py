@@ -72,8 +72,9 @@ class Judgment(_Strict):
     )
     accessory_pc32_review: bool = Field(
         True,
-        description="PC 32 accessory after a HS 11358/11359 offense may be eligible (People v. "
-        "Boatwright, 2019): send to review. Off: not in scope.",
+        description="PC 32 accessory in an arrest cycle with a HS 11357-11360 charge may be "
+        "eligible (People v. Boatwright, 2019, whose reasoning covers every such predicate): "
+        "send to review. Off: not in scope.",
     )
 
 
