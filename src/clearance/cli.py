@@ -192,12 +192,12 @@ def synth(
         str,
         typer.Option(
             "--format",
-            help="doj (a bulk file), rapsheet (a folder of RAP sheets) or court-export (a case "
-            "list, .csv or .xlsx, with its mapping).",
+            help="doj (a bulk file), rapsheet (a folder of RAP sheets), court-export (a case "
+            "list, .csv or .xlsx, with its mapping) or federal (a federal case list, .csv).",
         ),
     ] = "doj",
     people: Annotated[
-        int, typer.Option(help="rapsheet / court-export: how many people.", min=1)
+        int, typer.Option(help="rapsheet / court-export / federal: how many people.", min=1)
     ] = 20,
     from_doj: Annotated[
         Path | None,
@@ -207,8 +207,35 @@ def synth(
     scan: Annotated[
         bool, typer.Option(help="rapsheet: also a scanned (image-only) PDF, for the OCR path.")
     ] = False,
+    age: Annotated[
+        Path | None,
+        typer.Option(
+            "--age",
+            help="A run folder: write --from FILE (the DOJ file it read) as a newer file with "
+            "the run's relief applied, except the shares below.",
+        ),
+    ] = None,
+    unchanged: Annotated[
+        float,
+        typer.Option(help="--age: share of relieved convictions left unchanged.", min=0.0, max=1.0),
+    ] = 0.2,
+    contradicting: Annotated[
+        float,
+        typer.Option(
+            help="--age: share changed otherwise (set aside, another level).", min=0.0, max=1.0
+        ),
+    ] = 0.0,
+    gone: Annotated[
+        float, typer.Option(help="--age: share whose rows are left out.", min=0.0, max=1.0)
+    ] = 0.0,
 ) -> None:
-    """Write a synthetic DOJ bulk file, RAP sheets or a court export (no real person)."""
+    """Write a synthetic DOJ bulk file, RAP sheets or a court export (no real person), or age
+    a DOJ file with a run's relief (--age)."""
+    if age is not None:
+        from clearance.reconcile_cli import age as age_copy
+
+        age_copy(age, from_doj, out_file, unchanged, contradicting, gone, seed)
+        return
     if fmt in ("rapsheet", "court-export"):
         from clearance.synth_sources import write_sources
 
@@ -228,8 +255,18 @@ def synth(
             )
         out.print(f"wrote {written.description}", highlight=False)
         return
+    if fmt == "federal":
+        from clearance.synth_federal import write_case_list
+
+        made = write_case_list(out_file, people, seed, malformed)
+        out.print(
+            f"wrote a federal case list of {made.rows:,} counts ({made.people:,} people, "
+            f"{made.malformed_rows:,} malformed) to {out_file}",
+            highlight=False,
+        )
+        return
     if fmt != "doj":
-        fail(f"--format {fmt!r}: use doj, rapsheet or court-export")
+        fail(f"--format {fmt!r}: use doj, rapsheet, court-export or federal")
     from clearance.synth import write_synthetic
 
     stats = write_synthetic(
@@ -387,6 +424,16 @@ def print_summary(summary: dict[str, object]) -> None:
         f"{impact['no_conviction_left']:,} have no conviction left",
         highlight=False,
     )
+    federal = summary.get("federal_entries")
+    if isinstance(federal, dict) and federal.get("counts"):
+        out.print(
+            f"{federal['counts']:,} federal entr{'y' if federal['counts'] == 1 else 'ies'} "
+            f"of {federal['people']:,} {'person' if federal['people'] == 1 else 'people'}: "
+            "state relief cannot reach them; screen them "
+            "under the 2022 and 2023 marijuana pardons with `clearance federal` on the same "
+            "files",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -407,12 +454,25 @@ def explain(
 @app.command()
 def rules(
     policy: Annotated[str | None, typer.Option(help="Also list the rules of this policy.")] = None,
+    federal: Annotated[
+        bool, typer.Option("--federal", help="The federal pardon rules (clearance federal).")
+    ] = False,
 ) -> None:
     """Every rule with its id, citation and plain sentence."""
     from clearance.engine import all_rules
     from clearance.law.prop64 import STATUTE_RULES
     from clearance.policy.loader import PolicyError, load_policy
 
+    if federal:
+        from clearance.law.federal import FEDERAL_RULES
+
+        listing = Table(show_lines=False)
+        for col in ("id", "outcome", "citation", "rule"):
+            listing.add_column(col, overflow="fold")
+        for fed in FEDERAL_RULES:
+            listing.add_row(fed.id, fed.outcome, fed.citation, fed.text)
+        out.print(listing)
+        return
     with friendly_errors():
         try:
             chosen = all_rules(load_policy(policy), date(2000, 1, 1)) if policy else STATUTE_RULES
@@ -456,6 +516,14 @@ register_web(app)
 from clearance.check_cli import register as register_check  # noqa: E402
 
 register_check(app)
+# --- federal screen ---
+from clearance.federal_cli import register as register_federal  # noqa: E402
+
+register_federal(app)
+# --- reconciliation and letters ---
+from clearance.reconcile_cli import register as register_reconcile  # noqa: E402
+
+register_reconcile(app)
 
 
 if __name__ == "__main__":  # pragma: no cover
