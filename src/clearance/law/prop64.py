@@ -247,6 +247,16 @@ def _offense_unknown() -> pl.Expr:
     return pl.col("offense_date").is_null() & ~_offense_from_conviction()
 
 
+def _same_as_old_11360a() -> pl.Expr:
+    """HS 11360(a)(1) and (a)(2) only split old 11360(a) (sale, transport, giving away) by the
+    age, which the engine reads from the date of birth: a pre-2016 record so coded means what
+    old 11360(a) meant."""
+    sub = pl.col("subsection").fill_null("")
+    return (pl.col("section") == "11360") & (
+        sub.str.starts_with("(a)(1)") | sub.str.starts_with("(a)(2)")
+    )
+
+
 def _dates_detail() -> pl.Expr:
     return pl.format(
         "offense {}, convicted {}", fmt_date("offense_date"), fmt_date("conviction_date")
@@ -328,13 +338,15 @@ BAR_RULES: tuple[Rule, ...] = (
         id="pre2016_new_paragraph",
         citation="HS 11357-11360 as in force before 2016-11-09; HS 11361.8(a), (e)",
         text="Conduct before 2016-11-09 recorded with a paragraph that its section has only "
-        "from Proposition 64 on (the old subdivisions had none, e.g. 11357(b)(2)): a coding "
-        "question the record cannot settle; an attorney decides",
+        "from Proposition 64 on and that changes what the old subdivision meant (the old "
+        "subdivisions had none; e.g. 11357(b)(2), over 28.5 grams, against old 11357(b), 28.5 "
+        "grams or less): a coding question the record cannot settle; an attorney decides",
         facts=("section", "subsection", "offense_date", "conviction_date"),
         outcome="review",
         when=lambda: (
             (pl.col("kind") == "cannabis")
             & pl.col("subsection").str.contains(r"^\([a-z0-9]+\)\(").fill_null(False)
+            & ~_same_as_old_11360a()
             & (
                 (pl.col("offense_date") < EFFECTIVE_DATE).fill_null(False)
                 | _offense_from_conviction()
@@ -443,7 +455,8 @@ PRIOR_RULES: tuple[Rule, ...] = (
         citation=_TWO_CITE,
         text="With two or more prior convictions under the subdivision that now carries the "
         "misdemeanor (HS 11358(c), 11359(b), 11360(a)(2)) the offense may still be punished "
-        "as a felony: no reduction",
+        "as a felony: no reduction (old felony convictions of the section count only where the "
+        "policy says old_convictions_count_as_priors: true)",
         facts=("priors_apply", "prior_same_section"),
         outcome="prior",
         when=lambda: pl.col("priors_apply") & (pl.col("prior_same_section") >= 2),
