@@ -21,8 +21,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from clearance.exits import Exit
+from clearance.guard import Outcome, command_errors, fail
+from clearance.guard import UsageError as UsageError  # other command modules raise it
 from clearance.policy.schema import Policy
-from clearance.records.doj import ProgressCallback, ReadError, Records, total_bytes
+from clearance.records.doj import ProgressCallback, Records, total_bytes
 
 app = typer.Typer(
     help="Clear Proposition 64 cannabis convictions in bulk from the DOJ bulk file.",
@@ -66,26 +69,11 @@ class Stopwatch:
             self.seconds[stage] = round(time.perf_counter() - start, 4)
 
 
-class UsageError(Exception):
-    """Bad input that the user can fix; the message is the one line shown."""
-
-
-def fail(message: str) -> None:
-    """Print a one-line error and exit with status 2. The message is escaped: a path such as
-    `x[/b].dat` is text to show, not markup."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
 @contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Turn the errors a user can fix into one line each."""
-    try:
+    """Turn every failure into one line with its exit status (`guard.command_errors`)."""
+    with command_errors():
         yield
-    except (ReadError, UsageError) as exc:
-        fail(str(exc))
-    except MemoryError:
-        fail("out of memory: run on a machine with more memory or split the input files")
 
 
 @contextmanager
@@ -155,21 +143,28 @@ def ingest(
     mapping: MappingOpt = None,
 ) -> None:
     """Read the inputs into the canonical tables (Parquet) plus quarantine.csv."""
-    with friendly_errors():
-        records = read_inputs(files, quiet, fmt, mapping)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        records.subjects.write_parquet(out_dir / "subjects.parquet")
-        records.counts.write_parquet(out_dir / "counts.parquet")
-        records.quarantine.write_csv(out_dir / "quarantine.csv")
+    from clearance.inputs import prepare_inputs
+    from clearance.outputs.folder import commit, stage
+
+    outcome = Outcome()
+    with command_errors(outcome), stage(out_dir) as staging:
+        outcome.staging = staging
+        inputs = prepare_inputs(files, staging.spool)
+        records = read_inputs(inputs, quiet, fmt, mapping)
+        folder = staging.path
+        records.subjects.write_parquet(folder / "subjects.parquet")
+        records.counts.write_parquet(folder / "counts.parquet")
+        records.quarantine.write_csv(folder / "quarantine.csv")
         from clearance.outputs.sources import write_source_outputs
         from clearance.records.sources import sources_of
 
         read = sources_of(records)
         if read is not None:
-            write_source_outputs(out_dir, read, None)
+            write_source_outputs(folder, read, None)
+        commit(staging, "ingest")
     if not quiet:
         print_accounting(records)
-    out.print(f"wrote subjects.parquet, counts.parquet, quarantine.csv to {out_dir}/")
+    out.print(f"wrote subjects.parquet, counts.parquet, quarantine.csv, run.json to {out_dir}/")
 
 
 @app.command()
@@ -329,21 +324,32 @@ def run(
     fmt: FormatOpt = None,
     mapping: MappingOpt = None,
 ) -> None:
-    """Read the inputs and decide every cannabis conviction in the county; write the outputs."""
+    """Read the inputs and decide every cannabis conviction in the county; write the outputs.
+
+    The output folder is checked before anything is read, the outputs (and the filings) are
+    written into a hidden folder beside it and put in its place only when all are complete,
+    with run.json listing each file's size and SHA-256; a failure or Ctrl-C leaves the previous
+    folder as it was."""
     from clearance.engine import EngineError, decide
+    from clearance.inputs import prepare_inputs
+    from clearance.outputs.folder import commit, stage
     from clearance.outputs.run import write_run
     from clearance.policy.loader import PolicyError, load_policy, policy_text
 
     clock = Stopwatch()
-    with friendly_errors():
+    outcome = Outcome()
+    with command_errors(outcome), stage(out_dir) as staging:
+        outcome.staging = staging
+        folder = staging.path
         try:
             day = parse_as_of(as_of)
             chosen = load_policy(policy)
             text = policy_text(policy)
             if filings:
                 overrides = check_filing(chosen, filing_pairs)
+            inputs = prepare_inputs(files, staging.spool)
             with clock("read"):
-                records = read_inputs(files, quiet, fmt, mapping)
+                records = read_inputs(inputs, quiet, fmt, mapping)
             with clock("decide"), status("deciding", quiet):
                 decided = decide(records, chosen, day, county)
             with clock("write"), status("writing outputs", quiet):
@@ -352,31 +358,35 @@ def run(
 
                 read = sources_of(records)
                 written = write_run(
-                    out_dir,
+                    folder,
                     decided,
                     records,
-                    files if read is None else read.doj_inputs,
+                    inputs if read is None else read.doj_inputs,
                     text,
                     with_what_ifs=not no_what_if,
                 )
                 if read is not None:
-                    write_source_outputs(out_dir, read, decided)
+                    write_source_outputs(folder, read, decided)
             if filings:
                 from clearance.outputs.filings import FilingsError, write_filings
 
                 with clock("filings"), status("writing filings", quiet):
                     try:
-                        write_filings(out_dir, filing=overrides, style="pairs")
+                        write_filings(folder, filing=overrides, style="pairs")
                     except FilingsError as exc:
                         raise UsageError(str(exc)) from None
+            with clock("manifest"):
+                commit(staging, "run")
         except (PolicyError, EngineError) as exc:
             raise UsageError(str(exc)) from None
     if timings is not None:
-        timings.write_text(json.dumps(clock.seconds, indent=2) + "\n", encoding="utf-8")
+        with command_errors():
+            timings.write_text(json.dumps(clock.seconds, indent=2) + "\n", encoding="utf-8")
     if not quiet:
         print_accounting(records)
         print_summary(written.summary)
-    out.print(f"outputs in {out_dir}/: {', '.join(written.files)}", highlight=False)
+    names = ", ".join((*written.files, "run.json"))
+    out.print(f"outputs in {out_dir}/: {names}", highlight=False)
     if filings:
         out.print(f"filings in {out_dir / 'filings'}/", highlight=False)
 
@@ -434,6 +444,36 @@ def print_summary(summary: dict[str, object]) -> None:
             "files",
             highlight=False,
         )
+
+
+@app.command()
+def verify(
+    folder: Annotated[
+        Path, typer.Argument(help="A folder written by `clearance run` or `ingest`.")
+    ],
+) -> None:
+    """Check that a folder is whole: every file its run.json lists is there with the same size
+    and SHA-256, and nothing else is. Exit 0 when whole, 9 when not."""
+    from clearance.outputs.folder import verify_folder
+
+    with command_errors():
+        found = verify_folder(folder)
+    if found.whole:
+        out.print(
+            f"{folder}/ is whole: {found.files:,} files, {found.bytes:,} bytes, each with the "
+            "size and SHA-256 its run.json lists",
+            highlight=False,
+        )
+        return
+    for kind, names in (("missing", found.missing), ("changed", found.changed),
+                        ("not listed in run.json", found.extra)):  # fmt: skip
+        for name in names:
+            # A packet is named by the person's SUBJECT_ID, which is not to be printed.
+            shown = "a per-person packet" if "packets/" in name else name
+            err.print(f"{kind}: {escape(shown)}", highlight=False, soft_wrap=True)
+    problems = len(found.missing) + len(found.changed) + len(found.extra)
+    fail(f"{folder}: not whole ({problems:,} problem{'s' if problems != 1 else ''} above)",
+         Exit.NOT_WHOLE)  # fmt: skip
 
 
 @app.command()
