@@ -99,6 +99,8 @@ class NewerState:
     description: dict[str, Any] = field(default_factory=dict)
     #: Rows of a court response that matched no relieved conviction, or could not be read.
     unmatched: pl.DataFrame | None = None
+    #: Rows of a newer DOJ file set aside by the reader (file, line, reason, raw).
+    quarantine: pl.DataFrame | None = None
 
 
 def relieved_convictions(run: RunData) -> pl.DataFrame:
@@ -246,9 +248,12 @@ def doj_states(
 
 def read_newer_doj(relieved: pl.DataFrame, paths: Sequence[Path]) -> NewerState:
     """Read newer DOJ bulk files and find each relieved conviction's state in them."""
-    from clearance.records.doj import read_doj
+    from clearance.records.doj import ReadError, read_doj
 
-    records = read_doj(list(paths))
+    try:
+        records = read_doj(list(paths))
+    except ReadError as exc:
+        raise ReconcileError(str(exc)) from None
     frame = doj_states(relieved, records.counts, records.subjects)
     description = {
         "kind": "doj",
@@ -258,7 +263,9 @@ def read_newer_doj(relieved: pl.DataFrame, paths: Sequence[Path]) -> NewerState:
         "rows_quarantined": records.rows_quarantined,
         "sealed_records": SEALED_NOTE,
     }
-    return NewerState(frame=frame, kind="doj", description=description)
+    return NewerState(
+        frame=frame, kind="doj", description=description, quarantine=records.quarantine
+    )
 
 
 def classify_states(relieved: pl.DataFrame, newer: NewerState) -> pl.DataFrame:
@@ -514,6 +521,9 @@ def reconcile(
     if newer.unmatched is not None:
         newer.unmatched.write_csv(out_dir / "unmatched.csv")
         files.append("unmatched.csv")
+    if newer.quarantine is not None:
+        newer.quarantine.write_csv(out_dir / "quarantine.csv")
+        files.append("quarantine.csv")
     (out_dir / "reconcile.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
