@@ -82,7 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Iterator
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARANCE_")}
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*SERVE, "--port", str(port), "--data", str(data_dir)],
+            [*SERVE, "--insecure-http", "--port", str(port), "--data", str(data_dir)],
             stdout=sink,
             stderr=subprocess.STDOUT,
             env=env,

@@ -424,7 +424,7 @@ def test_run_failures_are_reported_without_data(done_run: DoneRun) -> None:
         assert "The run failed" in page.text and "ALPINE" in page.text
         assert "uploaded file was deleted" in page.text
     uploads = site.data_dir / "uploads"
-    assert len(list(uploads.iterdir())) == 1, "only the first run's input is kept"
+    assert list(uploads.iterdir()) == [], "no upload is kept after a run, done or failed"
 
 
 def test_disabling_a_user_ends_their_session(site: Site) -> None:

@@ -110,6 +110,10 @@ class FilingStatus:
     not_filed: Mapping[str, int]
     public_safety: int
     as_of: date
+    #: Counts no attorney has reviewed yet: held out of every filing (`pending_held`), or
+    #: filed at the engine's decision because the attorney chose to include them.
+    pending_held: int = 0
+    pending_included: int = 0
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,20 @@ def _outstanding(status: FilingStatus) -> Section:
                 Cell(_n(status.public_safety), numeric=True),
             )
         )
+    if status.pending_held:
+        rows.append(
+            (
+                Cell("Held out of every filing: not yet reviewed by an attorney"),
+                Cell(_n(status.pending_held), numeric=True),
+            )
+        )
+    if status.pending_included:
+        rows.append(
+            (
+                Cell("Filed at the engine's decision, not yet reviewed by an attorney"),
+                Cell(_n(status.pending_included), numeric=True),
+            )
+        )
     pending = sum(int(v) for v in status.in_review.values())
     paragraphs = [
         f"{pending:,} conviction{'s' if pending != 1 else ''} "
@@ -235,6 +253,18 @@ def _outstanding(status: FilingStatus) -> Section:
         "the review lists (review-*.pdf, .csv) give each, per office.",
         deadline_text(status.as_of),
     ]
+    if status.pending_held:
+        paragraphs.append(
+            f"{status.pending_held:,} decision{'s' if status.pending_held != 1 else ''} of the "
+            "engine no attorney has reviewed yet "
+            f"{'are' if status.pending_held != 1 else 'is'} in no filing of this set."
+        )
+    if status.pending_included:
+        paragraphs.append(
+            f"UNREVIEWED: {status.pending_included:,} decision"
+            f"{'s' if status.pending_included != 1 else ''} of the engine no attorney has "
+            "reviewed yet are included in these filings, at the attorney's request."
+        )
     return Section(
         "outstanding",
         "What remains: review, case numbers, not filed",
