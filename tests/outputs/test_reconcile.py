@@ -127,7 +127,8 @@ def test_reconcile_csv_has_both_states(run_dir: Path, aged: Path, tmp_path: Path
     table = pl.read_csv(tmp_path / "rec" / "reconcile.csv", infer_schema=False)
     assert tuple(table.columns) == RECONCILE_COLUMNS
     reflected = table.filter(pl.col("status") == "reflected")
-    assert (reflected["old_disposition"] == "convicted").all()
+    # A conviction set aside under PC 1203.4 before the run (decided too) starts from that state.
+    assert reflected["old_disposition"].is_in(["convicted", "set_aside"]).all()
     dismissed = reflected.filter(pl.col("asked") == "dismissed")
     assert (dismissed["now_disposition"] == "dismissed").all()
     reduced = reflected.filter(pl.col("asked").is_in(["misdemeanor", "infraction"]))

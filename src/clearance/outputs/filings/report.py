@@ -525,12 +525,17 @@ def _methodology(run: RunData, rules: Sequence[Rule]) -> Section:
             "period counted in years, is measured to this date.",
             "Every rule of the statute (Health and Safety Code 11357-11361.8) and of the policy "
             "is evaluated for every cannabis conviction; none is first-match. The decision "
-            "follows a written precedence: a statutory bar makes a conviction not eligible; a "
-            "question the data cannot settle sends it to review; a disqualifying prior "
-            "(super strike, PC 290, two priors) applies as the policy says; then a policy "
-            "dismissal, a statutory dismissal (conduct now lawful) or a statutory reduction "
-            "(conduct now lesser) applies. Eligibility is presumed (HS 11361.8(b), (f)): a fact "
-            "missing from the record never defeats relief.",
+            "follows a written precedence: a record that cannot be true (an age under 14 at "
+            "the offense, a date of birth after it, a date after the as-of date, a conviction "
+            "before its offense) goes to review; a statutory bar makes a conviction not "
+            "eligible (an offense on or after 2016-11-09, read on the offense date as HS "
+            "11361.8(a) and (e) say); a question the data cannot settle sends it to review; a "
+            "disqualifying prior (super strike, PC 290(c) offense, two priors under the "
+            "subdivision that now carries the misdemeanor) bars only a reduction, as the policy "
+            "says, and what the record cannot settle about a prior goes to review; then a "
+            "policy dismissal, a statutory dismissal (conduct now lawful, whatever the priors) "
+            "or a statutory reduction (conduct now lesser) applies. Eligibility is presumed "
+            "(HS 11361.8(b), (f)): a fact missing from the record never defeats relief.",
             "The rules below are the objects the engine evaluated for this policy, listed with "
             "their citation and the number of convictions each fired on.",
         ),
