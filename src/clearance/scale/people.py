@@ -49,7 +49,10 @@ def concerned_convictions(records: Records) -> pl.DataFrame:
         | ((pl.col("code") == "PC") & pl.col("section").is_in(["182", "4573.6", "32"]))
         | former
     )
-    convicted = (pl.col("disposition") == "convicted") & (pl.col("step_type") == "court")
+    # A conviction set aside under PC 1203.4 is decided too (the engine's scope).
+    convicted = pl.col("disposition").is_in(["convicted", "set_aside"]) & (
+        pl.col("step_type") == "court"
+    )
     return (
         records.counts.select(
             "subject_id", "county", "code", "section", "subsection", "disposition", "step_type"
