@@ -175,7 +175,6 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_review_a_run_in_the_browser(server: Server, browser: object, tmp_path: Path) -> None:
-    started = time.monotonic()
     screens = _screens(tmp_path)
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
@@ -267,7 +266,6 @@ def test_review_a_run_in_the_browser(server: Server, browser: object, tmp_path: 
     requests = [line for line in log.splitlines() if re.search(r" (GET|POST) /", line)]
     assert len(requests) > 10
     assert not any("?" in line for line in requests), "no query string in the log"
-    assert time.monotonic() - started < 45
 
 
 def test_check_one_record_in_the_browser(server: Server, browser: object, tmp_path: Path) -> None:

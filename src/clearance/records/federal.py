@@ -155,11 +155,13 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _date_expr(column: str) -> tuple[pl.Expr, pl.Expr]:
-    """(the date, a flag: the text is there but is not a date). YYYY-MM-DD, also MM/DD/YYYY."""
+    """(the date, a flag: the text is there but is not a date). YYYY-MM-DD as documented; the
+    forms docket exports also use (MM/DD/YYYY, YYYY/MM/DD, YYYYMMDD) are read too."""
     text = pl.col(column).str.strip_chars()
-    iso = text.str.to_date("%Y-%m-%d", strict=False)
-    us = text.str.to_date("%m/%d/%Y", strict=False)
-    parsed = pl.coalesce(iso, us)
+    parsed = pl.coalesce(
+        text.str.to_date(form, strict=False)
+        for form in ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d")
+    )
     bad = text.is_not_null() & (text != "") & parsed.is_null()
     return parsed, bad
 
@@ -258,7 +260,7 @@ def read_case_list(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, FileStats]:
         for record in reader:
             line = start
             start = reader.line_num + 1
-            if not any(cell.strip() for cell in record):
+            if not "".join(record).strip():
                 stats.blank_lines += 1
                 continue
             stats.rows_read += 1
@@ -275,15 +277,17 @@ def read_case_list(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, FileStats]:
             lines.append(line)
     except csv.Error as exc:
         raise ReadError(f"{path}: line {reader.line_num}: unreadable CSV ({exc})") from None
-    columns = {name: [r[i].strip() or None for r in rows] for i, name in enumerate(header)}
-    frame = pl.DataFrame(
-        {name: pl.Series(name, values, dtype=pl.String) for name, values in columns.items()}
-        if rows
-        else {name: pl.Series(name, [], dtype=pl.String) for name in header}
-    ).with_columns(
+    # Rows to columns in Polars (not a Python loop per cell); a name given twice keeps the
+    # first column of that name.
+    names = [name if name not in header[:i] else f"_dup{i}" for i, name in enumerate(header)]
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row")
+    frame = frame.with_columns(
         pl.Series("source_line", lines, dtype=pl.Int64),
         pl.lit(str(path)).alias("source_file"),
-        pl.concat_str(pl.col(header).fill_null(""), separator=delimiter).alias("_raw"),
+        pl.concat_str(pl.col(names), separator=delimiter).alias("_raw"),
+    ).with_columns(
+        pl.when(pl.col(n).str.strip_chars() != "").then(pl.col(n).str.strip_chars()).alias(n)
+        for n in names
     )
     for name in (*CASE_LIST_COLUMNS, *OPTIONAL_COLUMNS):
         if name not in frame.columns:
