@@ -88,6 +88,35 @@ def test_header_aliases_bom_tabs_and_latin1(tmp_path: Path) -> None:
         assert row["citizenship"] == "unknown"
 
 
+def test_disposition_and_citizenship_words_as_exports_write_them(tmp_path: Path) -> None:
+    lines = [HEADER]
+    spelled = [
+        ("U.S. Citizen", "Convicted - plea"),
+        ("Lawful Permanent Resident", "Dismissed on motion of the government"),
+        ("LPR", "Guilty"),
+        ("Unknown", "Pending"),
+        ("Undocumented", "Charged by information"),
+        ("tourist", "convicted"),
+        ("citizen", "sentenced"),
+    ]
+    for i, (status, disposition) in enumerate(spelled):
+        lines.append(
+            f"P{i},N,1980-01-01,{status},D. Ariz.,{i},21 USC 844,2010-01-01,{disposition},,"
+        )
+    read = read_federal([_write(tmp_path, "\n".join(lines) + "\n")])
+    assert read.counts.select("citizenship", "disposition").rows() == [
+        ("citizen", "convicted"),
+        ("lpr", "dismissed"),
+        ("lpr", "convicted"),
+        ("unknown", "pending"),
+        ("unlawfully_present", "charged"),
+    ]
+    assert [r.split(" is not")[0] for r in read.quarantine["reason"]] == [
+        "citizenship",
+        "disposition",
+    ]
+
+
 def test_a_csv_without_person_or_statute_is_refused_in_one_line(tmp_path: Path) -> None:
     path = _write(tmp_path, "person_id,name\nP1,A\n")
     with pytest.raises(ReadError, match="lacks statute"):

@@ -166,13 +166,38 @@ def _date_expr(column: str) -> tuple[pl.Expr, pl.Expr]:
     return parsed, bad
 
 
-def _vocabulary(column: str, words: dict[str, str], allowed: tuple[str, ...]) -> pl.Expr:
-    key = pl.col(column).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s-]+", "_")
-    return (
+#: Leading words of a disposition as docket exports write them (`Convicted - plea`,
+#: `Dismissed on motion`), read as the documented value.
+_DISPOSITION_PREFIXES = (
+    ("convicted", "convicted"), ("guilty", "convicted"), ("dismiss", "dismissed"),
+    ("acquit", "dismissed"), ("not_guilty", "dismissed"), ("charged", "charged"),
+    ("indicted", "charged"), ("pending", "pending"),
+)  # fmt: skip
+
+
+def _vocabulary(
+    column: str,
+    words: dict[str, str],
+    allowed: tuple[str, ...],
+    prefixes: tuple[tuple[str, str], ...] = (),
+) -> pl.Expr:
+    """The documented value of a column: as written, a known synonym, or (for `prefixes`) the
+    value its leading word names; null for anything else (the row is quarantined)."""
+    key = (
+        pl.col(column)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .str.replace_all(r"[^a-z.]+", "_")
+        .str.strip_chars("_")
+    )
+    value = (
         pl.when(key.is_in(list(allowed)))
         .then(key)
         .otherwise(key.replace_strict(words, default=None))
     )
+    for prefix, meaning in prefixes:
+        value = value.fill_null(pl.when(key.str.starts_with(prefix)).then(pl.lit(meaning)))
+    return value
 
 
 _SENTENCE_PART = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(YEARS?|YRS?|Y|MONTHS?|MOS?|M|DAYS?|DYS?|D)\b")
@@ -299,7 +324,9 @@ def read_case_list(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, FileStats]:
         typed.append(parsed.alias(f"_{column}"))
         checks.append((f"{column} is not a date (use YYYY-MM-DD)", garbled))
     citizenship = _vocabulary("citizenship", _CITIZENSHIP_WORDS, CITIZENSHIP)
-    disposition = _vocabulary("disposition", _DISPOSITION_WORDS, DISPOSITIONS)
+    disposition = _vocabulary(
+        "disposition", _DISPOSITION_WORDS, DISPOSITIONS, _DISPOSITION_PREFIXES
+    )
     checks.append(
         (
             f"citizenship is not one of {', '.join(CITIZENSHIP)}",
