@@ -38,7 +38,8 @@ FACTS: dict[str, str] = {
     "age_impossible": "the date of birth is after the offense, or the age is past any lifetime "
     "(a recording error)",
     "date_after_as_of": "the offense or the conviction is dated after the run's as-of date",
-    "serving": "the sentence (conviction date plus its parts) ends after the as-of date",
+    "serving": "the sentence (from the conviction date, its longest part; supervision after "
+    "custody) ends after the as-of date",
     "sentence_end": "the end of the sentence",
     "priors_apply": "the count's relief is a reduction of a felony (or the policy applies "
     "priors to every count): the statute's felony exceptions are read",
