@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -229,17 +230,25 @@ def check_format(first: bytes, path: Path) -> None:
             f"{path}: is UTF-16 text; save it again as UTF-8 (or Latin-1) CSV and give that file"
         )
     # A stray NUL in a line sets that line aside; many of them up front is a binary file.
-    if head.count(b"\x00") - head.count(TOO_LONG) > 64:
+    stand_ins = len(re.findall(rb"\x00\x01[0-9]+\x01", head))
+    nuls = head.count(b"\x00") - stand_ins
+    if nuls > 64 or nuls * 100 > len(head):
         raise ReadError(f"{path}: is a binary file, not a DOJ bulk file")
 
 
 def _alternate_nuls(head: bytes) -> bool:
-    """UTF-16 without a byte-order mark: ASCII text with a NUL in every other byte."""
+    """UTF-16 without a byte-order mark: ASCII text with a NUL in every other byte (NULs
+    beside bytes that are not text are a binary file)."""
     sample = head[:512]
     if len(sample) < 64:
         return False
     even, odd = sample[0::2], sample[1::2]
-    return even.count(0) > 0.9 * len(even) or odd.count(0) > 0.9 * len(odd)
+    for zeros, text in ((even, odd), (odd, even)):
+        if zeros.count(0) > 0.9 * len(zeros):
+            # The other bytes are the text: printable ASCII, tabs and line breaks.
+            printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in text)
+            return printable > 0.9 * len(text)
+    return False
 
 
 def header_names(line: bytes) -> list[str]:
