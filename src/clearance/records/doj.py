@@ -265,12 +265,7 @@ def _read_file(
             layout = DOJ_LAYOUT
             for index, (chunk, header) in enumerate(iter_chunks(path, max_line=max_line)):
                 if index == 0:
-                    stats.header = header is not None
-                    layout = layout_of(header, path)
-                    if not layout.canonical:
-                        stats.columns = layout.names
-                    stats.extra_columns = layout.extras
-                    stats.trailing_comma = layout.trailing_comma
+                    layout = start_file(stats, header, path)
                     # The first chunk alone: it decides whether this is a DOJ file at all, and
                     # whether its rows end in a comma, before any other work starts.
                     collect(
@@ -296,6 +291,17 @@ def _read_file(
     for result in results:
         result.plan = _NO_PLAN
     return stats, results
+
+
+def start_file(stats: FileStats, header: bytes | None, path: Path) -> Layout:
+    """The layout of a file from its header (see `layout.layout_of`), noted in its stats."""
+    stats.header = header is not None
+    layout = layout_of(header, path)
+    if not layout.canonical:
+        stats.columns = layout.names
+    stats.extra_columns = layout.extras
+    stats.trailing_comma = layout.trailing_comma
+    return layout
 
 
 _NO_PLAN = np.zeros(0, dtype=np.int16)
