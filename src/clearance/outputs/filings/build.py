@@ -406,7 +406,7 @@ def write_all(
         as_of=run.as_of,
     )
     step("writing report.html and report.pdf")
-    write_report(run, rules, out, written.counts, status)
+    write_report(run, rules, out, written.counts, status, info.office)
     written.add("report.html", "report", "public")
     written.add("report.pdf", "report", "public")
     step("writing review.xlsx")
