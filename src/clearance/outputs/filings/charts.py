@@ -17,12 +17,13 @@ from typing import Any
 import matplotlib
 from matplotlib.figure import Figure
 
-#: Colours of the decisions, the same in every chart and table.
+#: Colours of the decisions, the same in every chart and table; each at least 3:1 against
+#: white, as WCAG 2.1 (1.4.11) asks of the parts of a graphic.
 DECISION_COLORS: dict[str, str] = {
     "dismiss": "#2e7d32",
     "reduce": "#1565c0",
-    "not_eligible": "#9e9e9e",
-    "review": "#f9a825",
+    "not_eligible": "#757575",
+    "review": "#b26a00",
 }
 DECISION_LABELS: dict[str, str] = {
     "dismiss": "Dismiss and seal",

@@ -582,9 +582,12 @@ footer { color: #57606a; font-size: 0.8rem; margin-top: 2rem; }
 </style>
 </head>
 <body>
+<header>
 <h1>{{ model.title }}</h1>
 <p class="subtitle">{{ model.subtitle }}</p>
-<nav>{% for s in model.sections %}<a href="#{{ s.id }}">{{ s.title }}</a>{% endfor %}</nav>
+<nav aria-label="Sections">{% for s in model.sections %}<a href="#{{ s.id }}">{{ s.title }}</a>{% endfor %}</nav>
+</header>
+<main>
 {% for s in model.sections %}
 <section id="{{ s.id }}">
 <h2>{{ s.title }}</h2>
@@ -608,6 +611,7 @@ footer { color: #57606a; font-size: 0.8rem; margin-top: 2rem; }
 {% endfor %}
 </section>
 {% endfor %}
+</main>
 <footer>Written by clearance from the run's summary.json; every figure above is the value in that
 file. Charts are inline SVG: this page needs no other file.</footer>
 </body>
