@@ -38,9 +38,10 @@ def invoke(*args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args], env=WIDE, prog_name="clearance")
 
 
-def assert_one_line_error(result: Result) -> str:
-    """Exit 2 with exactly one line, `error: ...`, on stderr and no traceback anywhere."""
-    assert result.exit_code == 2, result.output
+def assert_one_line_error(result: Result, code: int = 2) -> str:
+    """Exit `code` (2, bad usage or content, unless said) with exactly one line, `error: ...`,
+    on stderr and no traceback anywhere."""
+    assert result.exit_code == code, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -175,15 +176,20 @@ BAD_INPUTS = {
 }
 
 
+#: Exit statuses of the environment's failures (README); bad content is 2.
+BAD_INPUT_CODES = {"missing": 3, "folder": 4}
+
+
 @pytest.mark.parametrize("kind", BAD_INPUTS)
 def test_ingest_bad_input_is_one_line_error(tmp_path: Path, kind: str) -> None:
-    """A file that cannot be read or is not a DOJ extract: one line naming it, exit 2, nothing
-    from its content, and no tables written."""
+    """A file that cannot be read or is not a DOJ extract: one line naming it, its exit status
+    (3 not found, 4 a folder, 2 bad content), nothing from its content, and no tables
+    written."""
     path = tmp_path / f"delivery-{kind}.dat"
     BAD_INPUTS[kind](path)
     out = tmp_path / "out"
     result = invoke("ingest", path, "--out", out)
-    line = assert_one_line_error(result)
+    line = assert_one_line_error(result, BAD_INPUT_CODES.get(kind, 2))
     assert path.name in line
     assert SECRET_NAME not in result.output and "SMITH" not in result.output
     assert SECRET_DOB not in result.output

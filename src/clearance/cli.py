@@ -21,8 +21,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from clearance.exits import Exit
+from clearance.guard import Outcome, command_errors, fail
+from clearance.guard import UsageError as UsageError  # other command modules raise it
 from clearance.policy.schema import Policy
-from clearance.records.doj import ProgressCallback, ReadError, Records, total_bytes
+from clearance.records.doj import ProgressCallback, Records, total_bytes
 
 app = typer.Typer(
     help="Clear Proposition 64 cannabis convictions in bulk from the DOJ bulk file.",
@@ -66,26 +69,11 @@ class Stopwatch:
             self.seconds[stage] = round(time.perf_counter() - start, 4)
 
 
-class UsageError(Exception):
-    """Bad input that the user can fix; the message is the one line shown."""
-
-
-def fail(message: str) -> None:
-    """Print a one-line error and exit with status 2. The message is escaped: a path such as
-    `x[/b].dat` is text to show, not markup."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
 @contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Turn the errors a user can fix into one line each."""
-    try:
+    """Turn every failure into one line with its exit status (`guard.command_errors`)."""
+    with command_errors():
         yield
-    except (ReadError, UsageError) as exc:
-        fail(str(exc))
-    except MemoryError:
-        fail("out of memory: run on a machine with more memory or split the input files")
 
 
 @contextmanager
@@ -155,21 +143,28 @@ def ingest(
     mapping: MappingOpt = None,
 ) -> None:
     """Read the inputs into the canonical tables (Parquet) plus quarantine.csv."""
-    with friendly_errors():
-        records = read_inputs(files, quiet, fmt, mapping)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        records.subjects.write_parquet(out_dir / "subjects.parquet")
-        records.counts.write_parquet(out_dir / "counts.parquet")
-        records.quarantine.write_csv(out_dir / "quarantine.csv")
+    from clearance.inputs import prepare_inputs
+    from clearance.outputs.folder import commit, stage
+
+    outcome = Outcome()
+    with command_errors(outcome), stage(out_dir) as staging:
+        outcome.staging = staging
+        inputs = prepare_inputs(files, staging.spool)
+        records = read_inputs(inputs, quiet, fmt, mapping)
+        folder = staging.path
+        records.subjects.write_parquet(folder / "subjects.parquet")
+        records.counts.write_parquet(folder / "counts.parquet")
+        records.quarantine.write_csv(folder / "quarantine.csv")
         from clearance.outputs.sources import write_source_outputs
         from clearance.records.sources import sources_of
 
         read = sources_of(records)
         if read is not None:
-            write_source_outputs(out_dir, read, None)
+            write_source_outputs(folder, read, None)
+        commit(staging, "ingest")
     if not quiet:
         print_accounting(records)
-    out.print(f"wrote subjects.parquet, counts.parquet, quarantine.csv to {out_dir}/")
+    out.print(f"wrote subjects.parquet, counts.parquet, quarantine.csv, run.json to {out_dir}/")
 
 
 @app.command()
@@ -192,12 +187,12 @@ def synth(
         str,
         typer.Option(
             "--format",
-            help="doj (a bulk file), rapsheet (a folder of RAP sheets) or court-export (a case "
-            "list, .csv or .xlsx, with its mapping).",
+            help="doj (a bulk file), rapsheet (a folder of RAP sheets), court-export (a case "
+            "list, .csv or .xlsx, with its mapping) or federal (a federal case list, .csv).",
         ),
     ] = "doj",
     people: Annotated[
-        int, typer.Option(help="rapsheet / court-export: how many people.", min=1)
+        int, typer.Option(help="rapsheet / court-export / federal: how many people.", min=1)
     ] = 20,
     from_doj: Annotated[
         Path | None,
@@ -207,8 +202,35 @@ def synth(
     scan: Annotated[
         bool, typer.Option(help="rapsheet: also a scanned (image-only) PDF, for the OCR path.")
     ] = False,
+    age: Annotated[
+        Path | None,
+        typer.Option(
+            "--age",
+            help="A run folder: write --from FILE (the DOJ file it read) as a newer file with "
+            "the run's relief applied, except the shares below.",
+        ),
+    ] = None,
+    unchanged: Annotated[
+        float,
+        typer.Option(help="--age: share of relieved convictions left unchanged.", min=0.0, max=1.0),
+    ] = 0.2,
+    contradicting: Annotated[
+        float,
+        typer.Option(
+            help="--age: share changed otherwise (set aside, another level).", min=0.0, max=1.0
+        ),
+    ] = 0.0,
+    gone: Annotated[
+        float, typer.Option(help="--age: share whose rows are left out.", min=0.0, max=1.0)
+    ] = 0.0,
 ) -> None:
-    """Write a synthetic DOJ bulk file, RAP sheets or a court export (no real person)."""
+    """Write a synthetic DOJ bulk file, RAP sheets or a court export (no real person), or age
+    a DOJ file with a run's relief (--age)."""
+    if age is not None:
+        from clearance.reconcile_cli import age as age_copy
+
+        age_copy(age, from_doj, out_file, unchanged, contradicting, gone, seed)
+        return
     if fmt in ("rapsheet", "court-export"):
         from clearance.synth_sources import write_sources
 
@@ -228,8 +250,18 @@ def synth(
             )
         out.print(f"wrote {written.description}", highlight=False)
         return
+    if fmt == "federal":
+        from clearance.synth_federal import write_case_list
+
+        made = write_case_list(out_file, people, seed, malformed)
+        out.print(
+            f"wrote a federal case list of {made.rows:,} counts ({made.people:,} people, "
+            f"{made.malformed_rows:,} malformed) to {out_file}",
+            highlight=False,
+        )
+        return
     if fmt != "doj":
-        fail(f"--format {fmt!r}: use doj, rapsheet or court-export")
+        fail(f"--format {fmt!r}: use doj, rapsheet, court-export or federal")
     from clearance.synth import write_synthetic
 
     stats = write_synthetic(
@@ -292,21 +324,32 @@ def run(
     fmt: FormatOpt = None,
     mapping: MappingOpt = None,
 ) -> None:
-    """Read the inputs and decide every cannabis conviction in the county; write the outputs."""
+    """Read the inputs and decide every cannabis conviction in the county; write the outputs.
+
+    The output folder is checked before anything is read, the outputs (and the filings) are
+    written into a hidden folder beside it and put in its place only when all are complete,
+    with run.json listing each file's size and SHA-256; a failure or Ctrl-C leaves the previous
+    folder as it was."""
     from clearance.engine import EngineError, decide
+    from clearance.inputs import prepare_inputs
+    from clearance.outputs.folder import commit, stage
     from clearance.outputs.run import write_run
     from clearance.policy.loader import PolicyError, load_policy, policy_text
 
     clock = Stopwatch()
-    with friendly_errors():
+    outcome = Outcome()
+    with command_errors(outcome), stage(out_dir) as staging:
+        outcome.staging = staging
+        folder = staging.path
         try:
             day = parse_as_of(as_of)
             chosen = load_policy(policy)
             text = policy_text(policy)
             if filings:
                 overrides = check_filing(chosen, filing_pairs)
+            inputs = prepare_inputs(files, staging.spool)
             with clock("read"):
-                records = read_inputs(files, quiet, fmt, mapping)
+                records = read_inputs(inputs, quiet, fmt, mapping)
             with clock("decide"), status("deciding", quiet):
                 decided = decide(records, chosen, day, county)
             with clock("write"), status("writing outputs", quiet):
@@ -315,31 +358,35 @@ def run(
 
                 read = sources_of(records)
                 written = write_run(
-                    out_dir,
+                    folder,
                     decided,
                     records,
-                    files if read is None else read.doj_inputs,
+                    inputs if read is None else read.doj_inputs,
                     text,
                     with_what_ifs=not no_what_if,
                 )
                 if read is not None:
-                    write_source_outputs(out_dir, read, decided)
+                    write_source_outputs(folder, read, decided)
             if filings:
                 from clearance.outputs.filings import FilingsError, write_filings
 
                 with clock("filings"), status("writing filings", quiet):
                     try:
-                        write_filings(out_dir, filing=overrides, style="pairs")
+                        write_filings(folder, filing=overrides, style="pairs")
                     except FilingsError as exc:
                         raise UsageError(str(exc)) from None
+            with clock("manifest"):
+                commit(staging, "run")
         except (PolicyError, EngineError) as exc:
             raise UsageError(str(exc)) from None
     if timings is not None:
-        timings.write_text(json.dumps(clock.seconds, indent=2) + "\n", encoding="utf-8")
+        with command_errors():
+            timings.write_text(json.dumps(clock.seconds, indent=2) + "\n", encoding="utf-8")
     if not quiet:
         print_accounting(records)
         print_summary(written.summary)
-    out.print(f"outputs in {out_dir}/: {', '.join(written.files)}", highlight=False)
+    names = ", ".join((*written.files, "run.json"))
+    out.print(f"outputs in {out_dir}/: {names}", highlight=False)
     if filings:
         out.print(f"filings in {out_dir / 'filings'}/", highlight=False)
 
@@ -387,6 +434,46 @@ def print_summary(summary: dict[str, object]) -> None:
         f"{impact['no_conviction_left']:,} have no conviction left",
         highlight=False,
     )
+    federal = summary.get("federal_entries")
+    if isinstance(federal, dict) and federal.get("counts"):
+        out.print(
+            f"{federal['counts']:,} federal entr{'y' if federal['counts'] == 1 else 'ies'} "
+            f"of {federal['people']:,} {'person' if federal['people'] == 1 else 'people'}: "
+            "state relief cannot reach them; screen them "
+            "under the 2022 and 2023 marijuana pardons with `clearance federal` on the same "
+            "files",
+            highlight=False,
+        )
+
+
+@app.command()
+def verify(
+    folder: Annotated[
+        Path, typer.Argument(help="A folder written by `clearance run` or `ingest`.")
+    ],
+) -> None:
+    """Check that a folder is whole: every file its run.json lists is there with the same size
+    and SHA-256, and nothing else is. Exit 0 when whole, 9 when not."""
+    from clearance.outputs.folder import verify_folder
+
+    with command_errors():
+        found = verify_folder(folder)
+    if found.whole:
+        out.print(
+            f"{folder}/ is whole: {found.files:,} files, {found.bytes:,} bytes, each with the "
+            "size and SHA-256 its run.json lists",
+            highlight=False,
+        )
+        return
+    for kind, names in (("missing", found.missing), ("changed", found.changed),
+                        ("not listed in run.json", found.extra)):  # fmt: skip
+        for name in names:
+            # A packet is named by the person's SUBJECT_ID, which is not to be printed.
+            shown = "a per-person packet" if "packets/" in name else name
+            err.print(f"{kind}: {escape(shown)}", highlight=False, soft_wrap=True)
+    problems = len(found.missing) + len(found.changed) + len(found.extra)
+    fail(f"{folder}: not whole ({problems:,} problem{'s' if problems != 1 else ''} above)",
+         Exit.NOT_WHOLE)  # fmt: skip
 
 
 @app.command()
@@ -407,12 +494,25 @@ def explain(
 @app.command()
 def rules(
     policy: Annotated[str | None, typer.Option(help="Also list the rules of this policy.")] = None,
+    federal: Annotated[
+        bool, typer.Option("--federal", help="The federal pardon rules (clearance federal).")
+    ] = False,
 ) -> None:
     """Every rule with its id, citation and plain sentence."""
     from clearance.engine import all_rules
     from clearance.law.prop64 import STATUTE_RULES
     from clearance.policy.loader import PolicyError, load_policy
 
+    if federal:
+        from clearance.law.federal import FEDERAL_RULES
+
+        listing = Table(show_lines=False)
+        for col in ("id", "outcome", "citation", "rule"):
+            listing.add_column(col, overflow="fold")
+        for fed in FEDERAL_RULES:
+            listing.add_row(fed.id, fed.outcome, fed.citation, fed.text)
+        out.print(listing)
+        return
     with friendly_errors():
         try:
             chosen = all_rules(load_policy(policy), date(2000, 1, 1)) if policy else STATUTE_RULES
@@ -456,6 +556,14 @@ register_web(app)
 from clearance.check_cli import register as register_check  # noqa: E402
 
 register_check(app)
+# --- federal screen ---
+from clearance.federal_cli import register as register_federal  # noqa: E402
+
+register_federal(app)
+# --- reconciliation and letters ---
+from clearance.reconcile_cli import register as register_reconcile  # noqa: E402
+
+register_reconcile(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

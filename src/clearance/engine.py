@@ -7,22 +7,26 @@ How a decision is reached (the written precedence, also in README "How decisions
    `reasons` list every rule that held, in the order they are listed by `clearance rules`.
 2. The decision then follows this precedence, first line that applies:
    a. the policy refers misdemeanors to the city attorney            -> review
-   b. a bar of the statute (after 2016-11-08, conspiracy, prison, excluded subdivision)
-                                                                      -> not_eligible
-   c. a question the data cannot settle (no date, accessory, former section)   -> review
-   d. a disqualifying prior, where it applies (felony reductions)     -> policy: not_eligible
+   b. a record that cannot be true (age under 14, born after the offense, dated after the
+      as-of date, convicted before the offense)                       -> review
+   c. a bar of the statute (offense on or after 2016-11-09, conspiracy, prison, excluded
+      subdivision)                                                    -> not_eligible
+   d. a question the data cannot settle (no offense date, accessory, former section) -> review
+   e. a disqualifying prior, where it applies (felony reductions)     -> policy: not_eligible
                                                                          (statute) / review /
                                                                          warn (no effect)
-   e. the policy dismisses misdemeanors                               -> dismiss
-   f. the policy's baseline for the section or subdivision (the most specific key): dismiss
+   f. a possible super strike or undated record, where priors apply   -> review (not warn)
+   g. the policy dismisses misdemeanors                               -> dismiss
+   h. the policy's baseline for the section or subdivision (the most specific key): dismiss
       -> dismiss, review -> review
-   g. an additional dismissal criterion of the policy                 -> dismiss
-   h. the baseline says reduce and the conviction is a felony         -> reduce
-   i. the statute makes the conduct lawful                            -> dismiss
-   j. the level of the conviction is unknown and the relief is a reduction     -> review
-   k. the policy reviews people still serving, or what remains        -> review
-   l. the statute makes it lesser                                     -> reduce (new level)
-   m. already at the level the law now sets                           -> not_eligible
+   i. an additional dismissal criterion of the policy                 -> dismiss
+   j. the baseline says reduce and the conviction is a felony the statute relieves -> reduce
+   k. the statute makes the conduct lawful                            -> dismiss
+   l. the level of the conviction is unknown and the relief is a reduction     -> review
+   m. a reduction, and the policy reviews people still serving or what remains -> review
+   n. the statute makes it lesser                                     -> reduce (new level)
+   o. already at the level the law now sets                           -> not_eligible
+   p. anything else                                                   -> review
 3. Related charges (policy) in the same arrest cycle as a relieved cannabis conviction follow.
 
 Everything is a Polars expression over the whole table; per-person context (priors, the most
@@ -46,6 +50,7 @@ from clearance.law.prop64 import (
     EFFECTIVE_DATE,
     NOTE_RULES,
     PRIOR_RULES,
+    RECORD_RULES,
     RELIEF_RULES,
     STATUTE_RULES,
 )
@@ -407,6 +412,10 @@ def build_facts(records: Records, county: str, policy: Policy, as_of: date) -> p
             _age(pl.col("dob"), pl.col("event_date")).alias("age_at_conviction"),
             _age(pl.col("dob"), as_of).alias("age_now"),
             (pl.col("sentence_end") > as_of).fill_null(False).alias("serving"),
+            (
+                (pl.col("offense_date") > as_of).fill_null(False)
+                | (pl.col("event_date") > as_of).fill_null(False)
+            ).alias("date_after_as_of"),
             pl.col("deceased").fill_null(False),
             pl.lit(policy.judgment.cultivation_presumed_lawful).alias(
                 "cultivation_presumed_lawful"
@@ -523,6 +532,8 @@ def _decide_clearance(policy: Policy, groups: dict[str, tuple[Rule, ...]]) -> pl
     level_unknown = pl.col(_flag(_note("level_unknown")))
     return (
         pl.when(_any(misdemeanor, "review"))
+        .then(pl.lit("review"))
+        .when(_any(RECORD_RULES, "review"))
         .then(pl.lit("review"))
         .when(_any(BAR_RULES, "not_eligible"))
         .then(pl.lit("not_eligible"))

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from clearance.outputs.filings import FilingsError, write_filings
 from clearance.outputs.filings.cli import register
 from clearance.outputs.filings.data import FILING_OPTIONS
+from clearance.outputs.folder import verify_folder
 from clearance.synth import write_synthetic
 
 PRESET_COUNTIES = {
@@ -418,5 +419,34 @@ def test_every_shipped_preset_runs_with_filings(
             assert "Attorney for Petitioner" not in text
     update = read_csv(folder / f"court-update-{slug}.csv")
     assert all(r["court_case_number"] for r in update)
+    # The filings were written before the run's folder was put in place: run.json lists them.
+    listed = {f["path"] for f in json.loads((out / "run.json").read_text())["files"]}
+    assert {f"filings/{entry['file']}" for entry in manifest["files"]} <= listed
+    assert verify_folder(out).whole
     for page in pdf_pages(folder / f"challenge-{slug}.pdf")[:1]:
         assert "28" in page.split()
+
+
+def test_filings_of_a_run_folder_are_added_to_its_run_json(
+    sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """`clearance filings --run DIR` after the run: the folder still verifies whole, with the
+    new filings listed and the run's other files as they were."""
+    from clearance.cli import app as clearance_app
+
+    out = tmp_path / "out"
+    args = run_args(sources["SACRAMENTO"], "statute", out)
+    args.remove("--filings")
+    first = CliRunner().invoke(clearance_app, args)
+    assert first.exit_code == 0, first.output
+    before = json.loads((out / "run.json").read_text())["files"]
+    result = CliRunner().invoke(
+        clearance_app, ["filings", "--run", str(out), "--no-docx", "--quiet", *options()]
+    )
+    assert result.exit_code == 0, result.output
+    after = json.loads((out / "run.json").read_text())["files"]
+    assert [f for f in after if not f["path"].startswith("filings/")] == before
+    written = {p.relative_to(out).as_posix() for p in (out / "filings").rglob("*") if p.is_file()}
+    assert {f["path"] for f in after if f["path"].startswith("filings/")} == written
+    assert verify_folder(out).whole
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]

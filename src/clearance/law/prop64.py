@@ -34,8 +34,10 @@ FACTS: dict[str, str] = {
     "age": "age on the offense date (date of birth and cycle date, else the cycle age); null "
     "when unknown",
     "conviction_date": "date of the court step with the conviction",
-    "offense_date": "date of the arrest cycle",
-    "age_impossible": "the date of birth is after the offense (a recording error)",
+    "offense_date": "date of the arrest cycle (the DOJ file's date of the offense)",
+    "age_impossible": "the date of birth is after the offense, or the age is past any lifetime "
+    "(a recording error)",
+    "date_after_as_of": "the offense or the conviction is dated after the run's as-of date",
     "serving": "the sentence (conviction date plus its parts) ends after the as-of date",
     "sentence_end": "the end of the sentence",
     "priors_apply": "the count's relief is a reduction of a felony (or the policy applies "
@@ -162,8 +164,8 @@ RELIEF_RULES: tuple[Rule, ...] = (
     Rule(
         id="hs11360_sale_now_misdemeanor",
         citation="HS 11360(a)(2); HS 11361.8(e)",
-        text="Selling, transporting or giving away more than 28.5 grams is now a misdemeanor "
-        "for a person 18 or older",
+        text="Selling cannabis (any amount), or transporting, importing or giving away more "
+        "than 28.5 grams, is now a misdemeanor for a person 18 or older",
         facts=("section", "sub", "age", "level"),
         outcome="reduce_misdemeanor",
         when=lambda: _sec("11360") & _sub_in("(a)") & _adult(18),
@@ -222,35 +224,108 @@ def _excluded() -> pl.Expr:
     return pl.any_horizontal(conditions).fill_null(False)
 
 
-def _decision_date() -> pl.Expr:
-    return pl.coalesce(pl.col("conviction_date"), pl.col("offense_date"))
+def _offense_after() -> pl.Expr:
+    """The offense is dated on or after the effective date (null when the date is unknown)."""
+    return pl.col("offense_date") >= EFFECTIVE_DATE
+
+
+def _offense_from_conviction() -> pl.Expr:
+    """The offense date is unknown but the conviction came before the effective date, so the
+    offense did too."""
+    before = (pl.col("conviction_date") < EFFECTIVE_DATE).fill_null(False)
+    return pl.col("offense_date").is_null() & before
+
+
+def _offense_unknown() -> pl.Expr:
+    """Neither the offense date nor a conviction before the effective date tells when the
+    conduct took place."""
+    return pl.col("offense_date").is_null() & ~_offense_from_conviction()
+
+
+def _dates_detail() -> pl.Expr:
+    return pl.format(
+        "offense {}, convicted {}", fmt_date("offense_date"), fmt_date("conviction_date")
+    )
+
+
+#: Records that cannot be true: they go to review, never into an order (prop64.md section 4).
+RECORD_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="age_under_14",
+        citation="PC 26 (children under 14); HS 11361.8(b), (f)",
+        text="The record gives an age under 14 at the offense; a child under 14 is presumed "
+        "incapable of a crime (PC 26) and the date of birth may be wrong; an attorney decides",
+        facts=("age",),
+        outcome="review",
+        when=lambda: (
+            (pl.col("kind") == "cannabis") & pl.col("age").is_not_null() & (pl.col("age") < 14)
+        ),
+        detail=_age_detail,
+    ),
+    Rule(
+        id="age_impossible",
+        citation="HS 11361.8(b), (f); PC 26",
+        text="The recorded date of birth gives an impossible age at the offense (born after "
+        "it, or past any lifetime): the record cannot be true; an attorney decides",
+        facts=("dob", "offense_date"),
+        outcome="review",
+        when=lambda: pl.col("age_impossible") & (pl.col("kind") == "cannabis"),
+        detail=lambda: pl.format("born {}, offense {}", fmt_date("dob"), fmt_date("offense_date")),
+    ),
+    Rule(
+        id="date_after_as_of",
+        citation="HS 11361.8(a), (e)",
+        text="The offense or the conviction is dated after the as-of date of the run: the "
+        "record cannot be true on that date; an attorney decides",
+        facts=("offense_date", "conviction_date"),
+        outcome="review",
+        when=lambda: pl.col("date_after_as_of"),
+        detail=_dates_detail,
+    ),
+    Rule(
+        id="conviction_before_offense",
+        citation="HS 11361.8(a), (e)",
+        text="The conviction is dated before the offense: one of the dates is wrong; an "
+        "attorney decides",
+        facts=("offense_date", "conviction_date"),
+        outcome="review",
+        when=lambda: (pl.col("conviction_date") < pl.col("offense_date")).fill_null(False),
+        detail=_dates_detail,
+    ),
+)
 
 
 BAR_RULES: tuple[Rule, ...] = (
     Rule(
+        # The id is kept from the first reading, which dated the conduct by the conviction;
+        # the bar reads the offense date, as the statute does.
         id="convicted_after_prop64",
-        citation="HS 11361.8(a), (e); Proposition 64 effective 2016-11-09",
-        text="Relief reaches convictions for conduct before 2016-11-09; this conviction is "
-        "dated on or after that day, under the new law",
-        facts=("conviction_date", "offense_date"),
+        citation='HS 11361.8(a), (e) ("had that act been in effect at the time of the '
+        'offense"); Proposition 64 effective 2016-11-09',
+        text="Relief reaches conduct before 2016-11-09; this offense is dated on or after that "
+        "day, under the new law",
+        facts=("offense_date",),
         outcome="not_eligible",
-        when=lambda: (_decision_date() >= EFFECTIVE_DATE).fill_null(False),
-        detail=_conv_detail,
+        when=lambda: _offense_after().fill_null(False),
+        detail=_dates_detail,
     ),
     Rule(
-        id="conviction_date_unknown",
+        id="offense_date_unknown",
         citation="HS 11361.8(a), (e)",
-        text="Neither the conviction date nor the offense date is known, so the record cannot "
-        "show the conduct came before 2016-11-09",
-        facts=("conviction_date", "offense_date"),
+        text="The offense date is unknown and the conviction date does not show that the "
+        "conduct came before 2016-11-09; an attorney decides",
+        facts=("offense_date", "conviction_date"),
         outcome="review",
-        when=lambda: _decision_date().is_null(),
+        when=_offense_unknown,
+        detail=lambda: pl.format("convicted {}", fmt_date("conviction_date")),
     ),
     Rule(
         id="excluded_subsection",
         citation="HS 11358(d)(3)-(4); HS 11359(c)(3), (d); HS 11360(a)(3)(C)-(D)",
-        text="The conviction is recorded under a subdivision for facts that keep the offense a "
-        "felony (sale to or hiring of a minor, import or export, environmental harm)",
+        text="The conviction is recorded under a subdivision created in 2016 for facts under "
+        "which the offense may still be punished as a felony (sale to or hiring of a minor, "
+        "import or export, environmental harm): not conduct before 2016-11-09 that the "
+        "statute reaches",
         facts=("section", "subsection"),
         outcome="not_eligible",
         when=_excluded,
@@ -295,8 +370,9 @@ BAR_RULES: tuple[Rule, ...] = (
 )
 
 # --------------------------------------------------------------------------------------------
-# Disqualifying priors: the statute keeps the offense a felony (HS 11358(d), 11359(c),
-# 11360(a)(3)); they bear on reductions only, never on conduct that is now lawful.
+# Disqualifying priors: with them the offense "may be punished" as a felony (a wobbler, HS
+# 11358(d), 11359(c), 11360(a)(3)), so the statute does not make it a misdemeanor; they bear
+# on reductions only, never on conduct that is now lawful (HS 11362.1).
 
 _PRIOR_CITE = "HS 11358(d)(1), 11359(c)(1), 11360(a)(3)(A)"
 
@@ -304,7 +380,8 @@ PRIOR_RULES: tuple[Rule, ...] = (
     Rule(
         id="prior_super_strike",
         citation=f"{_PRIOR_CITE}; PC 667(e)(2)(C)(iv)",
-        text="A prior conviction for a 'super strike' keeps the offense a felony",
+        text="With a prior conviction for a 'super strike' the offense may still be punished "
+        "as a felony: no reduction",
         facts=("priors_apply", "prior_super_strike"),
         outcome="prior",
         when=lambda: pl.col("priors_apply") & pl.col("prior_super_strike"),
@@ -313,8 +390,8 @@ PRIOR_RULES: tuple[Rule, ...] = (
     Rule(
         id="prior_pc290_offense",
         citation=f"{_PRIOR_CITE}; PC 290(c)",
-        text="A prior conviction for an offense requiring sex-offender registration keeps the "
-        "offense a felony",
+        text="With a prior conviction for an offense requiring sex-offender registration (PC "
+        "290(c)) the offense may still be punished as a felony: no reduction",
         facts=("priors_apply", "prior_pc290"),
         outcome="prior",
         when=lambda: pl.col("priors_apply") & pl.col("prior_pc290"),
@@ -323,7 +400,8 @@ PRIOR_RULES: tuple[Rule, ...] = (
     Rule(
         id="prior_pc290_registration",
         citation=f"{_PRIOR_CITE}; PC 290",
-        text="A sex-offender registration event before the offense keeps the offense a felony",
+        text="With a sex-offender registration event before the offense the offense may still "
+        "be punished as a felony: no reduction",
         facts=("priors_apply", "prior_registration"),
         outcome="prior",
         when=lambda: pl.col("priors_apply") & pl.col("prior_registration"),
@@ -332,7 +410,8 @@ PRIOR_RULES: tuple[Rule, ...] = (
     Rule(
         id="two_priors_same_section",
         citation="HS 11358(d)(2), 11359(c)(2), 11360(a)(3)(B) (judgment: old convictions count)",
-        text="Two or more prior convictions under the same section keep the offense a felony",
+        text="With two or more prior convictions under the same section the offense may still "
+        "be punished as a felony: no reduction",
         facts=("priors_apply", "prior_same_section"),
         outcome="prior",
         when=lambda: pl.col("priors_apply") & (pl.col("prior_same_section") >= 2),
@@ -383,14 +462,14 @@ NOTE_RULES: tuple[Rule, ...] = (
         when=lambda: pl.col("age").is_null() & (pl.col("kind") == "cannabis"),
     ),
     Rule(
-        id="age_impossible",
-        citation="HS 11361.8(b), (f) (eligibility presumed)",
-        text="The recorded date of birth gives an impossible age at the offense (born after "
-        "it); the age is treated as unknown",
-        facts=("dob", "offense_date"),
+        id="offense_date_from_conviction",
+        citation="HS 11361.8(a), (e)",
+        text="The offense date is not recorded; the conviction came before 2016-11-09, so the "
+        "conduct did too",
+        facts=("offense_date", "conviction_date"),
         outcome="note",
-        when=lambda: pl.col("age_impossible") & (pl.col("kind") == "cannabis"),
-        detail=lambda: pl.format("born {}", fmt_date("dob")),
+        when=_offense_from_conviction,
+        detail=lambda: pl.format("convicted {}", fmt_date("conviction_date")),
     ),
     Rule(
         id="no_lesser_level",
@@ -434,7 +513,7 @@ NOTE_RULES: tuple[Rule, ...] = (
     ),
 )
 
-STATUTE_RULES: tuple[Rule, ...] = RELIEF_RULES + BAR_RULES + PRIOR_RULES + NOTE_RULES
+STATUTE_RULES: tuple[Rule, ...] = RELIEF_RULES + RECORD_RULES + BAR_RULES + PRIOR_RULES + NOTE_RULES
 
 
 def rule_by_id(rule_id: str) -> Rule:

@@ -23,6 +23,7 @@ from clearance.policy.schema import (
     statute_policy,
 )
 from clearance.records.doj import Records
+from clearance.records.federal import federal_overview
 
 
 def what_if_policies() -> dict[str, Policy]:
@@ -166,6 +167,8 @@ def build_summary(
             "source": decided.policy.source,
         },
         "as_of": decided.as_of.isoformat(),
+        # Federal entries (RAP sheets, DOJ rows of U.S. agencies): for `clearance federal`.
+        "federal_entries": federal_overview(records),
         **impact(decided, records, base),
         "by_section": _nested(
             table, pl.col("code_section").str.replace(r"\(.*$", "").fill_null("unknown")

@@ -19,7 +19,7 @@ from clearance.frames import chunk_slices, is_sorted_by
 from clearance.outputs.bulkfile import BulkFile
 from clearance.policy.rules import minus_years
 from clearance.records.chunks import Chunk, iter_chunks
-from clearance.records.doj import Records
+from clearance.records.doj import PLAN_DROP, PLAN_JOIN, Records, line_plan
 from clearance.records.schema import DOJ_COLUMNS
 
 CONVICTION_COLUMNS = (
@@ -147,12 +147,16 @@ def people_table(
 def write_results_csv(
     path: Path, decided: Decided, records: Records, inputs: Sequence[Path]
 ) -> int:
-    """Every input row unchanged, with the decision columns appended; returns rows written.
+    """Every row of the inputs, with the decision columns appended; returns rows written.
+
+    The file is rectangular: each row has exactly the header's fields. A row keeps its bytes
+    and its encoding; its line ends in LF (a CR before it is dropped), a trailing comma is cut,
+    and what is not a row of the layout (a blank line, a line with the wrong number of fields,
+    a repeated header) is left out: the quarantine holds it, with its file and line.
 
     Only a few percent of rows carry a decision, so the 95 columns are never parsed or
     re-quoted: each chunk of the input is copied as bytes and the four fields are inserted
-    before every line end in one vectorised step (empty on the rows without a decision). A
-    row's bytes, its encoding and its line ending stay as they were in the input.
+    before every line end in one vectorised step (empty on the rows without a decision).
     """
     # A count folded from several rows (sentence parts) marks each of its lines. Those counts
     # are few, so only they are looked up, by the line of the count's first row in its file:
@@ -176,6 +180,7 @@ def write_results_csv(
         .alias("suffix"),
     )
     empty_suffix = "," * len(RESULT_COLUMNS)
+    plans = {f.path: f.plan for f in records.files if f.planned}
     written = 0
     with BulkFile(path) as out:
         header = ",".join((*DOJ_COLUMNS, *RESULT_COLUMNS)) + "\n"
@@ -183,6 +188,7 @@ def write_results_csv(
         for source in dict.fromkeys(inputs):
             mine = _lines_decided(decisions, counts, str(source))
             first = mine["source_line"].to_numpy()
+            plan = plans[str(source)] if str(source) in plans else line_plan(source)
             for number, (chunk, _) in enumerate(iter_chunks(source), 1):
                 if not chunk.data:
                     continue
@@ -191,7 +197,8 @@ def write_results_csv(
                     first, [chunk.first_line, chunk.first_line + chunk.line_count]
                 )
                 here = mine.slice(int(low), int(high - low))
-                pieces, rows = _append_columns(chunk, here, empty_suffix)
+                lines = _chunk_plan(plan, chunk)
+                pieces, rows = _append_columns(chunk, here, empty_suffix, lines)
                 out.write(pieces)
                 written += rows
                 if number % _RELEASE_EVERY == 0:
@@ -202,6 +209,19 @@ def write_results_csv(
 #: Chunks written between two returns of freed memory (see `heap`): each chunk leaves a few
 #: 16 MB byte strings behind, and this thread runs while the main one builds the other outputs.
 _RELEASE_EVERY = 8
+
+
+def _chunk_plan(plan: np.ndarray | None, chunk: Chunk) -> np.ndarray:
+    """The reader's plan (`doj.PLAN_DROP`...) of the chunk's lines: zeros when it has none."""
+    if plan is None:
+        return np.zeros(chunk.line_count, dtype=np.int16)
+    part = plan[chunk.first_line : chunk.first_line + chunk.line_count]
+    if len(part) < chunk.line_count:
+        # Lines the reader did not see (the file grew since): not rows it vouched for.
+        part = np.concatenate(
+            (part, np.full(chunk.line_count - len(part), PLAN_DROP, dtype=np.int16))
+        )
+    return part
 
 
 def _lines_decided(decisions: pl.DataFrame, counts: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -217,7 +237,7 @@ def _lines_decided(decisions: pl.DataFrame, counts: pl.DataFrame, source: str) -
         mine.join(folded, on="source_line", how="left")
         .select(
             pl.col("source_lines").fill_null(pl.concat_list(pl.col("source_line"))),
-            "suffix",
+            pl.col("suffix").cast(pl.String),
         )
         .explode("source_lines")
         .rename({"source_lines": "source_line"})
@@ -226,22 +246,30 @@ def _lines_decided(decisions: pl.DataFrame, counts: pl.DataFrame, source: str) -
 
 
 def _append_columns(
+    chunk: Chunk, here: pl.DataFrame, empty: str, plan: np.ndarray
+) -> tuple[list[bytes | bytearray | memoryview], int]:
+    """The chunk's rows with the decision columns appended; and how many rows it holds.
+    `here` holds the (source_line, suffix) of the chunk's lines that carry a decision, in line
+    order; `plan` what to do with each line (see `doj.PLAN_DROP`).
+
+    Two paths, one contract (the same bytes for the same rows, tested): a chunk of plain rows
+    ending in LF takes the fast one, any other the general one.
+    """
+    if b"\r" in chunk.data or plan.any():
+        return _insert_columns(chunk, here, empty, plan)
+    return _replace_line_ends(chunk, here, empty)
+
+
+def _replace_line_ends(
     chunk: Chunk, here: pl.DataFrame, empty: str
 ) -> tuple[list[bytes | bytearray | memoryview], int]:
-    """The chunk's lines with the decision columns appended; and how many rows it holds.
-    `here` holds the (source_line, suffix) of the chunk's lines that carry a decision, in line
-    order.
-
-    Nearly every line gets the same empty columns, so one C-level replace of the line ends does
-    the bulk; the few lines that carry a decision (a few percent) then have their empty columns
-    swapped for the decision, by cutting views of the replaced text around them: nothing is
-    copied again before the write. A chunk with CR LF endings or blank lines takes the general
-    vectorised insertion instead.
-    """
+    """Fast path, for a chunk whose every line is a row ending in LF. Nearly every line gets
+    the same empty columns, so one C-level replace of the line ends does the bulk; the few
+    lines that carry a decision (a few percent) then have their empty columns swapped for the
+    decision, by cutting views of the replaced text around them: nothing is copied again
+    before the write."""
     data = chunk.data
-    starts, ends = chunk.bounds
-    if b"\r" in data or _may_hold_blank_lines(data, starts, ends):
-        return _insert_columns(chunk, here, empty)
+    _, ends = chunk.bounds
     empty_end = empty.encode("ascii") + b"\n"
     filled = data.replace(b"\n", empty_end)
     if not data.endswith(b"\n"):
@@ -262,41 +290,37 @@ def _append_columns(
     return pieces, chunk.line_count
 
 
-def _may_hold_blank_lines(data: bytes, starts: np.ndarray, ends: np.ndarray) -> bool:
-    """True when a line could be blank or only spaces (not a row, so no columns): an empty
-    line, or a line that starts with white space."""
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    filled = ends > starts
-    first = buffer[starts[filled]]
-    return bool((~filled).any() or ((first == 32) | (first == 9)).any())
-
-
 def _insert_columns(
-    chunk: Chunk, here: pl.DataFrame, empty: str
+    chunk: Chunk, here: pl.DataFrame, empty: str, plan: np.ndarray
 ) -> tuple[list[bytes | bytearray | memoryview], int]:
-    """General case: every line's columns inserted at its end (before CR LF), none on blank
-    lines, in one vectorised insertion."""
+    """General path, vectorised over the chunk's bytes: each row's end (its CR, its line feed,
+    the bytes the plan cuts) is removed and its columns and a line feed inserted in their
+    place; lines left out are removed whole; a line whose break is inside a quoted field keeps
+    its bytes and its break, and its row's columns go at the end of the row's last line."""
+    data = chunk.data
+    size = len(data)
     starts, ends = chunk.bounds
-    # Blank lines are short: only the short ones are decoded to be looked at.
-    short = np.flatnonzero((ends - starts) <= 64)
-    blank = np.zeros(len(starts), dtype=bool)
-    blank[short] = (
-        pl.Series(chunk.lines(short), dtype=pl.String).str.strip_chars().eq("").to_numpy()
-    )
-    lines = pl.DataFrame(
-        {
-            "source_line": np.arange(len(starts), dtype=np.int64) + chunk.first_line,
-            "_blank": blank,
-        }
-    )
-    suffixes = lines.join(here, on="source_line", how="left", maintain_order="left").select(
-        pl.when("_blank").then(pl.lit("")).otherwise(pl.col("suffix").fill_null(empty)).alias("s")
-    )["s"]
-    inserted = np.frombuffer(suffixes.str.join("").item().encode("utf-8"), np.uint8)
-    positions = np.repeat(ends, suffixes.str.len_bytes().to_numpy())
-    body = np.insert(np.frombuffer(chunk.data, np.uint8), positions, inserted)
-    tail = b"" if chunk.data.endswith(b"\n") else b"\n"
-    return [body.data, tail], int((~blank).sum())
+    breaks = np.append(starts[1:], size)  # where each line's next line starts
+    rows = plan >= 0
+    joined = plan == PLAN_JOIN
+    # A decision is known by the row's first line; its columns go on the row's last line.
+    row_ends = np.append(np.flatnonzero(~joined), len(starts) - 1)
+    decided_at = (here["source_line"] - chunk.first_line).to_numpy()
+    last_line = row_ends[np.minimum(np.searchsorted(row_ends, decided_at), len(row_ends) - 1)]
+    suffix = np.full(len(starts), empty, dtype=object)
+    suffix[last_line] = here["suffix"].to_list()
+    texts = pl.Series(suffix[rows], dtype=pl.String) + "\n"
+    cut = ends[rows] - plan[rows]
+    inserted = np.frombuffer(texts.str.join("").item().encode("utf-8"), np.uint8)
+    # Bytes removed: from each row's cut to its next line; every byte of a dropped line.
+    dropped = plan == PLAN_DROP
+    opened = np.bincount(np.concatenate((cut, starts[dropped])), minlength=size + 1)
+    closed = np.bincount(np.concatenate((breaks[rows], breaks[dropped])), minlength=size + 1)
+    keep = np.cumsum(opened[:size] - closed[:size]) == 0
+    positions = np.repeat(cut, texts.str.len_bytes().to_numpy())
+    body = np.insert(np.frombuffer(data, np.uint8), positions, inserted)
+    kept = np.insert(keep, positions, True)
+    return [body[kept].data], int(rows.sum())
 
 
 def decade(column: str) -> pl.Expr:

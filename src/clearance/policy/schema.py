@@ -254,5 +254,6 @@ def statute_policy() -> Policy:
     return Policy(
         name="statute",
         title="The statute alone (HS 11361.8)",
-        source="Health and Safety Code 11361.8 and 11361.9 as amended by AB 1793 (2018)",
+        source="Health and Safety Code 11361.8 (Proposition 64, 2016) and 11361.9 (added by "
+        "AB 1793, 2018)",
     )

@@ -65,6 +65,13 @@ class FileStats:
     blank_lines: int = 0
     header: bool = False
     encoding: str = "utf-8"
+    #: Rows that results.csv carries (every row of the right shape, loaded or quarantined).
+    results_rows: int = 0
+    #: What results.csv does with each physical line (see `LinePlan`); None when every data
+    #: line is a row copied as it is. Filled by the reader, read by the results writer.
+    plan: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: Whether `plan` was made by this reader (a table read back from a run folder has none).
+    planned: bool = field(default=False, repr=False, compare=False)
 
 
 @dataclass
@@ -89,6 +96,12 @@ class Records:
     @property
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
+
+
+def line_plan(path: Path) -> np.ndarray | None:
+    """The plan of a file's lines (see `PLAN_DROP`), read again: for a results.csv rebuilt
+    from tables read back from a run folder, which do not keep it."""
+    return read_doj([path]).files[0].plan
 
 
 def total_bytes(paths: Sequence[Path]) -> int:
@@ -140,13 +153,30 @@ def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = No
 class _ChunkResult:
     """What one chunk contributes: its rows as one-part counts (merged once, at the end, since
     a sentence's parts may straddle chunks), the people it names, its quarantine, its row
-    accounting."""
+    accounting, and what results.csv does with each of its lines."""
 
     counts: pl.DataFrame
     subjects: pl.DataFrame
     quarantine: pl.DataFrame
     loaded: int
     blank: int
+    first_line: int
+    plan: np.ndarray
+
+
+# --------------------------------------------------------------------------------------------
+# The line plan: what results.csv does with each physical line of an input
+
+#: results.csv leaves the line out: a blank line, a line whose fields are not the layout's, a
+#: repeated header. The quarantine (or the blank-line count) holds it.
+PLAN_DROP = -1
+#: The line is not the end of its row: a quoted field holds its line break.
+PLAN_JOIN = -2
+# Any other value (0 or more) is the number of bytes cut from the end of the row before the
+# decision columns: 0 for a row as it is, 1 for a trailing comma, 3 for a trailing `,""`.
+
+#: Quarantine reasons of rows that have the layout's fields but are not rows of data.
+_DROPPED_REASONS: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,9 +193,13 @@ def _process(
     chunk: Chunk, stats: FileStats, path: Path, file_index: int, first: bool
 ) -> _ChunkResult:
     """Parse a chunk and fold its rows, on a worker thread."""
-    parsed, quarantine, blank = _fast_chunk(chunk, stats, path, check_shape=first) or _slow_chunk(
-        chunk, stats, path, check_shape=first
-    )
+    plan = np.zeros(chunk.line_count, dtype=np.int16)
+    parsed, quarantine, blank = _fast_chunk(
+        chunk, stats, path, check_shape=first, plan=plan
+    ) or _slow_chunk(chunk, stats, path, check_shape=first, plan=plan)
+    if _DROPPED_REASONS:
+        dropped = quarantine.filter(pl.col("reason").is_in(_DROPPED_REASONS))["source_line"]
+        plan[(dropped - chunk.first_line).to_numpy()] = PLAN_DROP
     seq = _seq(file_index)
     parsed = parsed.with_columns(seq)
     return _ChunkResult(
@@ -174,6 +208,8 @@ def _process(
         quarantine=compact_strings(quarantine.with_columns(seq)),
         loaded=parsed.height,
         blank=blank,
+        first_line=chunk.first_line,
+        plan=plan,
     )
 
 
@@ -194,6 +230,7 @@ def _read_file(
         stats.rows_loaded += result.loaded
         stats.rows_quarantined += result.quarantine.height
         stats.rows_read += result.loaded + result.quarantine.height
+        stats.results_rows += int((result.plan >= 0).sum())
         results.append(result)
         if progress is not None:
             progress(consumed)
@@ -220,7 +257,26 @@ def _read_file(
         finally:
             for future, _ in pending:
                 future.cancel()
+    stats.plan = _file_plan(results)
+    stats.planned = True
+    for result in results:
+        result.plan = _NO_PLAN
     return stats, results
+
+
+_NO_PLAN = np.zeros(0, dtype=np.int16)
+
+
+def _file_plan(results: list[_ChunkResult]) -> np.ndarray | None:
+    """The plan of every line of a file, indexed by line number (line 1 at index 1: the header
+    or the first row); None when every line is a row copied as it is."""
+    if not any(r.plan.any() for r in results):
+        return None
+    last = max((r.first_line + len(r.plan) for r in results), default=1)
+    plan = np.full(last, PLAN_DROP, dtype=np.int16)
+    for result in results:
+        plan[result.first_line : result.first_line + len(result.plan)] = result.plan
+    return plan
 
 
 def _latin1(chunk: Chunk, stats: FileStats) -> None:
@@ -256,7 +312,7 @@ _PROJECTION = sorted({0, 1, *_USED_INDICES, *_SENTINEL_COLUMNS})
 
 
 def _fast_chunk(
-    chunk: Chunk, stats: FileStats, path: Path, check_shape: bool
+    chunk: Chunk, stats: FileStats, path: Path, check_shape: bool, plan: np.ndarray
 ) -> tuple[pl.DataFrame, pl.DataFrame, int] | None:
     """Parse a chunk in one native pass; None when it needs the line-by-line path."""
     if not chunk.data:
@@ -304,6 +360,12 @@ def _fast_chunk(
     blank_count = int(frame["_blank"].sum())
     bad_index = frame.filter(~pl.col("_ok") & ~pl.col("_blank"))["_i"].to_numpy()
     bad = _bad_lines(chunk, bad_index, stats, str(path))
+    plan[frame.filter(~pl.col("_ok"))["_i"].to_numpy()] = PLAN_DROP
+    trailing = frame.filter(pl.col("_ok") & (pl.col("_fields") == n + 1))["_i"].to_numpy()
+    if len(trailing):
+        # The comma alone, or with an empty quoted field after it (`,""`).
+        last = np.frombuffer(chunk.data, dtype=np.uint8)[chunk.bounds[1][trailing] - 1]
+        plan[trailing] = np.where(last == ord('"'), 3, 1)
     good = frame.filter(pl.col("_ok")).select(
         (pl.col("_i").cast(pl.Int64) + chunk.first_line).alias("source_line"),
         *[pl.col(f"f{i}").alias(name) for i, name in zip(_USED_INDICES, USED_COLUMNS, strict=True)],
@@ -357,7 +419,7 @@ def _bad_lines(chunk: Chunk, index: np.ndarray, stats: FileStats, source: str) -
 
 
 def _slow_chunk(
-    chunk: Chunk, stats: FileStats, path: Path, check_shape: bool
+    chunk: Chunk, stats: FileStats, path: Path, check_shape: bool, plan: np.ndarray
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """Line by line: for a chunk where a quote that never closes would join lines."""
     try:
@@ -372,6 +434,9 @@ def _slow_chunk(
         if error := _shape_error(path, counts["n"]):
             raise error
     good, bad, blank = _classify(lines, str(path))
+    plan[:] = PLAN_DROP
+    plan[(good["source_line"] - chunk.first_line).to_numpy()] = good["_trim"].to_numpy()
+    good = good.drop("_trim")
     if good.height == 0:
         return _empty_rows(), bad, blank
     body = "\n".join(good["raw"].to_list()).encode("utf-8")
@@ -441,6 +506,12 @@ def _classify(lines: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.DataFr
         .then(pl.col("raw").str.replace(r',(?:"")?$', ""))
         .otherwise("raw")
         .alias("raw"),
+        # The bytes results.csv cuts from the end of the row (the trailing comma).
+        pl.when(trailing)
+        .then(pl.col("raw").str.extract(r'(,(?:"")?)$', 1).str.len_bytes())
+        .otherwise(0)
+        .cast(pl.Int16)
+        .alias("_trim"),
     )
     bad = marked.filter(~ok).select(
         pl.lit(source).alias("source_file"),

@@ -315,3 +315,56 @@ PERSON_DATA_COLUMNS = (
     "felonies_before", "felonies_after", "no_conviction_left", "no_felony_left",
     "conviction_last_7_years_before", "conviction_last_7_years_after",
 )  # fmt: skip
+
+
+RECONCILE_SOURCES = ("doj", "court")
+
+
+class Reconciliation(Base):
+    """One check of a run's relief against a newer DOJ file or a court's response
+    (`outputs/reconcile.py`): its counts, and the summary it wrote. Kept per run, oldest first,
+    so the history shows how the pending count fell."""
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (CheckConstraint(_in("source_kind", RECONCILE_SOURCES), name="source_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[date] = mapped_column(Date)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_files: Mapped[str] = mapped_column(Text)
+    since_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    since_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    relieved: Mapped[int] = mapped_column(BigInteger)
+    reflected: Mapped[int] = mapped_column(BigInteger)
+    pending: Mapped[int] = mapped_column(BigInteger)
+    contradicting: Mapped[int] = mapped_column(BigInteger)
+    gone: Mapped[int] = mapped_column(BigInteger)
+    pending_cases: Mapped[int] = mapped_column(BigInteger)
+    summary_json: Mapped[str] = mapped_column(Text)
+    folder: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """reconcile.json of this reconciliation."""
+        return dict(json.loads(self.summary_json))
+
+
+class PendingCase(Base):
+    """One court case a reconciliation found still pending, for follow-up (pending.csv)."""
+
+    __tablename__ = "reconciliation_pending"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reconciliation_id: Mapped[int] = mapped_column(
+        ForeignKey("reconciliations.id", ondelete="CASCADE"), index=True
+    )
+    court: Mapped[str] = mapped_column(String(64))
+    relief_group: Mapped[str] = mapped_column(String(64))
+    court_case_number: Mapped[str | None] = mapped_column(Text, nullable=True)
+    subject_id: Mapped[str] = mapped_column(String(32))
+    counts: Mapped[int] = mapped_column(Integer)
+    count_ids: Mapped[str] = mapped_column(Text)
+    age_days: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -25,7 +25,9 @@ from clearance.web import (
     routes_admin,
     routes_auth,
     routes_check,
+    routes_federal,
     routes_policies,
+    routes_reconcile,
     routes_review,
     routes_runs,
 )
@@ -133,6 +135,8 @@ def create_app(
         routes_policies,
         routes_admin,
         routes_check,
+        routes_federal,
+        routes_reconcile,
     ):
         _add_routes(app, module.router)
 

@@ -165,9 +165,11 @@ def filings(
     """Write the bulk motions, orders and notices with their exhibits (public Exhibit A, sealed
     Exhibit B), the challenge notice, the review lists, the court update file, the impact report
     and the review workbook (and per-person packets on request)."""
+    from clearance.guard import command_errors
     from clearance.outputs.filings.data import FilingsError, parse_filing_pairs
     from clearance.outputs.filings.packet import Counsel
     from clearance.outputs.filings.writer import write_filings
+    from clearance.outputs.folder import check_target, refresh_manifest
 
     day: date | None = None
     if order_date is not None:
@@ -208,7 +210,11 @@ def filings(
             "policy_authority_completed": policy_authority_completed,
         }
         overrides.update({k: v for k, v in named.items() if v is not None})
-        with _status(quiet) as status:
+        target = out_dir if out_dir is not None else run_dir / "filings"
+        with command_errors(), _status(quiet) as status:
+            # The folder is checked before the run is read (not a file, writable, not someone
+            # else's folder: the build replaces it whole).
+            check_target(target)
 
             def progress(message: str) -> None:
                 if status is not None:
@@ -228,6 +234,9 @@ def filings(
                 case_numbers=case_numbers,
                 public_safety=public_safety,
             )
+            if result.out_dir.resolve().parent == run_dir.resolve():
+                # The run's run.json lists its filings too.
+                refresh_manifest(run_dir, result.out_dir.name)
     except FilingsError as exc:
         _fail(str(exc))
         return

@@ -300,7 +300,8 @@ def confidential_relief_exhibit(rows: pl.DataFrame, title: str, recall: bool) ->
 GROUND_OUTCOMES = frozenset({"not_eligible", "prior", "no_change"})
 #: The public wording of a disqualifying prior: the ground, not the prior offense.
 PRIOR_GROUND = (
-    "Ineligible: a prior conviction keeps the offense a felony (HS 11358(d), 11359(c), 11360(a)(3))"
+    "Ineligible: with a prior conviction the offense may still be punished as a felony (HS "
+    "11358(d), 11359(c), 11360(a)(3))"
 )
 
 

@@ -10,7 +10,7 @@ numbers only; who each person is goes in Exhibit B, lodged conditionally under s
 motion carries the application that rules 2.550-2.551 require for it.
 
 Citations are kept to what the law notes confirm: HS 11361.8 by subdivision ((a)-(h)), HS
-11361.9 as a whole (as amended by AB 1793 (2018) and AB 1706 (2022)), PC 1385, 1203.4, 1203.4a,
+11361.9 as a whole (added by AB 1793 (2018), amended by AB 1706 (2022)), PC 1385, 1203.4, 1203.4a,
 1203.41, 1203.42, PC 1170.18(c), People v. Chavez (2018) 4 Cal.5th 771, and the Rules of Court.
 """
 

@@ -32,10 +32,9 @@ anything is written.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -75,32 +74,26 @@ class FilingsResult:
 @contextmanager
 def build_lock(out: Path) -> Iterator[None]:
     """One build of a filings folder at a time: a second is refused at once, not queued."""
-    import fcntl
+    from clearance.exits import CommandError
+    from clearance.outputs.folder import folder_lock
 
-    lock_path = out.parent / f".{out.name}.lock"
-    handle = lock_path.open("a+")
-    try:
+    with ExitStack() as stack:
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            stack.enter_context(folder_lock(out))
+        except CommandError:
             raise FilingsError(
                 "another build of these filings is in progress: try again when it has finished"
             ) from None
         yield
-    finally:
-        handle.close()
 
 
 def _swap(built: Path, out: Path) -> None:
-    """Put the complete new folder in place of the old one."""
-    if out.exists():
-        old = out.parent / f".{out.name}.previous"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(built, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(built, out)
+    """Put the complete new folder in place of the old one in one step (`folder.swap_in`)."""
+    from clearance.exits import signals_held
+    from clearance.outputs.folder import swap_in
+
+    with signals_held():
+        swap_in(built, out)
 
 
 def check_authority(classified: pl.DataFrame, info: FilingInfo, style: str) -> None:
