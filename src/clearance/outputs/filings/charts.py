@@ -62,7 +62,7 @@ def _alt(title: str, values: str) -> str:
     return f"{title}: {values}." if values else f"{title}: no data."
 
 
-def _finish(name: str, title: str, figure: Figure, alt: str) -> Chart:
+def _finish(name: str, title: str, figure: Figure, alt: str = "") -> Chart:
     # Lay the figure out once and freeze it: each save would otherwise lay it out again.
     engine = figure.get_layout_engine()
     if engine is not None:
@@ -73,6 +73,7 @@ def _finish(name: str, title: str, figure: Figure, alt: str) -> Chart:
         figure.savefig(svg_buffer, format="svg", metadata={"Date": None})
     svg = svg_buffer.getvalue()
     svg = svg[svg.index("<svg") :]
+    alt = alt or f"{title}."
     label = html.escape(alt, quote=True)
     svg = svg.replace("<svg", f'<svg role="img" aria-label="{label}"', 1)
     png_buffer = io.BytesIO()

@@ -273,9 +273,7 @@ def binary_streams() -> Iterator[None]:
         rl_config.useA85 = before
 
 
-def draw_pages(
-    canvas: Canvas, laid: LaidOut, key: str = "d0", title: str | None = None
-) -> None:
+def draw_pages(canvas: Canvas, laid: LaidOut, key: str = "d0", title: str | None = None) -> None:
     """Every page of one laid-out document, with its footer and its bookmarks (`outline`,
     headed by `title` if given); `key` tells this document's destinations from the others' in
     the same file."""

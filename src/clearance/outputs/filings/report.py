@@ -585,7 +585,9 @@ footer { color: #57606a; font-size: 0.8rem; margin-top: 2rem; }
 <header>
 <h1>{{ model.title }}</h1>
 <p class="subtitle">{{ model.subtitle }}</p>
-<nav aria-label="Sections">{% for s in model.sections %}<a href="#{{ s.id }}">{{ s.title }}</a>{% endfor %}</nav>
+<nav aria-label="Sections">
+{%- for s in model.sections %}<a href="#{{ s.id }}">{{ s.title }}</a>{% endfor -%}
+</nav>
 </header>
 <main>
 {% for s in model.sections %}
