@@ -128,3 +128,27 @@ def test_rules_lists_every_federal_rule_with_its_citation() -> None:
     for rule in FEDERAL_RULES:
         assert rule.id in result.output
     assert "Proclamation 10688 of Dec. 22, 2023" in result.output
+
+
+def test_each_covered_count_names_its_packet_and_other_date_forms_are_read(
+    tmp_path: Path,
+) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "person_id,name,dob,citizenship,court,docket,statute,offense_date,disposition,"
+        "disposition_date,sentence\n"
+        "A/1,X,19700101,,C.D. Cal.,1,21 USC 844,2010/01/02,convicted,01/05/2010,\n"
+        "A_1,Y,1970-01-01,,C.D. Cal.,2,21 USC 844,20100102,convicted,,\n"
+        "B,Z,1970-01-01,,C.D. Cal.,3,21 USC 841,2010-01-02,convicted,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = invoke("federal", cases, "--out", out)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((out / "federal.csv").open(encoding="utf-8")))
+    assert [r["offense_date"] for r in rows] == ["2010-01-02"] * 3
+    assert rows[0]["disposition_date"] == "2010-01-05"
+    assert [r["packet"] for r in rows] == ["packets/A_1.pdf", "packets/A_1_1.pdf", ""]
+    for row in rows[:2]:
+        assert (out / row["packet"]).is_file()
+        assert (out / row["packet"].replace(".pdf", ".docx")).is_file()

@@ -16,17 +16,19 @@ How a decision is reached (the written precedence, also in README "How decisions
                                                                          (statute) / review /
                                                                          warn (no effect)
    f. a possible super strike or undated record, where priors apply   -> review (not warn)
-   g. the policy dismisses misdemeanors                               -> dismiss
-   h. the policy's baseline for the section or subdivision (the most specific key): dismiss
+   g. the policy challenges conduct the statute makes lawful (named ground) -> not_eligible
+      (review when the policy reviews priors)
+   h. the policy dismisses misdemeanors                               -> dismiss
+   i. the policy's baseline for the section or subdivision (the most specific key): dismiss
       -> dismiss, review -> review
-   i. an additional dismissal criterion of the policy                 -> dismiss
-   j. the baseline says reduce and the conviction is a felony the statute relieves -> reduce
-   k. the statute makes the conduct lawful                            -> dismiss
-   l. the level of the conviction is unknown and the relief is a reduction     -> review
-   m. a reduction, and the policy reviews people still serving or what remains -> review
-   n. the statute makes it lesser                                     -> reduce (new level)
-   o. already at the level the law now sets                           -> not_eligible
-   p. anything else                                                   -> review
+   j. an additional dismissal criterion of the policy                 -> dismiss
+   k. the baseline says reduce, the conviction is a felony and the statute reduces it -> reduce
+   l. the statute makes the conduct lawful (whatever a "reduce" baseline says) -> dismiss
+   m. the level of the conviction is unknown and the relief is a reduction     -> review
+   n. a reduction, and the policy reviews people still serving or what remains -> review
+   o. the statute makes it lesser                                     -> reduce (new level)
+   p. already at the level the law now sets                           -> not_eligible
+   q. anything else                                                   -> review
 3. Related charges (policy) in the same arrest cycle as a relieved cannabis conviction follow.
 
 Everything is a Polars expression over the whole table; per-person context (priors, the most
@@ -48,6 +50,7 @@ from clearance.law import lists
 from clearance.law.prop64 import (
     BAR_RULES,
     EFFECTIVE_DATE,
+    MISDEMEANOR_SUBDIVISIONS,
     NOTE_RULES,
     PRIOR_RULES,
     RECORD_RULES,
@@ -179,12 +182,11 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
     when = pl.coalesce(pl.col("event_date"), pl.col("offense_date"))
     former = former_section & (when < RECODIFIED).fill_null(True)
     # Only the two key columns are copied: a statewide record holds millions of such counts.
-    cultivation_or_sale = (
-        counts.select("subject_id", "cycle_id")
-        .filter((counts["code"] == "HS") & counts["section"].is_in(["11358", "11359"]))
-        .unique()
-    )
-    accessory_cycles = cultivation_or_sale.with_columns(pl.lit(True).alias("_acc_cycle"))
+    # An accessory after any HS 11357-11360 offense may be eligible (Boatwright's reasoning
+    # covers every predicate): the cycles with such a charge, of any disposition.
+    charged = counts.select(is_cannabis(pl.col("code"), pl.col("section"))).to_series()
+    cannabis_charge = counts.select("subject_id", "cycle_id").filter(charged).unique()
+    accessory_cycles = cannabis_charge.with_columns(pl.lit(True).alias("_acc_cycle"))
     kind = (
         pl.when(conspiracy)
         .then(pl.lit("conspiracy"))
@@ -209,8 +211,10 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
         | ((pl.col("code") == "PC") & pl.col("section").is_in(["182", "4573.6", "32"]))
         | former_section
     )
+    # A conviction set aside under PC 1203.4 is still a conviction that HS 11361.8 dismisses
+    # and seals or redesignates (more than the set-aside gave): it is decided too.
     in_county = (
-        (pl.col("disposition") == "convicted")
+        pl.col("disposition").is_in(["convicted", "set_aside"])
         & (pl.col("step_type") == "court")
         & (pl.col("county") == county)
     )
@@ -226,9 +230,16 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
 
 def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """Per scope count: disqualifying records before its offense, with the facts to cite."""
-    ss_exact, ss_possible = lists.SUPER_STRIKES.match(
+    ss_listed, ss_possible = lists.SUPER_STRIKES.match(
         pl.col("code"), pl.col("section"), pl.col("subsection")
     )
+    # Kidnapping and assault with intent are super strikes only with an intent the data does
+    # not show: a match is a possible one (review), never a bar.
+    ss_partly = lists.possible_only_super_strike(
+        pl.col("code"), pl.col("section"), pl.col("subsection")
+    )
+    ss_exact = ss_listed & ~ss_partly
+    ss_possible = ss_possible | (ss_listed & ss_partly)
     homicide_attempt = pl.col("section").is_in(["187", "188", "189", "190", "191.5"])
     sex_exact, _ = lists.PC290_OFFENSES.match(
         pl.col("code"), pl.col("section"), pl.col("subsection")
@@ -254,8 +265,8 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
         _cannabis=cannabis,
     ).select("_p_ss", "_p_ss_possible", "_p_290", "_cannabis")
     wanted = flags.select(pl.any_horizontal(pl.all())).to_series()
-    needed = ["subject_id", "count_id", "event_id", "event_date", "section", "code_section",
-              "court_case_number"]  # fmt: skip
+    needed = ["subject_id", "count_id", "event_id", "event_date", "section", "subsection",
+              "level", "code_section", "court_case_number"]  # fmt: skip
     convs = counts.select(needed)[rows.filter(wanted)].hstack(flags.filter(wanted))
     flagged = convs.select(
         "subject_id",
@@ -267,11 +278,12 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
         pl.col("_p_290").alias("p_290"),
         pl.lit(False).alias("p_reg"),
         pl.when(pl.col("_cannabis")).then(pl.col("section")).otherwise(None).alias("p_section"),
+        _two_priors_kind().alias("p_two"),
         pl.col("code_section"),
         pl.col("court_case_number"),
     )
     listed = pl.col("p_ss") | pl.col("p_ss_possible") | pl.col("p_290")
-    flagged = as_strings(flagged.filter(listed | pl.col("p_section").is_not_null()))
+    flagged = as_strings(flagged.filter(listed | pl.col("p_two").is_not_null()))
     registrations = counts.filter(
         (pl.col("step_type") == "registration") & (pl.col("section") == "290")
     ).select(
@@ -284,6 +296,7 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
         pl.lit(False).alias("p_290"),
         pl.lit(True).alias("p_reg"),
         pl.lit(None, dtype=pl.String).alias("p_section"),
+        pl.lit(None, dtype=pl.String).alias("p_two"),
         pl.lit("PC 290 registration").alias("code_section"),
         pl.col("court_case_number"),
     )
@@ -317,6 +330,35 @@ def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> p
     )
 
 
+def _two_priors_kind() -> pl.Expr:
+    """Whether a cannabis conviction can be one of "two or more prior convictions" under the
+    subdivision that now carries the misdemeanor (HS 11358(c), 11359(b), 11360(a)(2)):
+    `settled` (a record of 2016-11-09 or later under that subdivision), `unsettled` (an old
+    felony conviction of the section, or a record without a subdivision: the judgment switch
+    `old_convictions_count_as_priors` decides), or null (never: another subdivision, an old HS
+    11360(b) give-away or any HS 11357 record, which HS 11361.5 and 11361.7 forbid using).
+
+    Read on the convictions of the record (columns section, subsection, level, event_date)."""
+    section = pl.col("section")
+    sub = pl.col("subsection").cast(pl.String).fill_null("").str.to_lowercase()
+    misdemeanor_sub = section.replace_strict(
+        MISDEMEANOR_SUBDIVISIONS, default=None, return_dtype=pl.String
+    )
+    old = (pl.col("event_date") < EFFECTIVE_DATE).fill_null(False)
+    giveaway = (section == "11360") & (
+        sub.str.starts_with("(b)") | ((sub == "") & (pl.col("level") != "felony").fill_null(True))
+    )
+    return (
+        pl.when(misdemeanor_sub.is_null() | giveaway)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(sub.str.starts_with(misdemeanor_sub) & ~old)
+        .then(pl.lit("settled"))
+        .when(old | (sub == ""))
+        .then(pl.lit("unsettled"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
 def _prior_flags(targets: pl.DataFrame, events: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """The prior flags and their facts for some counts, from their persons' records."""
     joined = targets.join(events, on="subject_id", how="inner").filter(
@@ -327,15 +369,19 @@ def _prior_flags(targets: pl.DataFrame, events: pl.DataFrame, policy: Policy) ->
     strictly_before = (pl.col("p_date") < pl.col("ref_date")).fill_null(False)
     undated = pl.col("p_date").is_null() | pl.col("ref_date").is_null()
     anywhere = not policy.judgment.priors_before_offense_only
-    same_section = pl.col("p_section") == pl.col("section")
-    if not policy.judgment.old_convictions_count_as_priors:
-        same_section = same_section & (pl.col("p_date") >= EFFECTIVE_DATE)
+    # Two priors: of the same section, under its misdemeanor subdivision (`_two_priors_kind`);
+    # the old ones count as the judgment switch says (review: they send the count to review).
+    switch = policy.judgment.old_convictions_count_as_priors
+    same = (pl.col("p_section") == pl.col("section")) & pl.col("p_two").is_not_null()
+    settled = same & (pl.col("p_two") == "settled")
+    same_section = same if switch is True else settled
     joined = joined.with_columns(
         (pl.lit(True) if anywhere else strictly_before).alias("_before"),
         strictly_before.alias("_strictly_before"),
         (undated & pl.lit(not anywhere)).alias("_unknown"),
         undated.alias("_undated"),
         same_section.fill_null(False).alias("_same"),
+        (same if switch == "review" else same_section).fill_null(False).alias("_same_any"),
     ).sort(["subject_id", "count_id", "p_date", "p_count"], nulls_last=True)
 
     hit = pl.col("_before")
@@ -346,17 +392,16 @@ def _prior_flags(targets: pl.DataFrame, events: pl.DataFrame, policy: Policy) ->
         "prior_pc290": pl.col("p_290") & hit,
         "prior_registration": pl.col("p_reg") & hit,
         "prior_same_section": pl.col("_same") & pl.col("_strictly_before"),
+        "prior_same_any": pl.col("_same_any") & pl.col("_strictly_before"),
         "prior_timing_unknown": (listed_record & pl.col("_unknown"))
-        | (pl.col("_same") & pl.col("_undated")),
+        | (pl.col("_same_any") & pl.col("_undated")),
     }
+    counted = ("prior_same_section", "prior_same_any")
     keys = ["subject_id", "count_id"]
     found = joined.with_columns(**kinds).filter(pl.any_horizontal(list(kinds)))
     flags = found.group_by(keys).agg(
-        *[pl.col(k).any() for k in kinds if k != "prior_same_section"],
-        pl.col("p_event")
-        .filter(pl.col("prior_same_section"))
-        .n_unique()
-        .alias("prior_same_section"),
+        *[pl.col(k).any() for k in kinds if k not in counted],
+        *[pl.col("p_event").filter(pl.col(k)).n_unique().alias(k) for k in counted],
     )
     # The facts to cite (up to three records, oldest first), only where something was found.
     for kind in kinds:
@@ -366,7 +411,12 @@ def _prior_flags(targets: pl.DataFrame, events: pl.DataFrame, policy: Policy) ->
             .agg(pl.col("p_text").head(3).str.join("; ").alias(f"{kind}_detail"))
         )
         flags = flags.join(detail, on=keys, how="left")
-    return flags
+    # Two or more priors only when the old ones are counted: the question goes to review.
+    unsettled = (pl.col("prior_same_any") >= 2) & (pl.col("prior_same_section") < 2)
+    return flags.with_columns(
+        (pl.lit(switch == "review") & unsettled).alias("prior_two_unsettled"),
+        pl.col("prior_same_any_detail").alias("prior_two_unsettled_detail"),
+    )
 
 
 _PRIOR_DEFAULTS: dict[str, pl.Expr] = {
@@ -375,6 +425,8 @@ _PRIOR_DEFAULTS: dict[str, pl.Expr] = {
     "prior_pc290": pl.lit(False),
     "prior_registration": pl.lit(False),
     "prior_same_section": pl.lit(0, dtype=pl.UInt32),
+    "prior_same_any": pl.lit(0, dtype=pl.UInt32),
+    "prior_two_unsettled": pl.lit(False),
     "prior_timing_unknown": pl.lit(False),
 }
 
@@ -412,6 +464,7 @@ def build_facts(records: Records, county: str, policy: Policy, as_of: date) -> p
             _age(pl.col("dob"), pl.col("event_date")).alias("age_at_conviction"),
             _age(pl.col("dob"), as_of).alias("age_now"),
             (pl.col("sentence_end") > as_of).fill_null(False).alias("serving"),
+            (pl.col("disposition") == "set_aside").fill_null(False).alias("set_aside"),
             (
                 (pl.col("offense_date") > as_of).fill_null(False)
                 | (pl.col("event_date") > as_of).fill_null(False)
@@ -491,6 +544,7 @@ def policy_rule_set(policy: Policy, as_of: date) -> dict[str, tuple[Rule, ...]]:
         "dismissal": policy_rules.dismissal_rules(policy, as_of),
         "after": policy_rules.after_rules(policy),
         "priors": priors,
+        "challenge": policy_rules.lawful_rules(policy),
     }
 
 
@@ -545,6 +599,10 @@ def _decide_clearance(policy: Policy, groups: dict[str, tuple[Rule, ...]]) -> pl
         .then(pl.lit("review"))
         .when(prior_question & pl.lit(effect != "warn"))
         .then(pl.lit("review"))
+        .when(_any(groups["challenge"], "not_eligible"))
+        .then(pl.lit("not_eligible"))
+        .when(_any(groups["challenge"], "review"))
+        .then(pl.lit("review"))
         .when(_any(misdemeanor, "dismiss"))
         .then(pl.lit("dismiss"))
         .when(baseline == "dismiss")
@@ -553,7 +611,7 @@ def _decide_clearance(policy: Policy, groups: dict[str, tuple[Rule, ...]]) -> pl
         .then(pl.lit("review"))
         .when(_any(groups["dismissal"]))
         .then(pl.lit("dismiss"))
-        .when((baseline == "reduce") & felony & ((relief == "dismiss") | reduces))
+        .when((baseline == "reduce") & felony & reduces)
         .then(pl.lit("reduce"))
         .when(relief == "dismiss")
         .then(pl.lit("dismiss"))
@@ -670,17 +728,22 @@ def evaluate(
         .replace_strict(policy.sections, default=None, return_dtype=pl.String)
         .alias("section_baseline")
     )
-    # A felony the office asks to reduce (instead of the statute's dismissal) is read under the
-    # felony exceptions too.
+    # A felony the office asks to reduce is read under the felony exceptions too. Conduct the
+    # statute makes lawful never is: priors only keep a *reduction* a felony (HS 11362.1,
+    # 11361.8(f)); an office that withholds its dismissal challenges it (`lawful_rules`).
     policy_reduces = (pl.col("section_baseline") == "reduce") & pl.col("section").is_in(
         ["11358", "11359", "11360"]
     )
     applies_all = policy.priors.applies_to == "all"
+    lawful = (pl.col("statute_relief") == "dismiss").fill_null(False)
     facts = facts.with_columns(
         (
-            pl.col("priors_apply")
-            | policy_reduces.fill_null(False)
-            | pl.lit(applies_all) & (pl.col("kind") == "cannabis")
+            (
+                pl.col("priors_apply")
+                | policy_reduces.fill_null(False)
+                | pl.lit(applies_all) & (pl.col("kind") == "cannabis")
+            )
+            & ~lawful
         ).alias("priors_apply")
     )
     facts = facts.with_columns(
@@ -728,6 +791,10 @@ def decide(
         facts = cache[key] = build_facts(records, wanted, policy, as_of)
     if facts.height == 0:
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
+    if policy.flow != "clearance":
+        # The configurable tool and the county flows read a conviction as a disposition that
+        # starts with CONVICTED: a PC 1203.4 set-aside was never in their scope.
+        facts = facts.filter(~pl.col("set_aside"))
     if county_flow:
         facts = county_flows.source_facts(records, facts, policy, as_of)
 

@@ -82,9 +82,10 @@ def register(app: typer.Typer) -> None:
             decided = decide_federal(read.counts, policy)
             written = 0
             if packets:
-                from clearance.outputs.federal_packets import write_packets
+                from clearance.outputs.federal_packets import with_packet_column, write_packets
 
                 written = write_packets(out_dir, decided, day)
+                decided = with_packet_column(decided)
             figures = write_federal_tables(out_dir, decided, read, policy, written)
         if not quiet:
             table = Table(title="Federal counts", title_justify="left")

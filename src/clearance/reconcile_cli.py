@@ -65,6 +65,22 @@ def reconcile(
         str | None,
         typer.Option("--motion-date", help="Date of the motion, when no order date is known."),
     ] = None,
+    workspace_run: Annotated[
+        int | None,
+        typer.Option(
+            "--workspace-run",
+            help="Also keep the reconciliation in the workspace, under this run's id (see "
+            "`clearance runs list`).",
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="With --workspace-run: folder of the SQLite database (default: "
+            "$CLEARANCE_DATA_DIR or ./data); ignored when CLEARANCE_DATABASE_URL is set.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table.")] = False,
 ) -> None:
     """Compare the run's relieved convictions with a newer DOJ file (or a court's response):
@@ -91,6 +107,8 @@ def reconcile(
             )
         except ReconcileError as exc:
             raise UsageError(str(exc)) from None
+    if workspace_run is not None:
+        _keep_in_workspace(workspace_run, done.out_dir, done.summary, data_dir)
     summary = done.summary
     if not quiet:
         table = Table(title=f"Relieved convictions: {summary['relieved']:,}", title_justify="left")
@@ -109,6 +127,33 @@ def reconcile(
         if summary["newer"]["kind"] == "doj":
             out.print(summary["sealed_records"], highlight=False)
     out.print(f"reconciliation in {done.out_dir}/: {', '.join(done.files)}", highlight=False)
+
+
+def _keep_in_workspace(
+    run_id: int, folder: Path, summary: dict[str, object], data_dir: Path | None
+) -> None:
+    """Record a reconciliation written on the command line in the store, audited."""
+    import polars as pl
+    from sqlalchemy.orm import Session
+
+    from clearance.cli import out
+    from clearance.store.cli import _default_actor, _fail, _with_session
+    from clearance.store.models import Run
+    from clearance.store.reconciliations import record
+
+    pending = pl.read_csv(folder / "pending.csv", infer_schema=False)
+
+    def keep(session: Session) -> int | None:
+        if session.get(Run, run_id) is None:
+            return None
+        entry = record(session, run_id, dict(summary), pending, _default_actor(), folder)
+        session.commit()
+        return entry.id
+
+    kept = _with_session(data_dir, keep)
+    if kept is None:
+        _fail(f"no run #{run_id} in the workspace (see `clearance runs list`)")
+    out.print(f"kept in the workspace as reconciliation #{kept} of run #{run_id}")
 
 
 def age(

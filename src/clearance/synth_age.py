@@ -93,7 +93,9 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
-def _rewrite(line: bytes, fate: str, asked: str, set_aside_ok: bool, old_level: str) -> bytes:
+def _rewrite(
+    line: bytes, fate: str, asked: str, set_aside_ok: bool, old_level: str, was_set_aside: bool
+) -> bytes:
     """One row with the fate written in (the line without its line ending)."""
     end = b"\r" if line.endswith(b"\r") else b""
     text = line[: len(line) - len(end)].decode("latin-1")
@@ -104,11 +106,12 @@ def _rewrite(line: bytes, fate: str, asked: str, set_aside_ok: bool, old_level: 
         if asked == "dismissed":
             fields[_DISP_DESCR] = DISMISSED_TEXT
         elif asked == "set_aside":
-            fields[_DISP_DESCR] = SET_ASIDE_TEXT
+            # Already set aside: only a dismissal shows the relief went further.
+            fields[_DISP_DESCR] = DISMISSED_TEXT if was_set_aside else SET_ASIDE_TEXT
         else:
             fields[_CONV_STAT_DESCR] = asked.upper()
     elif fate == "contradicting":
-        if set_aside_ok or asked == "set_aside":
+        if set_aside_ok or asked == "set_aside" or was_set_aside:
             other = next(lv for lv in _LEVELS if lv not in (old_level, asked))
             fields[_CONV_STAT_DESCR] = other.upper()
         else:
@@ -157,16 +160,17 @@ def age_file(
         "asked",
         "set_aside_ok",
         pl.col("offense_level").fill_null("unknown"),
+        "was_set_aside",
         pl.col("source_lines"),
     ).explode("source_lines")
     rows = _read_bytes(source).split(b"\n")
     drop: set[int] = set()
-    for fate, asked, ok, level, line_no in plan.iter_rows():
+    for fate, asked, ok, level, was, line_no in plan.iter_rows():
         index = int(line_no) - 1
         if fate == "gone":
             drop.add(index)
         elif fate != "pending" and 0 <= index < len(rows):
-            rows[index] = _rewrite(rows[index], fate, asked, bool(ok), level)
+            rows[index] = _rewrite(rows[index], fate, asked, bool(ok), level, bool(was))
     kept = [row for i, row in enumerate(rows) if i not in drop] if drop else rows
     data = b"\n".join(kept)
     out_file.parent.mkdir(parents=True, exist_ok=True)

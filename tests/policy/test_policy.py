@@ -105,7 +105,8 @@ def test_county_presets_follow_their_county_flow(name: str) -> None:
     policy = load_policy(name)
     assert policy.flow in COUNTY_FLOWS
     for field in ("sections", "misdemeanors", "priors", "additional_dismissal",
-                  "related_charges", "still_serving", "remaining", "tool_options"):  # fmt: skip
+                  "related_charges", "still_serving", "remaining", "lawful_conduct",
+                  "tool_options"):  # fmt: skip
         assert getattr(policy, field) == getattr(statute_policy(), field), field
     steps = [r for r in all_rules(policy, date(2026, 11, 21)) if r.id.startswith(
         policy.flow.rsplit("_", 1)[0] + "_")]  # fmt: skip
@@ -118,6 +119,11 @@ def test_a_county_flow_refuses_settings_it_would_ignore(tmp_path: Path) -> None:
     text = VALID_HEAD + "flow: los_angeles_2020\nmisdemeanors:\n  treatment: dismiss\n"
     assert error_of(write(tmp_path, "p.yaml", text)) == (
         "p.yaml line 5: misdemeanors: has no effect with flow los_angeles_2020, which decides "
+        "with the county's own steps (clearance.county_flows); remove it"
+    )
+    challenge = VALID_HEAD + "flow: sacramento_2019\nlawful_conduct: challenge_with_prior\n"
+    assert error_of(write(tmp_path, "c.yaml", challenge)) == (
+        "c.yaml line 5: lawful_conduct: has no effect with flow sacramento_2019, which decides "
         "with the county's own steps (clearance.county_flows); remove it"
     )
     # The judgment switches and the filing still apply.

@@ -88,6 +88,35 @@ def test_header_aliases_bom_tabs_and_latin1(tmp_path: Path) -> None:
         assert row["citizenship"] == "unknown"
 
 
+def test_disposition_and_citizenship_words_as_exports_write_them(tmp_path: Path) -> None:
+    lines = [HEADER]
+    spelled = [
+        ("U.S. Citizen", "Convicted - plea"),
+        ("Lawful Permanent Resident", "Dismissed on motion of the government"),
+        ("LPR", "Guilty"),
+        ("Unknown", "Pending"),
+        ("Undocumented", "Charged by information"),
+        ("tourist", "convicted"),
+        ("citizen", "sentenced"),
+    ]
+    for i, (status, disposition) in enumerate(spelled):
+        lines.append(
+            f"P{i},N,1980-01-01,{status},D. Ariz.,{i},21 USC 844,2010-01-01,{disposition},,"
+        )
+    read = read_federal([_write(tmp_path, "\n".join(lines) + "\n")])
+    assert read.counts.select("citizenship", "disposition").rows() == [
+        ("citizen", "convicted"),
+        ("lpr", "dismissed"),
+        ("lpr", "convicted"),
+        ("unknown", "pending"),
+        ("unlawfully_present", "charged"),
+    ]
+    assert [r.split(" is not")[0] for r in read.quarantine["reason"]] == [
+        "citizenship",
+        "disposition",
+    ]
+
+
 def test_a_csv_without_person_or_statute_is_refused_in_one_line(tmp_path: Path) -> None:
     path = _write(tmp_path, "person_id,name\nP1,A\n")
     with pytest.raises(ReadError, match="lacks statute"):
@@ -110,6 +139,10 @@ def test_a_csv_without_person_or_statute_is_refused_in_one_line(tmp_path: Path) 
         ("36 C.F.R. § 2.35(b)(2)", None, "36 CFR 2.35(b)(2)", False, False, None),
         ("43 CFR 8365.1-4(b)(2)", None, "43 CFR 8365.1-4(b)(2)", False, False, None),
         ("41 C.F.R. 102-74.400(a)", None, "41 CFR 102-74.400(a)", False, False, None),
+        # The proclamations print D.C. and CFR sections with an en dash.
+        ("D.C. Code § 48\u2013904.01(d)(1)", None, "DC 48-904.01(d)(1)", False, False, None),
+        ("41 CFR 102\u201374.400(a)", None, "41 CFR 102-74.400(a)", False, False, None),
+        ("21 U.S.C. § 846 (attempted possession, 844)", None, "21 USC 846/844", True, False, "844"),
     ],
 )
 def test_statute_forms(
@@ -128,6 +161,8 @@ def test_statute_forms(
 
 def test_state_and_military_codes() -> None:
     assert parse_statute("11357(b) HS-POSSESS MARIJUANA").code == "STATE"
+    assert parse_statute("Cal. Health & Safety Code § 11357").code == "STATE"
+    assert parse_statute("California Penal Code 182").code == "STATE"
     assert parse_statute("UCMJ Article 112a").code == "UCMJ"
     assert parse_statute("").code is None
     assert parse_statute("21 USC 844", "POSSESSION OF HEROIN").substance == "other"

@@ -63,7 +63,7 @@ def test_hundred_thousand_counts(session: Session, sample_run: SampleRun, attorn
     queries: list[dict[str, object]] = [
         {},
         {"page": COUNTS // 50 - 1},
-        {"decision": "dismiss", "page": 300},
+        {"decision": "dismiss", "page": 200},
         {"reason": "remedy_completed", "page": 100},
         {"section": "HS 11359", "sort": "conviction_date", "descending": True},
         {"status": "pending", "sort": "code_section", "page": 500},

@@ -80,9 +80,9 @@ def test_lock_out_after_repeated_failures(session: Session, no_login_delay: list
     user = users.get_user_by_name(session, "alice")
     assert user is not None and user.failed_logins == users.MAX_FAILURES
     assert user.locked_until == T0 + timedelta(minutes=users.LOCK_MINUTES)
-    # Slowed before the lock: each failure waits longer than the one before.
-    assert no_login_delay[0] == 0 and no_login_delay == sorted(no_login_delay)
-    assert no_login_delay[-1] > 0
+    # Every refusal is padded to the same answer time, the first as much as the last.
+    assert len(no_login_delay) == users.MAX_FAILURES
+    assert all(0 <= d <= users.FAILURE_SECONDS for d in no_login_delay)
     # Locked: even the right password is refused, and it does not count as a new failure.
     assert users.authenticate(session, "alice", PASSWORD, now=T0 + timedelta(minutes=14)) is None
     # Once the lock has run out, the right password works and the count starts again.
@@ -141,7 +141,87 @@ def test_no_password_or_unknown_name_in_the_log(session: Session) -> None:
 
 
 def test_unknown_user_costs_time_like_a_wrong_password(
-    session: Session, no_login_delay: list[float]
+    session: Session, no_login_delay: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    clock = iter([100.0, 100.2])
+    monkeypatch.setattr(users.time, "monotonic", lambda: next(clock))
     assert users.authenticate(session, "ghost", PASSWORD, now=T0) is None
-    assert no_login_delay and no_login_delay[0] > 0
+    assert no_login_delay == [pytest.approx(users.FAILURE_SECONDS - 0.2)]
+
+
+def test_parallel_guesses_get_no_more_checks_than_the_limit(db_url: str) -> None:
+    """30 simultaneous wrong guesses: at most MAX_FAILURES are checked, then the account is
+    locked and the right password is refused too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from clearance.store.db import session_factory
+
+    factory = session_factory(db_url)
+    try:
+        with factory() as s:
+            users.add_user(s, "alice", PASSWORD, "attorney")
+
+        def guess(i: int) -> bool:
+            with factory() as s:
+                return users.authenticate(s, "alice", f"wrong-{i}", now=T0) is None
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            assert all(pool.map(guess, range(30)))
+        with factory() as s:
+            actions = [
+                (e.action, e.details.get("reason"))
+                for e in s.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
+            ]
+            checked = [a for a in actions if a[1] == "wrong password" or a[0] == "login.locked"]
+            assert len(checked) == users.MAX_FAILURES
+            assert actions.count(("login.failed", "locked")) == 30 - users.MAX_FAILURES
+            assert users.authenticate(s, "alice", PASSWORD, now=T0) is None
+            user = users.get_user_by_name(s, "alice")
+            assert user is not None and user.locked_until is not None
+    finally:
+        factory.kw["bind"].dispose()
+
+
+def test_every_refusal_is_padded_to_the_same_time(
+    session: Session, no_login_delay: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unknown name, wrong password, locked and disabled accounts all answer at
+    FAILURE_SECONDS: the padding is what makes up the difference to it."""
+    clock = iter(float(i) * 0.01 for i in range(10_000))
+    monkeypatch.setattr(users.time, "monotonic", lambda: next(clock))
+    users.add_user(session, "alice", PASSWORD, "attorney")
+    users.add_user(session, "bob", PASSWORD, "viewer")
+    users.disable_user(session, "bob")
+    users.authenticate(session, "ghost", PASSWORD, now=T0)
+    users.authenticate(session, "alice", "wrong", now=T0)
+    users.authenticate(session, "bob", PASSWORD, now=T0)
+    for _ in range(users.MAX_FAILURES):
+        users.authenticate(session, "alice", "wrong", now=T0)
+    assert len(no_login_delay) == 3 + users.MAX_FAILURES
+    # Each call reads the clock twice, 0.01 s apart: every pad is the same.
+    assert no_login_delay == [pytest.approx(users.FAILURE_SECONDS - 0.01)] * len(no_login_delay)
+
+
+def test_admin_changes_end_sessions_and_unlock(session: Session) -> None:
+    from clearance.store import sessions
+
+    user = users.add_user(session, "alice", PASSWORD, "attorney")
+    for change in (
+        lambda: users.set_password(session, "alice", "another long password"),
+        lambda: users.disable_user(session, "alice"),
+        lambda: users.set_role(session, "alice", "viewer"),
+    ):
+        users.enable_user(session, "alice")
+        token = sessions.start_session(session, user)
+        assert sessions.session_user(session, token) is not None
+        change()
+        users.enable_user(session, "alice")
+        assert sessions.session_user(session, token) is None
+    for _ in range(users.MAX_FAILURES):
+        users.authenticate(session, "alice", "wrong", now=T0)
+    assert users.authenticate(session, "alice", "another long password", now=T0) is None
+    users.unlock_user(session, "alice", actor="admin")
+    assert users.authenticate(session, "alice", "another long password", now=T0) is not None
+    assert {"user.role_set", "user.unlocked"} <= set(_actions(session))
+    with pytest.raises(users.UserError):
+        users.set_role(session, "alice", "superuser")

@@ -309,13 +309,13 @@ def test_bulk_accept_by_filter_over_htmx(done_run: DoneRun) -> None:
         token = login(client, "attorney")
         queue = client.get(
             f"/runs/{run_id}/review",
-            params={"reason": "two_priors_same_section", "status": "pending"},
+            params={"reason": "two_priors_unsettled", "status": "pending"},
         )
         pending = int(re.search(r'id="total">([\d,]+)<', queue.text).group(1))  # type: ignore[union-attr]
         assert pending > 0
         response = client.post(
             f"/runs/{run_id}/review/accept",
-            data={"reason": "two_priors_same_section"},
+            data={"reason": "two_priors_unsettled"},
             headers={"X-CSRF-Token": token, "HX-Request": "true"},
         )
         assert response.status_code == 200
@@ -323,7 +323,7 @@ def test_bulk_accept_by_filter_over_htmx(done_run: DoneRun) -> None:
         assert "<html" not in response.text, "an HTMX request gets the fragment only"
         after = client.get(
             f"/runs/{run_id}/review",
-            params={"reason": "two_priors_same_section", "status": "pending"},
+            params={"reason": "two_priors_unsettled", "status": "pending"},
         )
         assert 'id="total">0<' in after.text
 
@@ -424,7 +424,7 @@ def test_run_failures_are_reported_without_data(done_run: DoneRun) -> None:
         assert "The run failed" in page.text and "ALPINE" in page.text
         assert "uploaded file was deleted" in page.text
     uploads = site.data_dir / "uploads"
-    assert len(list(uploads.iterdir())) == 1, "only the first run's input is kept"
+    assert list(uploads.iterdir()) == [], "no upload is kept after a run, done or failed"
 
 
 def test_disabling_a_user_ends_their_session(site: Site) -> None:

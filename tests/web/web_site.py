@@ -137,3 +137,30 @@ def done_run(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Iterat
         yield DoneRun(site, run_id)
     finally:
         store_users.sleep = original
+
+
+# Job targets for the worker-process tests: module-level, so a spawned worker can import them.
+
+
+def late_failing_job(
+    database_url: str, run_id: int, inputs: list[str], runs_dir: str, memory_bytes: int
+) -> None:
+    """A worker that writes part of a run folder (personal data) and then dies."""
+    import os
+
+    folder = Path(runs_dir) / str(run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "convictions.csv").write_text("subject_id,name\n1,DOE,JANE\n", encoding="utf-8")
+    os._exit(5)
+
+
+def slow_job(
+    database_url: str, run_id: int, inputs: list[str], runs_dir: str, memory_bytes: int
+) -> None:
+    """A worker that reports half its input read, then waits to be cancelled."""
+    from clearance.web.jobs import _progress_file, _write_state
+
+    _write_state(
+        _progress_file(Path(runs_dir), run_id), stage="reading", done=1_572_864, total=3_145_728
+    )
+    time.sleep(120)

@@ -666,6 +666,44 @@ def federal_facts(frame: pl.DataFrame, policy: FederalPolicy) -> pl.DataFrame:
     return staged.with_columns(unplaced.alias("unplaced"))
 
 
+def _explained(fired: pl.DataFrame) -> pl.DataFrame:
+    """`reasons`, `explanation` and `conditions` of every count from its fired-rule columns.
+
+    Each rule's sentence and detail are computed only on the rows where it fired (a few per
+    count), then gathered per count in rule order: a sentence is never copied onto rows it does
+    not concern."""
+    indexed = fired.with_row_index("_i")
+    parts = [
+        indexed.filter(pl.col(f"_r_{rule.id}")).select(
+            "_i",
+            pl.lit(order, dtype=pl.Int32).alias("_o"),
+            pl.lit(rule.id).alias("_id"),
+            rule.explanation().alias("_e"),
+            pl.lit(rule.text if rule.outcome == "condition" else None, dtype=pl.String).alias("_c"),
+        )
+        for order, rule in enumerate(FEDERAL_RULES)
+    ]
+    gathered = (
+        pl.concat(parts)
+        .sort("_i", "_o")
+        .group_by("_i", maintain_order=True)
+        .agg(
+            pl.col("_id").alias("reasons"),
+            pl.col("_e").str.join(" | ").alias("explanation"),
+            pl.col("_c").drop_nulls().str.join(" | ").alias("conditions"),
+        )
+    )
+    return (
+        indexed.join(gathered, on="_i", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("reasons").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("explanation").fill_null(""),
+            pl.col("conditions").fill_null(""),
+        )
+        .drop("_i")
+    )
+
+
 #: Rules that decide (the others state conditions and notes on covered counts).
 DECIDING_RULES = (*COVERED_RULES, *NOT_COVERED_RULES, *REVIEW_RULES)
 
@@ -701,27 +739,7 @@ def decide_federal(frame: pl.DataFrame, policy: FederalPolicy | None = None) -> 
         pl.col("decision").is_in(["covered_2022", "covered_2023"]).alias("covered_any")
     )
     fired = fired.with_columns(rule.when().alias(f"_r_{rule.id}") for rule in CONDITION_RULES)
-    reasons = pl.concat_list(
-        [pl.when(pl.col(f"_r_{r.id}")).then(pl.lit(r.id)) for r in FEDERAL_RULES]
-    ).list.drop_nulls()
-    explanation = pl.concat_str(
-        [pl.when(pl.col(f"_r_{r.id}")).then(r.explanation()) for r in FEDERAL_RULES],
-        separator=" | ",
-        ignore_nulls=True,
-    )
-    conditions = pl.concat_str(
-        [
-            pl.when(pl.col(f"_r_{r.id}")).then(pl.lit(r.text))
-            for r in FEDERAL_RULES
-            if r.outcome == "condition"
-        ],
-        separator=" | ",
-        ignore_nulls=True,
-    )
-    decided = fired.with_columns(
-        reasons.alias("reasons"),
-        explanation.alias("explanation"),
-        conditions.fill_null("").alias("conditions"),
+    decided = _explained(fired).with_columns(
         pl.when(pl.col("decision") == "covered_2022")
         .then(pl.lit("2022"))
         .when((pl.col("decision") == "covered_2023") & both)

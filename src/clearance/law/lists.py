@@ -507,12 +507,13 @@ SUPER_STRIKES = OffenseList(
             "PC 207",
             f"{_SS}(I), (VIII); WIC 6600(b); as listed by public record-clearance tools",
             "kidnapping (a super strike when committed with intent to commit a listed sex "
-            "offense; the intent is not in the data, listed whole as the public tools did)",
+            "offense; the intent is not in the data: a possible super strike, review)",
         ),
         _entry(
             "PC 209",
             f"{_SS}(I), (VIII); WIC 6600(b); as listed by public record-clearance tools",
-            "kidnapping for ransom, extortion or robbery",
+            "kidnapping for ransom, extortion or robbery (listed whole by the public tools; a "
+            "possible super strike, review)",
         ),
         _entry("PC 217.1", _LIFE, "assault on or attempted murder of a public official"),
         _entry("PC 218", _LIFE, "derailing or attempting to wreck a train"),
@@ -521,7 +522,14 @@ SUPER_STRIKES = OffenseList(
             "PC 220",
             f"{_SS}(I), (VIII); WIC 6600(b); as listed by public record-clearance tools",
             "assault with intent to commit rape, sodomy, oral copulation or another listed "
-            "sex offense (life when in a first-degree burglary)",
+            "sex offense (a possible super strike, review; 220(b), in a first-degree burglary, "
+            "is punished by life)",
+        ),
+        _entry(
+            "PC 220(b)",
+            _LIFE,
+            "assault with intent to commit a listed sex offense during a first-degree burglary "
+            "(life)",
         ),
         _entry("PC 451.5", _LIFE, "aggravated arson"),
         _entry("PC 667.61", _LIFE, "one-strike sex offense sentence (life)"),
@@ -542,6 +550,23 @@ SUPER_STRIKES = OffenseList(
         _entry("PC 18755", _LIFE, "explosion causing death, mayhem or great bodily injury"),
     ),
 )
+
+
+#: Sections on SUPER_STRIKES that are a super strike only in one form the DOJ data cannot show:
+#: kidnapping (PC 207, 209) and assault with intent (PC 220) only with the intent to commit a
+#: listed sex offense (PC 667(e)(2)(C)(iv)(I); WIC 6600(b)), PC 220(b) (in a first-degree
+#: burglary, life) apart. A record of one of them is a *possible* super strike: review, with
+#: the section named (prop64.md section 5). PC 245 is listed only as 245(d)(3), so a bare 245 is
+#: already a possible match and 245(a)(1) none.
+POSSIBLE_ONLY_SUPER_STRIKES: tuple[str, ...] = ("207", "209", "220")
+
+
+def possible_only_super_strike(code: pl.Expr, section: pl.Expr, subsection: pl.Expr) -> pl.Expr:
+    """The record is of a section that is a super strike only in a form the data cannot show."""
+    sub = subsection.cast(pl.String).fill_null("").str.to_lowercase()
+    listed = (code == "PC") & section.cast(pl.String).is_in(list(POSSIBLE_ONLY_SUPER_STRIKES))
+    life_form = (section == "220") & sub.str.starts_with("(b)")
+    return (listed & ~life_form).fill_null(False)
 
 
 # --------------------------------------------------------------------------------------------

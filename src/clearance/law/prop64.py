@@ -38,11 +38,16 @@ FACTS: dict[str, str] = {
     "age_impossible": "the date of birth is after the offense, or the age is past any lifetime "
     "(a recording error)",
     "date_after_as_of": "the offense or the conviction is dated after the run's as-of date",
+    "set_aside": "the conviction was later set aside and dismissed under PC 1203.4",
     "serving": "the sentence (conviction date plus its parts) ends after the as-of date",
     "sentence_end": "the end of the sentence",
     "priors_apply": "the count's relief is a reduction of a felony (or the policy applies "
     "priors to every count): the statute's felony exceptions are read",
     "prior_*": "disqualifying records dated before the offense (policy switch), with detail",
+    "prior_same_section": "prior convictions of the section under its misdemeanor subdivision "
+    "(old ones too when old_convictions_count_as_priors is true)",
+    "prior_two_unsettled": "two or more priors of the section only when old ones count, and "
+    "old_convictions_count_as_priors is review",
     "cultivation_presumed_lawful": "policy judgment switch (HS 11358 presumed six plants)",
 }
 
@@ -242,6 +247,16 @@ def _offense_unknown() -> pl.Expr:
     return pl.col("offense_date").is_null() & ~_offense_from_conviction()
 
 
+def _same_as_old_11360a() -> pl.Expr:
+    """HS 11360(a)(1) and (a)(2) only split old 11360(a) (sale, transport, giving away) by the
+    age, which the engine reads from the date of birth: a pre-2016 record so coded means what
+    old 11360(a) meant."""
+    sub = pl.col("subsection").fill_null("")
+    return (pl.col("section") == "11360") & (
+        sub.str.starts_with("(a)(1)") | sub.str.starts_with("(a)(2)")
+    )
+
+
 def _dates_detail() -> pl.Expr:
     return pl.format(
         "offense {}, convicted {}", fmt_date("offense_date"), fmt_date("conviction_date")
@@ -320,6 +335,28 @@ BAR_RULES: tuple[Rule, ...] = (
         detail=lambda: pl.format("convicted {}", fmt_date("conviction_date")),
     ),
     Rule(
+        id="pre2016_new_paragraph",
+        citation="HS 11357-11360 as in force before 2016-11-09; HS 11361.8(a), (e)",
+        text="Conduct before 2016-11-09 recorded with a paragraph that its section has only "
+        "from Proposition 64 on and that changes what the old subdivision meant (the old "
+        "subdivisions had none; e.g. 11357(b)(2), over 28.5 grams, against old 11357(b), 28.5 "
+        "grams or less): a coding question the record cannot settle; an attorney decides",
+        facts=("section", "subsection", "offense_date", "conviction_date"),
+        outcome="review",
+        when=lambda: (
+            (pl.col("kind") == "cannabis")
+            & pl.col("subsection").str.contains(r"^\([a-z0-9]+\)\(").fill_null(False)
+            & ~_same_as_old_11360a()
+            & (
+                (pl.col("offense_date") < EFFECTIVE_DATE).fill_null(False)
+                | _offense_from_conviction()
+            )
+        ),
+        detail=lambda: pl.format(
+            "HS {}{}, offense {}", pl.col("section"), pl.col("subsection"), fmt_date("offense_date")
+        ),
+    ),
+    Rule(
         id="excluded_subsection",
         citation="HS 11358(d)(3)-(4); HS 11359(c)(3), (d); HS 11360(a)(3)(C)-(D)",
         text="The conviction is recorded under a subdivision created in 2016 for facts under "
@@ -351,8 +388,8 @@ BAR_RULES: tuple[Rule, ...] = (
     Rule(
         id="accessory_review",
         citation="People v. Boatwright (2019) 36 Cal.App.5th 848; PC 32 (judgment)",
-        text="Accessory after a cultivation or possession-for-sale offense may be eligible; an "
-        "attorney decides",
+        text="Accessory (PC 32) in an arrest cycle with a HS 11357-11360 charge: relief may "
+        "reach it as it reaches the offense it followed; an attorney decides",
         facts=("kind",),
         outcome="review",
         when=lambda: pl.col("kind") == "accessory",
@@ -375,6 +412,11 @@ BAR_RULES: tuple[Rule, ...] = (
 # on reductions only, never on conduct that is now lawful (HS 11362.1).
 
 _PRIOR_CITE = "HS 11358(d)(1), 11359(c)(1), 11360(a)(3)(A)"
+_TWO_CITE = "HS 11358(d)(2), 11359(c)(2), 11360(a)(3)(B)"
+
+#: The subdivision that now carries each section's misdemeanor: "two or more prior convictions"
+#: are convictions under it (HS 11358(d)(2), 11359(c)(2), 11360(a)(3)(B)).
+MISDEMEANOR_SUBDIVISIONS: dict[str, str] = {"11358": "(c)", "11359": "(b)", "11360": "(a)(2)"}
 
 PRIOR_RULES: tuple[Rule, ...] = (
     Rule(
@@ -398,30 +440,45 @@ PRIOR_RULES: tuple[Rule, ...] = (
         detail=lambda: pl.col("prior_pc290_detail"),
     ),
     Rule(
-        id="prior_pc290_registration",
-        citation=f"{_PRIOR_CITE}; PC 290",
-        text="With a sex-offender registration event before the offense the offense may still "
-        "be punished as a felony: no reduction",
-        facts=("priors_apply", "prior_registration"),
-        outcome="prior",
-        when=lambda: pl.col("priors_apply") & pl.col("prior_registration"),
+        id="possible_pc290_offense",
+        citation=f"{_PRIOR_CITE}; PC 290(c); PC 290.006, 290.008",
+        text="A sex-offender registration event before the offense, and no conviction for a "
+        "PC 290(c) offense in the record: registration can also come from PC 290.006, 290.008 "
+        "or another state, so it is not the prior the statute names; an attorney decides",
+        facts=("priors_apply", "prior_registration", "prior_pc290"),
+        outcome="review",
+        when=lambda: pl.col("priors_apply") & pl.col("prior_registration") & ~pl.col("prior_pc290"),
         detail=lambda: pl.col("prior_registration_detail"),
     ),
     Rule(
         id="two_priors_same_section",
-        citation="HS 11358(d)(2), 11359(c)(2), 11360(a)(3)(B) (judgment: old convictions count)",
-        text="With two or more prior convictions under the same section the offense may still "
-        "be punished as a felony: no reduction",
+        citation=_TWO_CITE,
+        text="With two or more prior convictions under the subdivision that now carries the "
+        "misdemeanor (HS 11358(c), 11359(b), 11360(a)(2)) the offense may still be punished "
+        "as a felony: no reduction (old felony convictions of the section count only where the "
+        "policy says old_convictions_count_as_priors: true)",
         facts=("priors_apply", "prior_same_section"),
         outcome="prior",
         when=lambda: pl.col("priors_apply") & (pl.col("prior_same_section") >= 2),
         detail=lambda: pl.col("prior_same_section_detail"),
     ),
     Rule(
+        id="two_priors_unsettled",
+        citation=f"{_TWO_CITE}; HS 11361.8(b), (f) (judgment: old_convictions_count_as_priors)",
+        text="Two or more prior convictions of the section only when old (pre-2016) felony "
+        "convictions, or records without a subdivision, are counted as priors under the "
+        "misdemeanor subdivision: unsettled law; an attorney decides",
+        facts=("priors_apply", "prior_two_unsettled"),
+        outcome="review",
+        when=lambda: pl.col("priors_apply") & pl.col("prior_two_unsettled"),
+        detail=lambda: pl.col("prior_two_unsettled_detail"),
+    ),
+    Rule(
         id="possible_super_strike",
         citation=f"{_PRIOR_CITE}; PC 667(e)(2)(C)(iv)",
-        text="A prior conviction under a section that is a 'super strike' only in some "
-        "subdivisions, recorded without one; an attorney decides",
+        text="A prior conviction under a section that is a 'super strike' only in some forms "
+        "(PC 207, 209 and 220 with the intent to commit a sex offense; PC 245 only as "
+        "245(d)(3)), recorded without what settles it; an attorney decides",
         facts=("priors_apply", "possible_super_strike"),
         outcome="review",
         when=lambda: (
@@ -470,6 +527,26 @@ NOTE_RULES: tuple[Rule, ...] = (
         outcome="note",
         when=_offense_from_conviction,
         detail=lambda: pl.format("convicted {}", fmt_date("conviction_date")),
+    ),
+    Rule(
+        id="set_aside_pc1203_4",
+        citation="HS 11361.8(e)-(f), (h); PC 1203.4",
+        text="The conviction was set aside and dismissed under PC 1203.4; HS 11361.8 still "
+        "reaches it, and its dismissal and sealing or redesignation go further",
+        facts=("set_aside",),
+        outcome="note",
+        when=lambda: pl.col("set_aside").fill_null(False),
+    ),
+    Rule(
+        id="lawful_conduct_not_reduced",
+        citation="HS 11361.8(e)-(f); HS 11362.1",
+        text="The policy asks to reduce this section, but the statute makes the conduct lawful: "
+        "the court shall dismiss and seal it; keeping it would be a challenge",
+        facts=("statute_relief", "section_baseline"),
+        outcome="note",
+        when=lambda: (
+            (pl.col("statute_relief") == "dismiss") & (pl.col("section_baseline") == "reduce")
+        ).fill_null(False),
     ),
     Rule(
         id="no_lesser_level",

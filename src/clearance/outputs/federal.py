@@ -29,7 +29,8 @@ from clearance.records.federal import FederalRead
 CSV_COLUMNS: tuple[str, ...] = (
     "person_id", "name", "dob", "citizenship", "court", "docket", "count", "statute",
     "statute_raw", "offense_date", "disposition", "disposition_date", "sentence", "decision",
-    "form", "reasons", "conditions", "explanation", "origin", "source_file", "source_line",
+    "form", "reasons", "conditions", "explanation", "packet", "origin", "source_file",
+    "source_line",
 )  # fmt: skip
 
 #: Sentence-length bands of the not-covered population, in order.
@@ -68,7 +69,10 @@ def sentence_band() -> pl.Expr:
 
 
 def csv_frame(decided: pl.DataFrame) -> pl.DataFrame:
-    """The rows of federal.csv: input order, reasons joined with `; `."""
+    """The rows of federal.csv: input order, reasons joined with `; `, and the packet file of
+    each covered count (empty when packets are not written)."""
+    if "packet" not in decided.columns:
+        decided = decided.with_columns(pl.lit("").alias("packet"))
     return decided.select(
         pl.col(c).list.join("; ").alias(c) if c == "reasons" else pl.col(c) for c in CSV_COLUMNS
     )

@@ -119,7 +119,8 @@ def _letter(
     blocks = [
         Block("heading", "Your federal marijuana pardon: how to get your Certificate of Pardon"),
         Block("plain", f"Date: {_day(as_of) if as_of else BLANK}"),
-        Block("plain", f"Dear {esc(name)},"),
+        Block("single", f"Dear {esc(name)},"),
+        Block("spacer"),
         Block(
             "para",
             f"The federal court records we reviewed show {covered} federal "
@@ -299,28 +300,62 @@ def packet_stem(person_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", person_id)
 
 
+PACKETS_DIR = "packets"
+
+
+def _covered(decided: pl.DataFrame) -> pl.DataFrame:
+    return decided.filter(pl.col("decision").is_in(["covered_2022", "covered_2023"]))
+
+
+def packet_files(decided: pl.DataFrame) -> dict[str, str]:
+    """person_id -> the packet's file stem, for every person with a covered count (two ids
+    that differ only in characters unsafe in a path get distinct stems)."""
+    stems: dict[str, str] = {}
+    used: set[str] = set()
+    for person_id in _covered(decided)["person_id"].unique(maintain_order=True).to_list():
+        stem = base = packet_stem(str(person_id))
+        while stem in used:
+            stem = f"{base}_{len(used)}"
+        used.add(stem)
+        stems[str(person_id)] = stem
+    return stems
+
+
+def with_packet_column(decided: pl.DataFrame) -> pl.DataFrame:
+    """The decided counts with `packet`: the PDF a covered count's person finds it in."""
+    stems = packet_files(decided)
+    covered = pl.col("decision").is_in(["covered_2022", "covered_2023"])
+    return decided.with_columns(
+        pl.when(covered)
+        .then(
+            pl.format(
+                "{}/{}.pdf",
+                pl.lit(PACKETS_DIR),
+                pl.col("person_id").replace_strict(stems, default=None),
+            )
+        )
+        .otherwise(pl.lit(""))
+        .alias("packet")
+    )
+
+
 def write_packets(out_dir: Path, decided: pl.DataFrame, as_of: date | None = None) -> int:
     """A PDF and a DOCX packet per person with a covered count, in `out_dir/packets/`; returns
     how many people got one."""
-    covered = decided.filter(pl.col("decision").is_in(["covered_2022", "covered_2023"]))
-    folder = out_dir / "packets"
+    covered = _covered(decided)
+    folder = out_dir / PACKETS_DIR
     if not covered.height:
         return 0
     folder.mkdir(parents=True, exist_ok=True)
     totals = decided.group_by("person_id").len()
     total_of = dict(zip(totals["person_id"], totals["len"], strict=True))
+    stems = packet_files(decided)
     stamp = as_of or CUTOFF_2023
-    written = 0
-    used: set[str] = set()
     people = covered.partition_by("person_id", as_dict=True, maintain_order=True)
     for (person_id,), rows in people.items():
         document = packet_document(rows, int(total_of[person_id]) - rows.height, as_of)
         laid = layout_document(document)
-        stem = base = packet_stem(str(person_id))
-        while stem in used:  # two ids that differ only in unsafe characters
-            stem = f"{base}_{len(used)}"
-        used.add(stem)
+        stem = stems[str(person_id)]
         write_laid_out([laid], folder / f"{stem}.pdf")
         render_docx(laid, folder / f"{stem}.docx", stamp)
-        written += 1
-    return written
+    return len(people)

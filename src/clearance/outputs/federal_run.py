@@ -16,7 +16,7 @@ import polars as pl
 
 from clearance.law.federal import FederalPolicy, decide_federal
 from clearance.outputs.federal import write_federal_tables
-from clearance.outputs.federal_packets import write_packets
+from clearance.outputs.federal_packets import with_packet_column, write_packets
 from clearance.outputs.run import RECORD_DIR
 from clearance.records.doj import FileStats
 from clearance.records.federal import FederalRead, federal_entries_of
@@ -70,4 +70,4 @@ def write_run_federal(run_dir: Path, policy: FederalPolicy | None = None) -> dic
     out = run_dir / FEDERAL_DIR
     read = FederalRead(decided.select(list(decided.columns)), files=_input_files(run_dir))
     packets = write_packets(out, decided)
-    return write_federal_tables(out, decided, read, policy, packets)
+    return write_federal_tables(out, with_packet_column(decided), read, policy, packets)

@@ -99,6 +99,8 @@ class NewerState:
     description: dict[str, Any] = field(default_factory=dict)
     #: Rows of a court response that matched no relieved conviction, or could not be read.
     unmatched: pl.DataFrame | None = None
+    #: Rows of a newer DOJ file set aside by the reader (file, line, reason, raw).
+    quarantine: pl.DataFrame | None = None
 
 
 def relieved_convictions(run: RunData) -> pl.DataFrame:
@@ -141,9 +143,13 @@ def relieved_convictions(run: RunData) -> pl.DataFrame:
         .fill_null(pl.when(pl.col("held_group").is_not_null()).then(pl.lit(HELD)))
         .fill_null(pl.lit(NOT_FILED))
     )
+    # A conviction already set aside under PC 1203.4 (decided too: HS 11361.8 reaches it) has
+    # that state before any relief: a record still showing it is not the relief reflected.
+    was_set_aside = pl.col("reasons").fill_null("").str.contains(r"(^|;)set_aside_pc1203_4(;|$)")
     return classified.with_columns(
         asked.alias("asked"),
         notice.is_not_null().alias("set_aside_ok"),
+        was_set_aside.alias("was_set_aside"),
         group.alias("relief_group"),
         pl.col("county").fill_null("UNKNOWN").alias("court"),
     )
@@ -242,9 +248,12 @@ def doj_states(
 
 def read_newer_doj(relieved: pl.DataFrame, paths: Sequence[Path]) -> NewerState:
     """Read newer DOJ bulk files and find each relieved conviction's state in them."""
-    from clearance.records.doj import read_doj
+    from clearance.records.doj import ReadError, read_doj
 
-    records = read_doj(list(paths))
+    try:
+        records = read_doj(list(paths))
+    except ReadError as exc:
+        raise ReconcileError(str(exc)) from None
     frame = doj_states(relieved, records.counts, records.subjects)
     description = {
         "kind": "doj",
@@ -254,7 +263,9 @@ def read_newer_doj(relieved: pl.DataFrame, paths: Sequence[Path]) -> NewerState:
         "rows_quarantined": records.rows_quarantined,
         "sealed_records": SEALED_NOTE,
     }
-    return NewerState(frame=frame, kind="doj", description=description)
+    return NewerState(
+        frame=frame, kind="doj", description=description, quarantine=records.quarantine
+    )
 
 
 def classify_states(relieved: pl.DataFrame, newer: NewerState) -> pl.DataFrame:
@@ -265,17 +276,26 @@ def classify_states(relieved: pl.DataFrame, newer: NewerState) -> pl.DataFrame:
     now_level = pl.col("now_level")
     old_level = pl.col("offense_level").fill_null("unknown")
     found = pl.col("now_count_id").is_not_null() | disposition.is_not_null()
+    was = pl.col("was_set_aside").fill_null(False)
+    old_state = (was & (disposition == "set_aside")).fill_null(False)
     reflected = (
         pl.when(asked == "dismissed")
         .then(disposition == "dismissed")
         .when(asked == "set_aside")
-        .then(disposition.is_in(["set_aside", "dismissed"]))
-        .otherwise((disposition == "convicted") & (now_level == asked))
-        | (pl.col("set_aside_ok") & (disposition == "set_aside"))
+        .then(
+            pl.when(was)
+            .then(disposition == "dismissed")
+            .otherwise(disposition.is_in(["set_aside", "dismissed"]))
+        )
+        .otherwise(((disposition == "convicted") | old_state) & (now_level == asked))
+        | (pl.col("set_aside_ok") & ~was & (disposition == "set_aside"))
     ).fill_null(False)
+    same_level = now_level.fill_null("unknown") == old_level
     unchanged = (
-        (disposition == "convicted") & (now_level.fill_null("unknown") == old_level)
-    ).fill_null(False) | (disposition == "unchanged").fill_null(False)
+        ((disposition == "convicted") & same_level).fill_null(False)
+        | (disposition == "unchanged").fill_null(False)
+        | (old_state & same_level).fill_null(False)
+    )
     court_kind = newer.kind == "court"
     status = (
         pl.when(~found & pl.lit(court_kind))
@@ -358,7 +378,10 @@ def reconcile_table(frame: pl.DataFrame) -> pl.DataFrame:
         "code_section",
         "decision",
         "asked",
-        pl.lit("convicted").alias("old_disposition"),
+        pl.when(pl.col("was_set_aside"))
+        .then(pl.lit("set_aside"))
+        .otherwise(pl.lit("convicted"))
+        .alias("old_disposition"),
         pl.col("offense_level").fill_null("unknown").alias("old_level"),
         "now_count_id",
         "now_disposition",
@@ -498,6 +521,9 @@ def reconcile(
     if newer.unmatched is not None:
         newer.unmatched.write_csv(out_dir / "unmatched.csv")
         files.append("unmatched.csv")
+    if newer.quarantine is not None:
+        newer.quarantine.write_csv(out_dir / "quarantine.csv")
+        files.append("quarantine.csv")
     (out_dir / "reconcile.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -97,7 +97,7 @@ def _table(rows: Sequence[Mapping[str, Any]], first: str, label: str, path: str)
         cells.append(Cell(_days(row["pending_oldest_days"]), numeric=True))
         body.append(tuple(cells))
     return TableData(
-        header=header, rows=tuple(body), widths=(2.0, 1.1, 1.15, 1.05, 1.35, 0.8, 1.1, 1.05, 1.3)
+        header=header, rows=tuple(body), widths=(1.9, 1.1, 1.15, 1.05, 1.6, 0.8, 1.1, 1.05, 1.3)
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.engine import Decided, keep_for_figures
+from clearance.outputs.cells import KEYS, write_people_csv
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
     conviction_base,
@@ -55,15 +56,17 @@ def write_run(
     with ThreadPoolExecutor(max_workers=1) as pool:
         results = pool.submit(write_results_csv, out_dir / "results.csv", decided, records, inputs)
         convictions = convictions_table(decided, records)
-        convictions.write_csv(out_dir / "convictions.csv")
+        write_people_csv(convictions, out_dir / "convictions.csv", keep=KEYS)
         convictions.write_parquet(out_dir / "convictions.parquet")
         # Tables are released as soon as they are written: a statewide run holds millions of
         # counts, and each copy held longer than needed adds to the peak.
         del convictions
         # The people's record before any decision, shared by people.csv and every what-if.
         base = conviction_base(records, decided.as_of)
-        people_table(decided, records, base).write_csv(out_dir / "people.csv")
-        records.quarantine.write_csv(out_dir / "quarantine.csv")
+        people = people_table(decided, records, base)
+        write_people_csv(people, out_dir / "people.csv", keep=KEYS)
+        del people
+        write_people_csv(records.quarantine, out_dir / "quarantine.csv")
         summary = build_summary(decided, records, with_what_ifs=with_what_ifs, base=base)
         del base
         # The facts were kept for the what-ifs, which are done.

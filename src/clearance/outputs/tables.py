@@ -78,15 +78,16 @@ def conviction_base(records: Records, as_of: date) -> pl.DataFrame:
     """Per person, their record before any decision: convictions, felonies, and convictions in
     the seven years before `as_of`.
 
-    Counted are the person's convictions of any offense in any county (set-asides under PC
-    1203.4 are not counted: they are already dismissed). The record can hold millions of
+    Counted are the person's convictions of any offense in any county, set-asides under PC
+    1203.4 included: the conviction stays on the record (and is decided, HS 11361.8 reaching
+    it), and only an 11361.8 dismissal and sealing removes it. The record can hold millions of
     counts, so this is computed once per run, streaming; the run's figures and each what-if's
     then subtract only what their decisions remove.
     """
     seven = minus_years(as_of, 7)
     return (
         records.counts.lazy()
-        .filter(pl.col("disposition") == "convicted")
+        .filter(pl.col("disposition").is_in(["convicted", "set_aside"]))
         .group_by("subject_id")
         .agg(
             pl.len().alias("convictions_before"),

@@ -328,6 +328,76 @@ def prior_effect_rules(policy: Policy) -> tuple[Rule, ...]:
     )
 
 
+def _lawful() -> pl.Expr:
+    return (pl.col("statute_relief") == "dismiss").fill_null(False)
+
+
+def _disqualifying_prior() -> pl.Expr:
+    """A prior the statute names for its felony exceptions (super strike, PC 290(c) offense,
+    two priors under the misdemeanor subdivision), found whether or not it applies."""
+    return (
+        pl.col("prior_super_strike") | pl.col("prior_pc290") | (pl.col("prior_same_section") >= 2)
+    ).fill_null(False)
+
+
+def _prior_details() -> pl.Expr:
+    return pl.concat_str(
+        [
+            pl.col(c)
+            for c in (
+                "prior_super_strike_detail",
+                "prior_pc290_detail",
+                "prior_same_section_detail",
+            )
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+
+
+def lawful_rules(policy: Policy) -> tuple[Rule, ...]:
+    """An office that keeps a conviction the statute makes lawful (HS 11362.1) is challenging
+    it: HS 11361.8(f) says the court shall dismiss and seal, and priors only keep a reduction a
+    felony. Each rule is a named ground that goes to the challenge notice (outcome
+    not_eligible), or to review when the policy reviews priors; never a silent reduction."""
+    choice = policy.lawful_conduct
+    with_prior = choice == "challenge_with_prior" or policy.priors.applies_to == "all"
+    effect = policy.priors.effect
+    rules: list[Rule] = []
+    if with_prior and effect != "warn":
+        rules.append(
+            Rule(
+                id="policy_challenge_lawful_with_prior",
+                citation=f"{policy.source}; challenged under HS 11361.9 (the statute dismisses "
+                "the conduct, HS 11361.8(f), 11362.1)",
+                text="The office challenges the dismissal of conduct the statute now makes "
+                "lawful because of a prior conviction (the statute's priors bar only a "
+                "reduction, HS 11358(d), 11359(c), 11360(a)(3))"
+                + ("; an attorney reviews it" if effect == "review" else ""),
+                facts=("statute_relief", "prior_*"),
+                outcome="review" if effect == "review" else "not_eligible",
+                when=lambda: _lawful() & _disqualifying_prior() & (pl.col("kind") == "cannabis"),
+                detail=_prior_details,
+                source="policy",
+            )
+        )
+    if choice == "challenge_when_reduced":
+        rules.append(
+            Rule(
+                id="policy_challenge_lawful_conduct",
+                citation=f"{policy.source}; challenged under HS 11361.9 (the statute dismisses "
+                "the conduct, HS 11361.8(f), 11362.1)",
+                text="The office asks to reduce this section and challenges the dismissal of "
+                "conduct the statute now makes lawful",
+                facts=("statute_relief", "section_baseline"),
+                outcome="not_eligible",
+                when=lambda: _lawful() & (pl.col("section_baseline") == "reduce").fill_null(False),
+                source="policy",
+            )
+        )
+    return tuple(rules)
+
+
 def related_rules(policy: Policy) -> tuple[Rule, Rule]:
     """Related charges in the same arrest cycle (applied by the engine after the cannabis
     decisions, since they depend on them)."""

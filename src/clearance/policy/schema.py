@@ -54,11 +54,16 @@ class Judgment(_Strict):
         "counts, as some earlier tools did. 'Two or more prior convictions' of the same section "
         "are always convictions before the offense. Default on: the statute says 'prior'.",
     )
-    old_convictions_count_as_priors: bool = Field(
-        True,
-        description="Old (pre-2016) convictions of the same section count toward 'two or more "
-        "prior convictions' (HS 11359(c)(2), 11360(a)(3)(B), 11358(d)(2)), although those "
-        "subdivisions name the new misdemeanor subdivision. Default on.",
+    old_convictions_count_as_priors: bool | Literal["review"] = Field(
+        "review",
+        description="'Two or more prior convictions' (HS 11358(d)(2), 11359(c)(2), "
+        "11360(a)(3)(B)) are convictions under the subdivision that now carries the "
+        "misdemeanor (11358(c), 11359(b), 11360(a)(2)). Whether old (pre-2016) felony "
+        "convictions of the section, or records without a subdivision, count is unsettled. "
+        "review (default): two or more such priors send the count to review "
+        "(two_priors_unsettled), since the statute presumes eligibility and the prosecution "
+        "must prove otherwise (HS 11361.8(b), (f)). true: they count. false: they never count. "
+        "Old HS 11360(b) give-aways and HS 11357 records never count (HS 11361.5, 11361.7).",
     )
     cultivation_presumed_lawful: bool = Field(
         True,
@@ -67,8 +72,9 @@ class Judgment(_Strict):
     )
     accessory_pc32_review: bool = Field(
         True,
-        description="PC 32 accessory after a HS 11358/11359 offense may be eligible (People v. "
-        "Boatwright, 2019): send to review. Off: not in scope.",
+        description="PC 32 accessory in an arrest cycle with a HS 11357-11360 charge may be "
+        "eligible (People v. Boatwright, 2019, whose reasoning covers every such predicate): "
+        "send to review. Off: not in scope.",
     )
 
 
@@ -194,6 +200,15 @@ class Policy(_Strict):
     remaining: Literal["reduce", "review"] = Field(
         "reduce", description="What an eligible felony that is not dismissed becomes."
     )
+    lawful_conduct: Literal["dismiss", "challenge_with_prior", "challenge_when_reduced"] = Field(
+        "dismiss",
+        description="Conduct the statute now makes lawful (HS 11362.1) is dismissed and sealed "
+        "(HS 11361.8(f)) whatever the section's baseline or the priors: priors only keep a "
+        "reduction a felony (default). An office that keeps such a conviction challenges it, "
+        "on a named ground that goes to the challenge notice: challenge_with_prior (a super "
+        "strike, PC 290(c) offense or two priors on record; also what priors.applies_to all "
+        "does), challenge_when_reduced (the section's baseline is reduce).",
+    )
     filing: Filing = Field(default_factory=Filing)
     tool_options: ToolOptions | None = Field(
         default=None,
@@ -210,6 +225,7 @@ class Policy(_Strict):
         "related_charges",
         "still_serving",
         "remaining",
+        "lawful_conduct",
         "tool_options",
     )
     @classmethod

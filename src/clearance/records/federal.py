@@ -155,22 +155,49 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _date_expr(column: str) -> tuple[pl.Expr, pl.Expr]:
-    """(the date, a flag: the text is there but is not a date). YYYY-MM-DD, also MM/DD/YYYY."""
+    """(the date, a flag: the text is there but is not a date). YYYY-MM-DD as documented; the
+    forms docket exports also use (MM/DD/YYYY, YYYY/MM/DD, YYYYMMDD) are read too."""
     text = pl.col(column).str.strip_chars()
-    iso = text.str.to_date("%Y-%m-%d", strict=False)
-    us = text.str.to_date("%m/%d/%Y", strict=False)
-    parsed = pl.coalesce(iso, us)
+    parsed = pl.coalesce(
+        text.str.to_date(form, strict=False)
+        for form in ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d")
+    )
     bad = text.is_not_null() & (text != "") & parsed.is_null()
     return parsed, bad
 
 
-def _vocabulary(column: str, words: dict[str, str], allowed: tuple[str, ...]) -> pl.Expr:
-    key = pl.col(column).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s-]+", "_")
-    return (
+#: Leading words of a disposition as docket exports write them (`Convicted - plea`,
+#: `Dismissed on motion`), read as the documented value.
+_DISPOSITION_PREFIXES = (
+    ("convicted", "convicted"), ("guilty", "convicted"), ("dismiss", "dismissed"),
+    ("acquit", "dismissed"), ("not_guilty", "dismissed"), ("charged", "charged"),
+    ("indicted", "charged"), ("pending", "pending"),
+)  # fmt: skip
+
+
+def _vocabulary(
+    column: str,
+    words: dict[str, str],
+    allowed: tuple[str, ...],
+    prefixes: tuple[tuple[str, str], ...] = (),
+) -> pl.Expr:
+    """The documented value of a column: as written, a known synonym, or (for `prefixes`) the
+    value its leading word names; null for anything else (the row is quarantined)."""
+    key = (
+        pl.col(column)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .str.replace_all(r"[^a-z.]+", "_")
+        .str.strip_chars("_")
+    )
+    value = (
         pl.when(key.is_in(list(allowed)))
         .then(key)
         .otherwise(key.replace_strict(words, default=None))
     )
+    for prefix, meaning in prefixes:
+        value = value.fill_null(pl.when(key.str.starts_with(prefix)).then(pl.lit(meaning)))
+    return value
 
 
 _SENTENCE_PART = re.compile(r"(\d+(?:\.\d+)?)\s*-?\s*(YEARS?|YRS?|Y|MONTHS?|MOS?|M|DAYS?|DYS?|D)\b")
@@ -258,7 +285,7 @@ def read_case_list(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, FileStats]:
         for record in reader:
             line = start
             start = reader.line_num + 1
-            if not any(cell.strip() for cell in record):
+            if not "".join(record).strip():
                 stats.blank_lines += 1
                 continue
             stats.rows_read += 1
@@ -275,15 +302,17 @@ def read_case_list(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, FileStats]:
             lines.append(line)
     except csv.Error as exc:
         raise ReadError(f"{path}: line {reader.line_num}: unreadable CSV ({exc})") from None
-    columns = {name: [r[i].strip() or None for r in rows] for i, name in enumerate(header)}
-    frame = pl.DataFrame(
-        {name: pl.Series(name, values, dtype=pl.String) for name, values in columns.items()}
-        if rows
-        else {name: pl.Series(name, [], dtype=pl.String) for name in header}
-    ).with_columns(
+    # Rows to columns in Polars (not a Python loop per cell); a name given twice keeps the
+    # first column of that name.
+    names = [name if name not in header[:i] else f"_dup{i}" for i, name in enumerate(header)]
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row")
+    frame = frame.with_columns(
         pl.Series("source_line", lines, dtype=pl.Int64),
         pl.lit(str(path)).alias("source_file"),
-        pl.concat_str(pl.col(header).fill_null(""), separator=delimiter).alias("_raw"),
+        pl.concat_str(pl.col(names), separator=delimiter).alias("_raw"),
+    ).with_columns(
+        pl.when(pl.col(n).str.strip_chars() != "").then(pl.col(n).str.strip_chars()).alias(n)
+        for n in names
     )
     for name in (*CASE_LIST_COLUMNS, *OPTIONAL_COLUMNS):
         if name not in frame.columns:
@@ -295,7 +324,9 @@ def read_case_list(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, FileStats]:
         typed.append(parsed.alias(f"_{column}"))
         checks.append((f"{column} is not a date (use YYYY-MM-DD)", garbled))
     citizenship = _vocabulary("citizenship", _CITIZENSHIP_WORDS, CITIZENSHIP)
-    disposition = _vocabulary("disposition", _DISPOSITION_WORDS, DISPOSITIONS)
+    disposition = _vocabulary(
+        "disposition", _DISPOSITION_WORDS, DISPOSITIONS, _DISPOSITION_PREFIXES
+    )
     checks.append(
         (
             f"citizenship is not one of {', '.join(CITIZENSHIP)}",

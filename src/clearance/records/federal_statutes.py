@@ -81,7 +81,8 @@ _UCMJ = re.compile(r"\bUCMJ\b|\bART(?:ICLE|\.)?\s*112A\b|\b10\s*USC\s*912A\b")
 _CSA = re.compile(r"(?<![\d.()-])(8[0-9]{2}|9[0-7][0-9])(?![\d.])" + _SUB_GLUED)
 _STATE = re.compile(
     r"\b(?:HS|H&S|H\s*&\s*S|PC|VC|BP|WI)\b\s*-?\s*\d{3,5}|\d{3,5}(?:\([A-Z0-9]+\))*\s*"
-    r"(?:HS|H&S|PC|VC|BP|WI)\b"
+    r"(?:HS|H&S|PC|VC|BP|WI)\b|HEALTH\s*(?:&|AND)\s*SAFETY|\bPENAL CODE|\bVEHICLE CODE|"
+    r"\bCAL(?:IFORNIA|\.)?\s+(?:HEALTH|PENAL|H\s*&\s*S)"
 )
 #: The CSA sections an attempt or conspiracy (846, 963) is most often attached to.
 _OBJECT = re.compile(r"(?<![\d.])(841|844|856|952|960|843|859|860|861)(?![\d.])" + _SUB_GLUED)
@@ -107,8 +108,14 @@ def _sub(text: str | None) -> str | None:
     return cleaned or None
 
 
+#: Dashes other than the hyphen (the proclamations print `48–904.01` with an en dash).
+_DASHES = str.maketrans(
+    {"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-"}
+)
+
+
 def _normalise(text: str) -> str:
-    upper = f" {text.upper()} "
+    upper = f" {text.translate(_DASHES).upper()} "
     for pattern, word in _CODE_WORDS:
         upper = pattern.sub(word, upper)
     return re.sub(r"\s+", " ", upper).strip()

@@ -261,6 +261,22 @@ class Person(Base):
     conviction_last_7_years_after: Mapped[bool | None] = mapped_column(Boolean)
 
 
+class WebSession(Base):
+    """One signed-in browser of the review workspace.
+
+    The cookie carries a random token; the row is keyed by its SHA-256, so a copy of the
+    database does not hold usable sessions. Deleting the row ends the session at once: logout,
+    a password change, disabling an account and changing its role delete its rows.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuditEntry(Base):
     """One entry of the append-only audit log, chained to the one before by its hash.
 

@@ -35,6 +35,8 @@ from clearance.engine import (
     Decided,
     normalize_county,
 )
+from clearance.outputs.cells import KEYS, unescape_text, write_people_csv
+from clearance.outputs.filings.data import REVIEWS_FILE
 from clearance.outputs.run import RECORD_DIR
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
@@ -135,8 +137,14 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def valid_id(value: int) -> bool:
+    """Whether `value` can be a row id (1 .. 2**63 - 1): a larger one names nothing, and
+    passing it to the database would overflow its integer instead of finding no row."""
+    return 0 < value < 2**63
+
+
 def get_run(session: Session, run_id: int) -> Run | None:
-    return session.get(Run, run_id)
+    return session.get(Run, run_id) if valid_id(run_id) else None
 
 
 def list_runs(session: Session) -> list[Run]:
@@ -223,7 +231,9 @@ def _read_run_folder(run_dir: Path) -> tuple[dict[str, Any], str, pl.DataFrame, 
         pl.col("level").alias("offense_level"),
         pl.col("reasons").list.join(";").fill_null("").alias("reasons"),
     )
-    people = pl.read_csv(run_dir / "people.csv", infer_schema=False)
+    people = unescape_text(
+        pl.read_csv(run_dir / "people.csv", infer_schema=False), PERSON_DATA_COLUMNS
+    )
     return summary, policy, table.select(DETERMINATION_DATA_COLUMNS), _typed_people(people)
 
 
@@ -538,6 +548,8 @@ def query_determinations(
 
 def get_determination(session: Session, run_id: int, determination_id: int) -> Determination | None:
     """A count of a run (None if the id belongs to another run)."""
+    if not valid_id(determination_id):
+        return None
     found = session.get(Determination, determination_id)
     return found if found is not None and found.run_id == run_id else None
 
@@ -805,10 +817,14 @@ def export_reviewed_run(
     decided = Decided(table=table, policy=policy, as_of=run.as_of, county=run.county, rules=())
 
     table.write_parquet(out_dir / RECORD_DIR / "determinations.parquet")
+    # Which counts an attorney has reviewed: the filings hold the pending ones out.
+    fetched.select("subject_id", "count_id", "review_status").write_parquet(
+        out_dir / RECORD_DIR / REVIEWS_FILE
+    )
     convictions = convictions_table(decided, records)
-    convictions.write_csv(out_dir / "convictions.csv")
+    write_people_csv(convictions, out_dir / "convictions.csv", keep=KEYS)
     convictions.write_parquet(out_dir / "convictions.parquet")
-    people_table(decided, records).write_csv(out_dir / "people.csv")
+    write_people_csv(people_table(decided, records), out_dir / "people.csv", keep=KEYS)
 
     found = _inputs_for_results(run, records, decided, inputs)
     results_note: str

@@ -8,19 +8,25 @@ CSRF token (`verify_csrf`); a test enumerates `app.routes` to hold both.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
+from clearance.store import audit
 from clearance.store.db import session_factory
+from clearance.store.sessions import session_user
 from clearance.web import (
     routes_admin,
     routes_auth,
@@ -31,11 +37,13 @@ from clearance.web import (
     routes_review,
     routes_runs,
 )
-from clearance.web.jobs import RunJobs
-from clearance.web.logs import RequestLog
+from clearance.web.headers import SecurityHeaders
+from clearance.web.jobs import DEFAULT_JOB_MEMORY_BYTES, RunJobs
+from clearance.web.limits import LoginLimits
+from clearance.web.logs import RequestLog, route_template
 from clearance.web.pages import STATIC_DIR, render
-from clearance.web.security import LoginRequired, secret_key
-from clearance.web.uploads import DEFAULT_MAX_UPLOAD_BYTES
+from clearance.web.security import SESSION_ID, LoginRequired, secret_key
+from clearance.web.uploads import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_UPLOAD_BYTES
 
 #: How long a session lasts without signing in again.
 SESSION_SECONDS = 8 * 60 * 60
@@ -49,6 +57,9 @@ class WebConfig:
     data_dir: Path
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     secure_cookies: bool = False
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    max_jobs: int = 1
+    job_memory_bytes: int = DEFAULT_JOB_MEMORY_BYTES
 
     @property
     def uploads_dir(self) -> Path:
@@ -77,6 +88,41 @@ def _add_routes(app: FastAPI, router: APIRouter) -> None:
         )
 
 
+def _private_database(url: str) -> None:
+    """A SQLite database made before this server (by a command, a copy) made private too."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    path = Path(parsed.database)
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.is_file():
+            candidate.chmod(0o600)
+
+
+def audit_refusal(request: Request, sessions: sessionmaker[Session]) -> None:
+    """Record a refused (403) request of a signed-in user: who, which route, which method.
+
+    The route is its template (`/runs/{run_id}/files/{relative:path}`), so no value from the
+    URL is written; refusals without a live session (a stale login form) are not recorded, so
+    an anonymous client cannot fill the log.
+    """
+    token = request.session.get(SESSION_ID)
+    if not isinstance(token, str):
+        return
+    with sessions() as db:
+        user = session_user(db, token)
+        if user is None:
+            return
+        audit.append(
+            db,
+            user.username,
+            "access.refused",
+            route_template(request.scope)[:128],
+            {"method": request.method, "role": user.role},
+        )
+        db.commit()
+
+
 def _wants_html(request: Request) -> bool:
     return request.method == "GET" and "HX-Request" not in request.headers
 
@@ -87,18 +133,42 @@ def create_app(
     *,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     secure_cookies: bool = False,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_jobs: int = 1,
+    job_memory_bytes: int = DEFAULT_JOB_MEMORY_BYTES,
 ) -> FastAPI:
     """The web app on `database_url` (migrated on start), keeping files under `data_dir`.
 
-    `secure_cookies` adds the Secure flag to the session cookie: set it when the app is served
-    over HTTPS (behind a proxy); the default serves plain HTTP on localhost.
+    `secure_cookies` adds the Secure flag to the session cookie and sends HSTS: the app is then
+    served over HTTPS (behind a proxy); `clearance serve` sets it unless `--insecure-http`
+    (plain HTTP on this machine only).
     """
     data_dir = data_dir.resolve()
-    config = WebConfig(database_url, data_dir, max_upload_bytes, secure_cookies)
-    for folder in (config.uploads_dir, config.runs_dir):
+    config = WebConfig(
+        database_url,
+        data_dir,
+        max_upload_bytes,
+        secure_cookies,
+        max_decompressed_bytes,
+        max_jobs,
+        job_memory_bytes,
+    )
+    # Everything the workspace writes is personal data: files 0600, folders 0700, whoever
+    # writes them (the reader, Polars, the filings, SQLite).
+    os.umask(0o077)
+    for folder in (data_dir, config.uploads_dir, config.runs_dir):
         folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
     sessions = session_factory(database_url)
-    jobs = RunJobs(sessions, config.runs_dir, config.uploads_dir)
+    _private_database(database_url)
+    jobs = RunJobs(
+        sessions,
+        database_url,
+        config.runs_dir,
+        config.uploads_dir,
+        max_jobs=max_jobs,
+        memory_bytes=job_memory_bytes,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -116,6 +186,7 @@ def create_app(
     app.state.config = config
     app.state.sessions = sessions
     app.state.jobs = jobs
+    app.state.login_limits = LoginLimits()
 
     app.add_middleware(
         SessionMiddleware,
@@ -126,6 +197,8 @@ def create_app(
         https_only=secure_cookies,
     )
     app.add_middleware(RequestLog)
+    # Outermost: its headers reach every response, the RequestLog's plain 500 included.
+    app.add_middleware(SecurityHeaders, https=secure_cookies)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
@@ -151,6 +224,8 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "The request was refused."
+        if exc.status_code == 403:
+            await run_in_threadpool(audit_refusal, request, sessions)
         if "HX-Request" in request.headers:
             return PlainTextResponse(message, status_code=exc.status_code)
         headings = {403: "Not allowed", 404: "Not found", 413: "Too large"}

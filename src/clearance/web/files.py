@@ -8,6 +8,8 @@ of the folder is refused as well.
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -36,13 +38,29 @@ class RunFile:
         return "" if str(parent) == "." else str(parent)
 
 
+#: Folders of working files that the downloads page does not list (the canonical tables read
+#: back by the store and the filings; a download by name still works for roles that may).
+INTERNAL_DIRS = ("record",)
+#: Files that carry every column of the DOJ file (SSN, driver's licence, FBI number): only
+#: roles that may see full records download them.
+FULL_RECORD_FILES = ("results.csv",)
+
+
+def is_full_record(relative: str) -> bool:
+    """Whether a run file holds full DOJ records (results.csv and its reviewed copy)."""
+    return PurePosixPath(relative).name in FULL_RECORD_FILES
+
+
 def list_files(run_dir: Path) -> list[RunFile]:
-    """Every regular file under the run folder that `resolve_download` would serve."""
+    """Every regular file under the run folder that `resolve_download` would serve, but the
+    internal working folders."""
     if not run_dir.is_dir():
         return []
     found: list[RunFile] = []
     for path in run_dir.rglob("*"):
         relative = path.relative_to(run_dir).as_posix()
+        if relative.split("/", 1)[0] in INTERNAL_DIRS or "/record/" in f"/{relative}":
+            continue
         target = resolve_download(run_dir, relative)
         if target is not None:
             found.append(RunFile(relative, target.stat().st_size))
@@ -82,3 +100,19 @@ def human_size(size: int) -> str:
             return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
         value /= 1024
     return f"{value:,.1f} GB"
+
+
+def replace_folder(built: Path, target: Path) -> None:
+    """Put the complete folder `built` where `target` is, in two renames (same file system).
+
+    The old folder is moved aside first and deleted only once the new one is in place, so at
+    every moment `target` is either the whole old set or the whole new one.
+    """
+    if not target.exists():
+        os.replace(built, target)
+        return
+    old = target.parent / f".{target.name}.previous"
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(target, old)
+    os.replace(built, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,44 +1,71 @@
-"""Runs started from the browser, executed one at a time in a background thread.
+"""Runs started from the browser, each executed as a job in a worker process of its own.
 
-A run reads a whole county (hundreds of MB), so it must not hold a request open: the upload
-creates a queued run row and returns at once, and a single worker thread reads, decides, writes
-the run folder and loads the determinations into the store. One worker, because a run already
-uses every core through Polars and holds the county in memory; a second upload waits its turn
-("queued").
+A run reads a whole county (hundreds of MB to GB), so it runs neither in a request nor in the
+web server's process: the upload creates a queued run row and returns at once; a supervisor
+thread of the server starts a worker process (`multiprocessing`, spawn: a fresh interpreter)
+that reads, decides, writes the run folder and loads the determinations into the store.
 
-Progress (stage and bytes read) is kept in memory for the status fragment the page polls; the
-run row's status is the truth that survives a restart. A run that was queued or running when
-the server stopped is marked failed when it starts again, with a message saying so.
+- **Memory limit:** the worker limits its own address space (`resource.setrlimit`,
+  RLIMIT_AS) before it imports anything heavy, so a hostile or broken file can exhaust only
+  the job, never the server; the job then fails with a plain message.
+- **A bounded number at once:** `max_jobs` workers (default 1: a run already uses every core
+  through Polars and holds the county in memory); later uploads wait their turn ("queued").
+- **Live progress:** the worker writes its stage and the bytes read on disk (compressed bytes
+  for a gzip file) to a small JSON file in the runs folder, which the status fragment reads.
+- **Cancel:** a queued run is dropped before it starts; a running one's worker is terminated.
+- **Nothing left behind:** after the job, done or failed, the upload is deleted; a failed or
+  cancelled run's partial folder too. A run that was queued or running when the server stopped
+  is marked failed when it starts again, and its upload and folder are deleted.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import multiprocessing
+import os
 import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.engine import EngineError, decide, normalize_county
-from clearance.outputs.run import write_run
-from clearance.policy.loader import PolicyError, policy_from_yaml_text
-from clearance.records.doj import ReadError, read_doj, total_bytes
 from clearance.store.models import Run
-from clearance.store.runs import get_run, mark_run, store_run
+from clearance.store.runs import get_run, mark_run
 
 LOG = logging.getLogger("clearance.web.jobs")
 
 INTERRUPTED = "interrupted: the server stopped during the run; start the run again"
+UNEXPECTED = (
+    "the run stopped on an unexpected problem (recorded in the server's log, without any "
+    "data); start it again, and tell the administrator if it happens again"
+)
+CANCELLED = "cancelled by {who}"
+#: Default memory limit of one job (address space), overridable per app.
+DEFAULT_JOB_MEMORY_BYTES = 16 * 1024**3
+#: Exit codes of a worker.
+EXIT_OK, EXIT_REFUSED, EXIT_MEMORY, EXIT_UNEXPECTED = 0, 3, 4, 5
+
+
+def out_of_memory(limit: int) -> str:
+    from clearance.web.files import human_size
+
+    return (
+        f"the run needed more memory than a job may use ({human_size(limit)}); the file is "
+        "too large or damaged (a very long line, a decompression bomb); nothing was kept"
+    )
 
 
 @dataclass
 class Progress:
-    """Where a run is: the stage in words and the share of the input read."""
+    """Where a run is: the stage in words and the share of the input read (bytes on disk)."""
 
     stage: str
     done: int = 0
@@ -47,119 +74,345 @@ class Progress:
     @property
     def fraction(self) -> float:
         if self.stage != "reading":
-            return {"queued": 0.02, "deciding": 0.7, "writing outputs": 0.8}.get(self.stage, 0.9)
-        return 0.05 + 0.6 * (self.done / self.total if self.total else 0.0)
+            return {"queued": 0.02, "starting": 0.03, "deciding": 0.7, "writing outputs": 0.8}.get(
+                self.stage, 0.9
+            )
+        return 0.05 + 0.6 * (min(self.done, self.total) / self.total if self.total else 0.0)
+
+    @property
+    def text(self) -> str:
+        """'reading: 12.3 MB of 40.0 MB read' (compressed bytes for a gzip file)."""
+        from clearance.web.files import human_size
+
+        if self.stage == "reading" and self.total:
+            return f"reading: {human_size(self.done)} of {human_size(self.total)} read"
+        return self.stage
+
+
+def _progress_file(runs_dir: Path, run_id: int) -> Path:
+    return runs_dir / f".job-{run_id}.json"
+
+
+def _write_state(path: Path, **state: Any) -> None:
+    """Replace the job's state file whole (the server may read it at any moment)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _without_paths(message: str, inputs: list[str]) -> str:
+    """A reader's message with the server's upload paths cut down to the file names."""
+    for name in inputs:
+        message = message.replace(str(Path(name)), Path(name).name)
+    return message
+
+
+def _refused_memory(exc: BaseException) -> bool:
+    """Whether an error is the memory limit at work: a library that could not be mapped, or
+    an allocation the system refused (ENOMEM)."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
+    text = str(exc)
+    return isinstance(exc, (ImportError, OSError)) and (
+        "map segment" in text or "Cannot allocate memory" in text
+    )
+
+
+def _limit_memory(limit: int) -> None:
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+
+
+def run_job(
+    database_url: str, run_id: int, inputs: list[str], runs_dir: str, memory_bytes: int
+) -> None:
+    """The worker process: limit memory, then read, decide, write and store one run.
+
+    Exits EXIT_OK when the run is stored (status done); otherwise it writes the message for
+    the user into its state file and exits with the code that says why. It never deletes
+    anything: the supervisor cleans up after every outcome.
+    """
+    _limit_memory(memory_bytes)
+    state = _progress_file(Path(runs_dir), run_id)
+    code = EXIT_UNEXPECTED
+    message = UNEXPECTED
+    try:
+        from clearance.engine import EngineError
+        from clearance.policy.loader import PolicyError
+        from clearance.records.doj import ReadError
+
+        try:
+            _run(database_url, run_id, [Path(p) for p in inputs], Path(runs_dir), state)
+            code, message = EXIT_OK, ""
+        except (ReadError, EngineError, PolicyError) as exc:
+            # These messages are written for users and never quote the data.
+            code, message = EXIT_REFUSED, _without_paths(str(exc), inputs)
+    except MemoryError:
+        code, message = EXIT_MEMORY, out_of_memory(memory_bytes)
+    except Exception as exc:
+        if _refused_memory(exc):
+            code, message = EXIT_MEMORY, out_of_memory(memory_bytes)
+        else:
+            LOG.error("run %d failed: %s", run_id, type(exc).__name__)
+    if code != EXIT_OK:
+        _write_state(state, stage="failed", error=message)
+    os._exit(code)
+
+
+def _run(database_url: str, run_id: int, inputs: list[Path], runs_dir: Path, state: Path) -> None:
+    from clearance.engine import decide, normalize_county
+    from clearance.outputs.run import write_run
+    from clearance.policy.loader import policy_from_yaml_text
+    from clearance.records.doj import read_doj, total_bytes
+    from clearance.store.db import make_engine
+    from clearance.store.runs import store_run
+
+    engine = make_engine(database_url)
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    with sessions() as session:
+        run = get_run(session, run_id)
+        if run is None:
+            return
+        mark_run(session, run, "running")
+        county = normalize_county(run.county)
+        as_of: date = run.as_of
+        policy_text = run.policy_text
+        policy = policy_from_yaml_text(policy_text, f"{run.policy_name}.yaml")
+        created_by = run.created_by
+
+    total = total_bytes(inputs)
+    done = 0
+    _write_state(state, stage="reading", done=0, total=total)
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        _write_state(state, stage="reading", done=done, total=total)
+
+    records = read_doj(inputs, progress=advance)
+    _write_state(state, stage="deciding")
+    decided = decide(records, policy, as_of, county)
+    _write_state(state, stage="writing outputs")
+    run_dir = runs_dir / str(run_id)
+    write_run(run_dir, decided, records, inputs, policy_text)
+    _write_state(state, stage="loading the review queue")
+    with sessions() as session:
+        run = get_run(session, run_id)
+        if run is None:
+            return
+        store_run(session, run_dir, inputs, created_by, run=run)
+    engine.dispose()
+
+
+#: What a supervisor starts in the worker process (tests replace it to inject failures).
+JobTarget = Callable[[str, int, list[str], str, int], None]
 
 
 class RunJobs:
-    """The queue of runs of one app."""
+    """The queue of runs of one app, each run a worker process."""
 
-    def __init__(self, sessions: sessionmaker[Session], runs_dir: Path, uploads_dir: Path) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        database_url: str,
+        runs_dir: Path,
+        uploads_dir: Path,
+        *,
+        max_jobs: int = 1,
+        memory_bytes: int = DEFAULT_JOB_MEMORY_BYTES,
+    ) -> None:
         self.sessions = sessions
+        self.database_url = database_url
         self.runs_dir = runs_dir
         self.uploads_dir = uploads_dir
+        self.max_jobs = max(1, max_jobs)
+        self.memory_bytes = memory_bytes
+        self.target: JobTarget = run_job
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._progress: dict[int, Progress] = {}
+        self._queued: set[int] = set()
+        self._processes: dict[int, BaseProcess] = {}
+        self._cancelled: dict[int, str] = {}
+        self._stopping = False
 
     def progress(self, run_id: int) -> Progress | None:
         """The live progress of a queued or running run (None once it is finished)."""
         with self._lock:
-            return self._progress.get(run_id)
+            if run_id in self._queued:
+                return Progress("queued")
+            if run_id not in self._processes:
+                return None
+        state = _read_state(_progress_file(self.runs_dir, run_id))
+        stage = str(state.get("stage") or "starting")
+        if stage == "failed":
+            stage = "stopping"
+        return Progress(stage, int(state.get("done") or 0), int(state.get("total") or 0))
 
-    def _set(self, run_id: int, progress: Progress | None) -> None:
+    def running(self) -> set[int]:
+        """Ids of the runs queued or running in this server (cleanup included)."""
         with self._lock:
-            if progress is None:
-                self._progress.pop(run_id, None)
-            else:
-                self._progress[run_id] = progress
+            return self._queued | set(self._processes)
+
+    def active(self) -> int:
+        """Runs queued or running in this server."""
+        with self._lock:
+            return len(self._queued) + len(self._processes)
 
     def submit(self, run_id: int, inputs: list[Path]) -> None:
         """Queue a run that `create_pending_run` made."""
-        self._set(run_id, Progress("queued"))
         with self._lock:
+            self._stopping = False
+            self._queued.add(run_id)
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
-                    max_workers=1, thread_name_prefix="clearance-run"
+                    max_workers=self.max_jobs, thread_name_prefix="clearance-job"
                 )
             executor = self._executor
-        executor.submit(self._work, run_id, inputs)
+        executor.submit(self._supervise, run_id, inputs)
+
+    def cancel(self, run_id: int, who: str) -> bool:
+        """Cancel a queued or running run of this server; False when it is neither."""
+        with self._lock:
+            if run_id in self._queued:
+                self._cancelled[run_id] = who
+                return True
+            process = self._processes.get(run_id)
+            if process is None:
+                return False
+            self._cancelled[run_id] = who
+        process.terminate()
+        return True
 
     def recover(self) -> None:
-        """Mark runs left queued or running by a previous server as failed."""
+        """Mark runs left queued or running by a previous server as failed, and delete what
+        they left: their uploads, partial run folders and job files.
+
+        Called when the app starts, before it takes any upload, so every upload folder found
+        then belongs to a run that will never finish.
+        """
         with self.sessions() as session:
             stale = session.execute(
                 select(Run).where(Run.status.in_(("queued", "running")))
             ).scalars()
             for run in list(stale):
                 if self.progress(run.id) is None:  # not one of this process's own runs
+                    shutil.rmtree(self.runs_dir / str(run.id), ignore_errors=True)
                     mark_run(session, run, "failed", error=INTERRUPTED)
+        if self.active():
+            return
+        for leftover in self.runs_dir.glob(".job-*.json*"):
+            leftover.unlink(missing_ok=True)
+        if self.uploads_dir.is_dir():
+            for folder in self.uploads_dir.iterdir():
+                if folder.is_dir() and not folder.is_symlink():
+                    shutil.rmtree(folder, ignore_errors=True)
+                else:
+                    folder.unlink(missing_ok=True)
 
     def shutdown(self) -> None:
-        """Stop taking runs; a run in progress is abandoned (and recovered on next start)."""
+        """Stop taking runs; running workers are terminated (their runs are recovered on the
+        next start)."""
         with self._lock:
+            self._stopping = True
             executor, self._executor = self._executor, None
+            processes = list(self._processes.values())
+        for process in processes:
+            process.terminate()
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
 
-    def _work(self, run_id: int, inputs: list[Path]) -> None:
+    def _supervise(self, run_id: int, inputs: list[Path]) -> None:
+        state = _progress_file(self.runs_dir, run_id)
+        message: str | None = None
         try:
-            self._run(run_id, inputs)
-        except (ReadError, EngineError, PolicyError) as exc:
-            # These messages are written for users and never quote the data.
-            self._fail(run_id, inputs, str(exc))
+            with self._lock:
+                self._queued.discard(run_id)
+                who = self._cancelled.get(run_id)
+                process: BaseProcess | None = None
+                if who is None:
+                    context = multiprocessing.get_context("spawn")
+                    process = context.Process(
+                        target=self.target,
+                        args=(
+                            self.database_url,
+                            run_id,
+                            [str(p) for p in inputs],
+                            str(self.runs_dir),
+                            self.memory_bytes,
+                        ),
+                        name=f"clearance-run-{run_id}",
+                        daemon=True,
+                    )
+                    _write_state(state, stage="starting")
+                    process.start()
+                    self._processes[run_id] = process
+            if process is not None:
+                process.join()
+                who = self._cancelled.get(run_id)
+            if who is not None:
+                message = CANCELLED.format(who=who)
+            elif self._stopping:
+                message = INTERRUPTED
+            elif process is not None and process.exitcode != EXIT_OK:
+                written = _read_state(state).get("error")
+                if process.exitcode in (EXIT_REFUSED, EXIT_MEMORY) and written:
+                    message = str(written)
+                elif process.exitcode is not None and process.exitcode < 0:
+                    # Killed by a signal: an allocation the limit refused aborts the process.
+                    message = out_of_memory(self.memory_bytes)
+                else:
+                    message = UNEXPECTED
         except Exception as exc:
-            LOG.error("run %d failed: %s", run_id, type(exc).__name__)
-            self._fail(run_id, inputs, f"internal error ({type(exc).__name__})")
+            LOG.error("run %d: supervisor failed: %s", run_id, type(exc).__name__)
+            message = UNEXPECTED
         finally:
-            self._set(run_id, None)
+            self._finish(run_id, inputs, message)
+            with self._lock:
+                self._processes.pop(run_id, None)
+                self._cancelled.pop(run_id, None)
+                self._queued.discard(run_id)
+            state.unlink(missing_ok=True)
 
-    def _fail(self, run_id: int, inputs: list[Path], message: str) -> None:
-        """Record the failure and delete the uploaded input: no run will ever read it.
-
-        A failed run's upload is personal data that no page leads to; keeping it would only
-        leave a copy of a county's records on disk.
-        """
+    def _delete_uploads(self, inputs: list[Path]) -> None:
+        """Delete the upload folders of a run's inputs (only folders inside the uploads)."""
         root = self.uploads_dir.resolve()
         for path in inputs:
             folder = path.resolve().parent
             if folder != root and folder.is_relative_to(root):
                 shutil.rmtree(folder, ignore_errors=True)
-        message += "; the uploaded file was deleted, upload it again to retry"
+
+    def _finish(self, run_id: int, inputs: list[Path], failure: str | None) -> None:
+        """Delete the upload after every run; on failure also the partial run folder, and
+        record why. A failed run keeps no personal data, and no page or URL leads to a part of
+        one."""
+        self._delete_uploads(inputs)
         with self.sessions() as session:
             run = get_run(session, run_id)
+            if run is not None and run.status == "done":
+                # Stored whole (the status is set last): a worker stopped after that point
+                # has lost nothing.
+                LOG.info("run %d: done", run_id)
+                return
+            shutil.rmtree(self.runs_dir / str(run_id), ignore_errors=True)
             if run is not None:
-                mark_run(session, run, "failed", error=message)
-
-    def _run(self, run_id: int, inputs: list[Path]) -> None:
-        with self.sessions() as session:
-            run = get_run(session, run_id)
-            if run is None:
-                return
-            mark_run(session, run, "running")
-            county = normalize_county(run.county)
-            as_of: date = run.as_of
-            policy_text = run.policy_text
-            policy = policy_from_yaml_text(policy_text, f"{run.policy_name}.yaml")
-            created_by = run.created_by
-
-        progress = Progress("reading", total=total_bytes(inputs))
-        self._set(run_id, progress)
-
-        def advance(n: int) -> None:
-            progress.done += n
-
-        LOG.info("run %d: reading %d file(s)", run_id, len(inputs))
-        records = read_doj(inputs, progress=advance)
-        self._set(run_id, Progress("deciding"))
-        decided = decide(records, policy, as_of, county)
-        self._set(run_id, Progress("writing outputs"))
-        run_dir = self.runs_dir / str(run_id)
-        write_run(run_dir, decided, records, inputs, policy_text)
-        self._set(run_id, Progress("loading the review queue"))
-        with self.sessions() as session:
-            run = get_run(session, run_id)
-            if run is None:
-                return
-            store_run(session, run_dir, inputs, created_by, run=run)
-        LOG.info("run %d: done", run_id)
+                text = failure or UNEXPECTED
+                mark_run(
+                    session,
+                    run,
+                    "failed",
+                    error=f"{text}; the uploaded file was deleted, upload it again to retry",
+                )
+        LOG.info("run %d: failed", run_id)

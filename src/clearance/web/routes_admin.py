@@ -8,12 +8,24 @@ marked, not only by a command nobody runs.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from clearance.store.audit import entries, verify
-from clearance.store.models import User, utcnow
-from clearance.store.users import disable_user, get_user, list_users
+from clearance.store.models import ROLES, User, utcnow
+from clearance.store.users import (
+    MIN_PASSWORD_LENGTH,
+    UserError,
+    add_user,
+    disable_user,
+    enable_user,
+    get_user,
+    list_users,
+    set_password,
+    set_role,
+    unlock_user,
+)
 from clearance.web.pages import render
 from clearance.web.security import CAN_ADMINISTER, get_db, require, verify_csrf
 
@@ -45,23 +57,151 @@ def audit_log(
     )
 
 
+def _users_page(
+    request: Request,
+    user: User,
+    db: Session,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "users.html",
+        user,
+        status_code=status_code,
+        users=list_users(db),
+        now=utcnow(),
+        roles=ROLES,
+        min_password=MIN_PASSWORD_LENGTH,
+        error=error,
+        message=request.session.pop("flash", None) if error is None else None,
+        form=form or {"role": "viewer"},
+    )
+
+
 @router.get("/users")
 def users(
     request: Request, user: User = Depends(admin_only), db: Session = Depends(get_db)
 ) -> Response:
-    """Every account, its role and whether it can sign in."""
-    return render(request, "users.html", user, users=list_users(db), now=utcnow())
+    """Every account, its role and state, with the forms that change them."""
+    return _users_page(request, user, db)
+
+
+def _target(db: Session, user_id: int) -> User:
+    target = get_user(db, user_id)
+    if target is None:
+        raise HTTPException(status_code=404, detail="No such user.")
+    return target
+
+
+def _done(request: Request, message: str) -> Response:
+    request.session["flash"] = message
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users", dependencies=[Depends(verify_csrf)])
+async def add(
+    request: Request, user: User = Depends(admin_only), db: Session = Depends(get_db)
+) -> Response:
+    """Create an account with a first password the person changes by asking again."""
+    form = await request.form()
+    username = str(form.get("username") or "").strip()[:64]
+    role = str(form.get("role") or "")
+    password = str(form.get("password") or "")[:1000]
+    try:
+        created = await run_in_threadpool(add_user, db, username, password, role, user.username)
+    except UserError as exc:
+        return _users_page(
+            request,
+            user,
+            db,
+            error=f"The account was not added: {exc}.",
+            status_code=400,
+            form={"username": username, "role": role},
+        )
+    return _done(request, f"Added {created.username} ({created.role}).")
 
 
 @router.post("/users/{user_id}/disable", dependencies=[Depends(verify_csrf)])
 def disable(
-    user_id: int, user: User = Depends(admin_only), db: Session = Depends(get_db)
+    request: Request,
+    user_id: int,
+    user: User = Depends(admin_only),
+    db: Session = Depends(get_db),
 ) -> Response:
-    """Disable an account; its sessions end at their next request."""
-    target = get_user(db, user_id)
-    if target is None:
-        raise HTTPException(status_code=404, detail="No such user.")
+    """Disable an account; its sessions end at once."""
+    target = _target(db, user_id)
     if target.id == user.id:
         raise HTTPException(status_code=400, detail="You cannot disable your own account.")
     disable_user(db, target.username, actor=user.username)
-    return RedirectResponse("/users", status_code=303)
+    return _done(request, f"Disabled {target.username}; their sessions have ended.")
+
+
+@router.post("/users/{user_id}/enable", dependencies=[Depends(verify_csrf)])
+def enable(
+    request: Request,
+    user_id: int,
+    user: User = Depends(admin_only),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Let a disabled account sign in again (also clears a lock-out)."""
+    target = _target(db, user_id)
+    enable_user(db, target.username, actor=user.username)
+    return _done(request, f"Enabled {target.username}.")
+
+
+@router.post("/users/{user_id}/unlock", dependencies=[Depends(verify_csrf)])
+def unlock(
+    request: Request,
+    user_id: int,
+    user: User = Depends(admin_only),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Clear a lock-out after repeated failures."""
+    target = _target(db, user_id)
+    unlock_user(db, target.username, actor=user.username)
+    return _done(request, f"Unlocked {target.username}.")
+
+
+@router.post("/users/{user_id}/role", dependencies=[Depends(verify_csrf)])
+async def change_role(
+    request: Request,
+    user_id: int,
+    user: User = Depends(admin_only),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Change an account's role; its sessions end, so the new role applies at once."""
+    target = _target(db, user_id)
+    role = str((await request.form()).get("role") or "")
+    if target.id == user.id:
+        raise HTTPException(status_code=400, detail="You cannot change your own role.")
+    try:
+        set_role(db, target.username, role, actor=user.username)
+    except UserError as exc:
+        return _users_page(
+            request, user, db, error=f"The role was not changed: {exc}.", status_code=400
+        )
+    return _done(request, f"{target.username} is now {role}; their sessions have ended.")
+
+
+@router.post("/users/{user_id}/password", dependencies=[Depends(verify_csrf)])
+async def reset_password(
+    request: Request,
+    user_id: int,
+    user: User = Depends(admin_only),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Set a new password for an account; its sessions end."""
+    target = _target(db, user_id)
+    password = str((await request.form()).get("password") or "")[:1000]
+    try:
+        await run_in_threadpool(set_password, db, target.username, password, user.username)
+    except UserError as exc:
+        return _users_page(
+            request, user, db, error=f"The password was not set: {exc}.", status_code=400
+        )
+    if target.id == user.id:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+    return _done(request, f"Set a new password for {target.username}; their sessions have ended.")

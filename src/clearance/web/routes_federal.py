@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from clearance.law.federal import DECISIONS, RULES_BY_ID
-from clearance.outputs.federal_packets import packet_stem
+from clearance.outputs.federal_packets import packet_files
 from clearance.outputs.federal_run import FEDERAL_DIR, screen_run, write_run_federal
 from clearance.store import audit
 from clearance.store.models import User
@@ -33,6 +33,7 @@ PAGE_ROWS = 500
 
 
 def _rows(decided: pl.DataFrame) -> list[dict[str, Any]]:
+    stems = packet_files(decided)
     rows = []
     for row in decided.head(PAGE_ROWS).iter_rows(named=True):
         rows.append(
@@ -42,7 +43,7 @@ def _rows(decided: pl.DataFrame) -> list[dict[str, Any]]:
                     (rid, RULES_BY_ID[rid].sentence() if rid in RULES_BY_ID else rid)
                     for rid in row["reasons"]
                 ],
-                "packet": packet_stem(str(row["person_id"])),
+                "packet": stems.get(str(row["person_id"]), ""),
             }
         )
     return rows

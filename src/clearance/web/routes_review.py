@@ -23,7 +23,7 @@ from clearance.law.rule import Rule
 from clearance.outputs.explain import ExplainError, person_record
 from clearance.store.models import REVIEW_STATUSES, Determination, Run, User
 from clearance.store.reviews import ReviewError, bulk_accept, review_count
-from clearance.store.runs import FILTERS, SORTS, query_determinations
+from clearance.store.runs import FILTERS, SORTS, get_determination, query_determinations
 from clearance.web.pages import render
 from clearance.web.routes_runs import load_summary, run_dir_of, run_or_404, run_policy
 from clearance.web.security import CAN_REVIEW, current_user, get_db, require, verify_csrf
@@ -259,8 +259,8 @@ def review(
 ) -> Response:
     """Accept a count's decision or override it (a note is required to override)."""
     run = _done_run(db, run_id)
-    row = db.get(Determination, determination_id)
-    if row is None or row.run_id != run.id:
+    row = get_determination(db, run.id, determination_id)
+    if row is None:
         raise HTTPException(status_code=404, detail="No such conviction in this run.")
     if action not in ("accept", "override"):
         raise HTTPException(status_code=400, detail="Choose accept or override.")

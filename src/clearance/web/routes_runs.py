@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -19,28 +22,42 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clearance.engine import normalize_county
+from clearance.engine import all_rules, normalize_county
 from clearance.outputs.filings import FilingsError, write_filings
-from clearance.outputs.filings.data import FILING_OPTIONS, policy_filing_values
+from clearance.outputs.filings.data import FILING_OPTIONS, ReviewScope, policy_filing_values
 from clearance.policy.loader import PolicyError, policy_from_tool_options, policy_from_yaml_text
 from clearance.policy.schema import Policy
 from clearance.store import audit
 from clearance.store.models import Determination, Run, User
-from clearance.store.runs import create_pending_run, export_reviewed_run, get_run, list_runs
+from clearance.store.runs import (
+    StoreError,
+    create_pending_run,
+    export_reviewed_run,
+    get_run,
+    list_runs,
+    text_sha256,
+)
 from clearance.web import charts
-from clearance.web.files import human_size, list_files, resolve_download
+from clearance.web.files import (
+    human_size,
+    is_full_record,
+    list_files,
+    replace_folder,
+    resolve_download,
+)
 from clearance.web.pages import render
 from clearance.web.policies import all_policies, get_policy
 from clearance.web.security import (
     CAN_REVIEW,
     CAN_RUN,
+    CAN_SEE_FULL_RECORDS,
     current_user,
     get_db,
     require,
     token_matches,
     verify_csrf,
 )
-from clearance.web.uploads import UploadRefused, check_doj_file, receive_upload
+from clearance.web.uploads import UploadRefused, check_doj_file, receive_upload, scan_upload
 
 router = APIRouter()
 
@@ -165,6 +182,9 @@ async def start_run(
             raise UploadRefused("Choose one of the listed policies.")
         assert upload.path is not None
         await run_in_threadpool(check_doj_file, upload.path, upload.filename)
+        await run_in_threadpool(
+            scan_upload, upload.path, upload.filename, config.max_decompressed_bytes
+        )
     except UploadRefused as exc:
         upload.discard()
         return _new_run_page(request, user, str(exc), exc.status_code, **form)
@@ -267,6 +287,48 @@ def run_page(
     )
 
 
+@router.get("/runs/{run_id}/policy")
+def run_policy_page(
+    request: Request,
+    run_id: int,
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> Response:
+    """The exact policy text the run used (stored with the run), not the policy's text today."""
+    run = run_or_404(db, run_id)
+    policy = run_policy(run)
+    current = get_policy(request.app.state.config.data_dir, run.policy_name)
+    changed = current is not None and text_sha256(current.text) != run.policy_sha256
+    return render(
+        request,
+        "run_policy.html",
+        user,
+        run=run,
+        lines=run.policy_text.splitlines(),
+        rules=all_rules(policy, run.as_of) if policy is not None else [],
+        changed=changed,
+        current=current,
+    )
+
+
+@router.post("/runs/{run_id}/cancel", dependencies=[Depends(verify_csrf)])
+def cancel_run(
+    request: Request,
+    run_id: int,
+    user: User = Depends(require(CAN_RUN, "cancel runs")),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Cancel a queued or running run: its worker stops, its upload and folder are deleted."""
+    run = run_or_404(db, run_id)
+    if run.status not in ("queued", "running") or not request.app.state.jobs.cancel(
+        run.id, user.username
+    ):
+        raise HTTPException(status_code=409, detail="This run is not queued or running.")
+    audit.append(db, user.username, "run.cancelled", f"run:{run.id}", {})
+    db.commit()
+    return RedirectResponse(f"/runs/{run.id}", status_code=303)
+
+
 @router.get("/runs/{run_id}/status")
 def run_status(
     request: Request,
@@ -289,8 +351,13 @@ def _files_page(
     message: str | None = None,
     error: str | None = None,
     status_code: int = 200,
+    *,
+    db: Session,
 ) -> Response:
     files = list_files(run_dir_of(request, run)) if run.status == "done" else []
+    if user.role not in CAN_SEE_FULL_RECORDS:
+        files = [f for f in files if not is_full_record(f.relative)]
+    review = _review_counts(db, run.id)
     return render(
         request,
         "files.html",
@@ -304,6 +371,9 @@ def _files_page(
         error=error,
         filing=filing,
         filing_fields=FILING_FIELDS,
+        review=review,
+        reviewed=review.get("accepted", 0) + review.get("overridden", 0),
+        pending=review.get("pending", 0),
     )
 
 
@@ -321,7 +391,7 @@ def run_files(
     used = run_dir_of(request, run) / FILINGS_DIR / FILING_DETAILS
     if used.is_file():
         filing.update(json.loads(used.read_text(encoding="utf-8")))
-    return _files_page(request, user, run, filing, request.session.pop("flash", None))
+    return _files_page(request, user, run, filing, request.session.pop("flash", None), db=db)
 
 
 @router.get("/runs/{run_id}/files/{relative:path}")
@@ -334,12 +404,111 @@ def download(
 ) -> Response:
     """One file of the run folder; any name that would leave the folder is 404."""
     run = run_or_404(db, run_id)
-    target = resolve_download(run_dir_of(request, run), relative)
+    # Only a completed run has files to give: a failed or unfinished one has none.
+    target = resolve_download(run_dir_of(request, run), relative) if run.status == "done" else None
     if target is None:
         raise HTTPException(status_code=404, detail="No such file in this run.")
+    if is_full_record(relative) and user.role not in CAN_SEE_FULL_RECORDS:
+        raise HTTPException(
+            status_code=403,
+            detail=f"Your role ({user.role}) cannot download {PurePosixPath(relative).name}: "
+            "it holds every column of the DOJ file (SSN, driver's licence, FBI numbers).",
+        )
     audit.append(db, user.username, "file.download", f"run:{run.id}", {"file": relative})
     db.commit()
     return FileResponse(target, filename=target.name, headers=DOWNLOAD_HEADERS)
+
+
+class BuildBusy(Exception):
+    """Another build of the same run's filings is in progress."""
+
+
+BUILD_BUSY = (
+    "Another build of this run's filings is in progress. The previous filings stay as they "
+    "are; reload this page in a minute to see the new ones."
+)
+BUILD_LOCK = ".filings-build.lock"
+
+
+@contextmanager
+def one_build_at_a_time(run_dir: Path) -> Iterator[None]:
+    """A lock file in the run folder: a second build of the same run is refused at once.
+
+    An advisory lock (flock) is released by the system when its holder dies, so a build that
+    crashed never blocks the next one; it works across processes as well as threads.
+    """
+    import fcntl
+
+    with (run_dir / BUILD_LOCK).open("a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildBusy from None
+        yield
+
+
+def build_reviewed_and_filings(
+    sessions: Any,
+    run_id: int,
+    run_dir: Path,
+    filing: dict[str, str],
+    include_pending: bool,
+    actor: str,
+) -> ReviewScope | None:
+    """Write reviewed/ and filings/ of a run beside the old ones, then put both in place.
+
+    Everything is built in a hidden staging folder of the run folder; only when both are
+    complete do they replace the previous reviewed/ and filings/, so a failed build (missing
+    filing details, a crash) leaves the previous good set exactly as it was.
+    """
+    with one_build_at_a_time(run_dir):
+        staging = Path(tempfile.mkdtemp(prefix=".build-", dir=run_dir))
+        try:
+            with sessions() as db:
+                reviewed = export_reviewed_run(db, run_id, staging / REVIEWED_DIR, actor=actor)
+            result = write_filings(
+                reviewed,
+                staging / FILINGS_DIR,
+                filing=filing,
+                style="form",
+                include_pending=include_pending,
+            )
+            (staging / FILINGS_DIR / FILING_DETAILS).write_text(
+                json.dumps(filing, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
+            replace_folder(staging / REVIEWED_DIR, run_dir / REVIEWED_DIR)
+            replace_folder(staging / FILINGS_DIR, run_dir / FILINGS_DIR)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    review = result.manifest.get("review")
+    if not isinstance(review, dict):
+        return None
+    return ReviewScope(
+        int(review["reviewed_convictions"]),
+        int(review["pending_convictions"]),
+        bool(review["pending_included"]),
+    )
+
+
+def _built_message(scope: ReviewScope | None) -> str:
+    if scope is None:
+        return "Built the reviewed outputs and the filings."
+    text = (
+        f"Built the reviewed outputs and the filings from {scope.reviewed:,} reviewed "
+        f"decision{'s' if scope.reviewed != 1 else ''}."
+    )
+    if scope.held:
+        text += (
+            f" {scope.held:,} decision{'s' if scope.held != 1 else ''} still pending review "
+            f"{'are' if scope.held != 1 else 'is'} in no filing."
+        )
+    if scope.included:
+        text += (
+            f" {scope.included:,} unreviewed (pending) decision"
+            f"{'s are' if scope.included != 1 else ' is'} included, as you asked; the report "
+            "and manifest say so."
+        )
+    return text
 
 
 @router.post("/runs/{run_id}/filings", dependencies=[Depends(verify_csrf)])
@@ -351,41 +520,64 @@ async def build_filings(
 ) -> Response:
     """Write the reviewed outputs (overrides applied) and the filings made from them.
 
-    The filing details (office, signer, bar number, court) come from the form, prefilled from
-    the run's policy; the filings refuse to be written without every one of them.
+    Only reviewed decisions (accepted or overridden) are filed unless the attorney ticks the
+    box that includes the pending ones. The filing details (office, signer, bar number, court)
+    come from the form, prefilled from the run's policy. Every build is audited, whether it
+    was written, failed or refused because another was running.
     """
     run = run_or_404(db, run_id)
     if run.status != "done":
         raise HTTPException(status_code=409, detail="The run is not finished.")
     form = await request.form()
     filing = {key: str(form.get(key) or "").strip()[:300] for key in FILING_FIELDS}
+    include_pending = form.get("include_pending") == "yes"
     run_dir = run_dir_of(request, run)
+    target = f"run:{run.id}"
 
-    def build() -> None:
-        # The reviewed outputs are rebuilt from the database each time; the filings replace the
-        # previous set whole, and only once complete (write_filings builds aside, under a lock).
-        shutil.rmtree(run_dir / REVIEWED_DIR, ignore_errors=True)
-        reviewed = export_reviewed_run(db, run.id, run_dir / REVIEWED_DIR, actor=user.username)
-        write_filings(reviewed, run_dir / FILINGS_DIR, filing=filing)
-        (run_dir / FILINGS_DIR / FILING_DETAILS).write_text(
-            json.dumps(filing, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    def failed(action: str, error: str, status_code: int) -> Response:
+        audit.append(db, user.username, action, target, {"error": error[:300]})
+        db.commit()
+        return _files_page(request, user, run, filing, error=error, status_code=status_code, db=db)
+
+    if not run_dir.is_dir():
+        return failed(
+            "filings.failed",
+            "The filings were not written: this run's files are no longer on the server.",
+            409,
         )
-
     try:
-        await run_in_threadpool(build)
-    except FilingsError as exc:
-        return _files_page(
-            request,
-            user,
-            run,
+        scope = await run_in_threadpool(
+            build_reviewed_and_filings,
+            request.app.state.sessions,
+            run.id,
+            run_dir,
             filing,
-            message="Built the reviewed outputs.",
-            error=f"The filings were not written: {exc}",
-            status_code=400,
+            include_pending,
+            user.username,
         )
-    audit.append(db, user.username, "filings.built", f"run:{run.id}", {"folder": FILINGS_DIR})
+    except BuildBusy:
+        return failed("filings.refused", BUILD_BUSY, 409)
+    except FilingsError as exc:
+        return failed(
+            "filings.failed",
+            f"The filings were not written (the previous ones are unchanged): {exc}",
+            400,
+        )
+    except StoreError:
+        return failed(
+            "filings.failed",
+            "The filings were not written (the previous ones are unchanged): the run's files "
+            "on the server are not complete.",
+            409,
+        )
+    details: dict[str, Any] = {"folder": FILINGS_DIR}
+    if scope is not None:
+        details |= {
+            "reviewed": scope.reviewed,
+            "pending": scope.pending,
+            "pending_included": scope.include_pending,
+        }
+    audit.append(db, user.username, "filings.built", target, details)
     db.commit()
-    request.session["flash"] = (
-        "Built the reviewed outputs and the filings from the reviewed decisions."
-    )
+    request.session["flash"] = _built_message(scope)
     return RedirectResponse(f"/runs/{run.id}/files", status_code=303)

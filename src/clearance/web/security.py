@@ -1,8 +1,10 @@
 """Who is asking and whether they may: the session, roles and the CSRF token.
 
-The session is Starlette's signed cookie (itsdangerous, HttpOnly, SameSite=Lax); it holds only
-the user's id and the CSRF token, never anything from the data. The user is read back from the
-database on every request, so disabling an account ends its sessions at once.
+The cookie is Starlette's signed cookie (itsdangerous, HttpOnly, SameSite=Lax); it holds only a
+random session token and the CSRF token, never anything from the data. The session itself is a
+row of the store (`clearance.store.sessions`), looked up on every request: logout, a password
+change, disabling an account or changing its role delete it, so a copied cookie stops working
+at once, and idle and absolute timeouts end it on the server whatever the cookie says.
 
 Every state-changing request (POST) must carry the session's CSRF token, either as the
 `csrf_token` form field or, for HTMX requests, in the `X-CSRF-Token` header that the page sets
@@ -21,9 +23,9 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from clearance.store.models import User
-from clearance.store.users import get_user
+from clearance.store.sessions import end_session, session_user, start_session
 
-SESSION_USER = "uid"
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -34,6 +36,9 @@ CAN_RUN = frozenset({"admin", "attorney", "analyst"})
 CAN_REVIEW = frozenset({"admin", "attorney"})
 CAN_EDIT_POLICY = frozenset({"admin", "attorney"})
 CAN_ADMINISTER = frozenset({"admin"})
+#: Who may download files that carry every column of the DOJ file (results.csv: SSN, driver's
+#: licence, FBI numbers). Viewers read decisions, not identifiers.
+CAN_SEE_FULL_RECORDS = frozenset({"admin", "attorney", "analyst"})
 
 CSRF_REFUSED = (
     "This form has expired or did not come from this site. Reload the page and try again."
@@ -99,15 +104,21 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 def current_user(request: Request, db: Session = Depends(get_db)) -> User:
-    """The signed-in, enabled user, or LoginRequired."""
-    uid = request.session.get(SESSION_USER)
-    if not isinstance(uid, int):
+    """The user of a live server-side session, or LoginRequired."""
+    token = request.session.get(SESSION_ID)
+    if not isinstance(token, str):
         raise LoginRequired
-    user = get_user(db, uid)
-    if user is None or user.disabled:
+    user = session_user(db, token)
+    if user is None:
         request.session.clear()
         raise LoginRequired
     return user
+
+
+def signed_in(request: Request, db: Session) -> bool:
+    """Whether the request carries a live session (the login page sends those home)."""
+    token = request.session.get(SESSION_ID)
+    return isinstance(token, str) and session_user(db, token) is not None
 
 
 def require(roles: frozenset[str], what: str) -> Callable[[User], User]:
@@ -124,13 +135,16 @@ def require(roles: frozenset[str], what: str) -> Callable[[User], User]:
     return check
 
 
-def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for `user` (a new CSRF token: no fixation across the login)."""
+def sign_in(request: Request, db: Session, user: User) -> None:
+    """Start a fresh session for `user` (a new token and CSRF token: no fixation)."""
     request.session.clear()
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_ID] = start_session(db, user)
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
 
 
-def sign_out(request: Request) -> None:
-    """Forget the session."""
+def sign_out(request: Request, db: Session) -> None:
+    """End the session on the server and forget the cookie."""
+    token = request.session.get(SESSION_ID)
+    if isinstance(token, str):
+        end_session(db, token)
     request.session.clear()

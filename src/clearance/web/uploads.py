@@ -33,6 +33,14 @@ DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3
 MAX_FIELD_BYTES = 16 * 1024
 #: How much of the file the format check reads.
 PROBE_BYTES = 1024 * 1024
+#: Longest line an upload may have (bytes): a DOJ row is a few hundred bytes; a longer line is
+#: damage or an attack (a file of one endless line would have to be held whole to be read).
+MAX_LINE_BYTES = 1024 * 1024
+#: Default most bytes an upload may hold once decompressed (a gzip file can expand a
+#: thousandfold: a 1 MB upload can hold GBs).
+DEFAULT_MAX_DECOMPRESSED_BYTES = 16 * 1024**3
+#: Bytes read at a time by the read-through check.
+SCAN_BLOCK = 4 * 1024 * 1024
 #: Allowed upload names: what the reader accepts.
 SUFFIXES = (".dat", ".csv", ".txt", ".dat.gz", ".csv.gz", ".txt.gz", ".gz")
 
@@ -221,6 +229,60 @@ async def receive_upload(
             raise CsrfMissing
         raise UploadRefused("Choose a DOJ bulk file to upload.")
     return upload
+
+
+def scan_upload(
+    path: Path,
+    display_name: str,
+    max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_line: int = MAX_LINE_BYTES,
+) -> int:
+    """Read the whole upload through (decompressed when gzip) without holding more than one
+    block: refuse it when it decompresses to more than `max_bytes`, has a line longer than
+    `max_line`, or cannot be read to the end. Returns the decompressed size.
+
+    The format check reads only the first megabyte; this is what keeps a small gzip file that
+    expands to gigabytes, or one endless line, from ever reaching a run.
+    """
+    import numpy as np
+
+    total = 0
+    line = 0  # bytes of the current line so far
+    lines = 0
+    try:
+        stream, raw = open_binary(path)
+        with raw, stream:
+            while True:
+                block = stream.read(SCAN_BLOCK)
+                if not block:
+                    break
+                total += len(block)
+                if total > max_bytes:
+                    raise UploadRefused(
+                        f"{display_name}: decompresses to more than the limit of "
+                        f"{human_size(max_bytes)}; nothing was stored.",
+                        status_code=413,
+                    )
+                ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+                if ends.size:
+                    longest = max(line + int(ends[0]), int(np.diff(ends).max(initial=1)) - 1)
+                    line = len(block) - int(ends[-1]) - 1
+                    lines += int(ends.size)
+                else:
+                    longest = 0
+                    line += len(block)
+                if max(longest, line) > max_line:
+                    raise UploadRefused(
+                        f"{display_name}: a line near line {lines + 1:,} is longer than "
+                        f"{human_size(max_line)}, which no DOJ row is; the file is damaged. "
+                        "Nothing was stored."
+                    )
+    except (OSError, EOFError, zlib.error, ReadError):
+        raise UploadRefused(
+            f"{display_name}: cannot be read to the end (a damaged or incomplete file); "
+            "nothing was stored."
+        ) from None
+    return total
 
 
 def check_doj_file(path: Path, display_name: str) -> None:

@@ -19,7 +19,7 @@ import polars as pl
 from clearance.law.rule import Rule
 from clearance.outputs.filings.challenge import challenge_document
 from clearance.outputs.filings.court_update import court_update_frame, write_court_update
-from clearance.outputs.filings.data import FilingInfo, RunData, slug
+from clearance.outputs.filings.data import FilingInfo, ReviewScope, RunData, slug
 from clearance.outputs.filings.docx_writer import render_docx
 from clearance.outputs.filings.exhibit import (
     challenge_exhibits,
@@ -349,6 +349,7 @@ def write_all(
     people: list[str],
     packets: PacketKind,
     counsel: Counsel | None,
+    review: ReviewScope | None = None,
 ) -> FilingsResult:
     """Every file of the set into `out` (an empty folder), the manifest last."""
 
@@ -404,6 +405,8 @@ def write_all(
         not_filed=dict(unfiled.group_by("unfiled_reason").len().sort("unfiled_reason").iter_rows()),
         public_safety=safety,
         as_of=run.as_of,
+        pending_held=review.held if review else 0,
+        pending_included=review.included if review else 0,
     )
     step("writing report.html and report.pdf")
     write_report(run, rules, out, written.counts, status, info.office)
@@ -452,6 +455,8 @@ def write_all(
         "not_filed_convictions": unfiled.height,
         "files": written.entries,
     }
+    if review is not None:
+        manifest["review"] = review.manifest()
     (out / "manifest.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

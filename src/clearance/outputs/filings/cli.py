@@ -160,6 +160,14 @@ def filings(
     no_docx: Annotated[
         bool, typer.Option("--no-docx", help="Write the motions and orders as PDF only.")
     ] = False,
+    include_pending: Annotated[
+        bool,
+        typer.Option(
+            "--include-pending",
+            help="For a reviewed copy (clearance store export): also file the decisions no "
+            "attorney has reviewed yet (the report and manifest say how many).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables.")] = False,
 ) -> None:
     """Write the bulk motions, orders and notices with their exhibits (public Exhibit A, sealed
@@ -233,6 +241,7 @@ def filings(
                 counsel=counsel,
                 case_numbers=case_numbers,
                 public_safety=public_safety,
+                include_pending=include_pending,
             )
             if result.out_dir.resolve().parent == run_dir.resolve():
                 # The run's run.json lists its filings too.

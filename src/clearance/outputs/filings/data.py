@@ -59,7 +59,9 @@ AUTHORITY_VALUES = {
 
 
 def option_hint(keys: list[str], style: str = "options") -> str:
-    """How to give filing details on the command line."""
+    """How to give filing details: on the command line, or (style "form") in the web form."""
+    if style == "form":
+        return "fill in " + ", ".join(key.replace("_", " ") for key in keys) + " in the form"
     if style == "pairs":
         return " ".join(f"--filing {key}=TEXT" for key in keys)
     return ", ".join(f"{FILING_OPTIONS[key]} TEXT" for key in keys)
@@ -129,6 +131,8 @@ def resolve_filing(
     missing = [key for key in REQUIRED_FIELDS if not values[key]]
     if missing:
         pronoun = "them" if len(missing) > 1 else "it"
+        if style == "form":
+            raise FilingsError(f"filing details missing: {option_hint(missing, style)}")
         raise FilingsError(
             f"filing details missing: {', '.join(missing)}; set {pronoun} in the `filing:` "
             f"block of the policy and re-run, or pass {option_hint(missing, style)}"
@@ -218,6 +222,63 @@ def load_run(run_dir: Path) -> RunData:
         as_of=as_of,
         county=county,
     )
+
+
+#: The review status of each count, written into record/ by the review workspace's reviewed
+#: copy of a run (`clearance.store.runs.export_reviewed_run`): subject_id, count_id,
+#: review_status (pending, accepted, overridden). A plain run folder has none.
+REVIEWS_FILE = "reviews.parquet"
+
+
+@dataclass(frozen=True)
+class ReviewScope:
+    """Which decisions of a reviewed copy the filings carry.
+
+    A decision no attorney has reviewed ("pending") is the engine's word only; it is held out
+    of every filing unless the attorney explicitly includes the pending ones, and the filings
+    then say how many are unreviewed (the report and manifest.json).
+    """
+
+    reviewed: int
+    pending: int
+    include_pending: bool
+
+    @property
+    def held(self) -> int:
+        return 0 if self.include_pending else self.pending
+
+    @property
+    def included(self) -> int:
+        return self.pending if self.include_pending else 0
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "reviewed_convictions": self.reviewed,
+            "pending_convictions": self.pending,
+            "pending_included": self.include_pending,
+            "filed_from": (
+                "reviewed and unreviewed (pending) decisions"
+                if self.include_pending and self.pending
+                else "reviewed decisions only"
+            ),
+        }
+
+
+def review_scope(run: RunData, include_pending: bool) -> tuple[pl.DataFrame, ReviewScope | None]:
+    """The convictions the filings are made from, and the review scope (None for a plain
+    run folder, whose decisions are all filed: it was never put up for review)."""
+    path = run.run_dir / RECORD_DIR / REVIEWS_FILE
+    if not path.is_file():
+        return run.convictions, None
+    reviews = pl.read_parquet(path, columns=["subject_id", "count_id", "review_status"])
+    joined = run.convictions.join(
+        reviews, on=["subject_id", "count_id"], how="left", maintain_order="left"
+    )
+    is_pending = pl.col("review_status").fill_null("pending") == "pending"
+    pending = joined.filter(is_pending).height
+    scope = ReviewScope(joined.height - pending, pending, include_pending)
+    kept = joined if include_pending else joined.filter(~is_pending)
+    return kept.drop("review_status"), scope
 
 
 def rules_used(policy: Policy, as_of: date) -> tuple[Rule, ...]:

@@ -110,6 +110,10 @@ class FilingStatus:
     not_filed: Mapping[str, int]
     public_safety: int
     as_of: date
+    #: Counts no attorney has reviewed yet: held out of every filing (`pending_held`), or
+    #: filed at the engine's decision because the attorney chose to include them.
+    pending_held: int = 0
+    pending_included: int = 0
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,20 @@ def _outstanding(status: FilingStatus) -> Section:
                 Cell(_n(status.public_safety), numeric=True),
             )
         )
+    if status.pending_held:
+        rows.append(
+            (
+                Cell("Held out of every filing: not yet reviewed by an attorney"),
+                Cell(_n(status.pending_held), numeric=True),
+            )
+        )
+    if status.pending_included:
+        rows.append(
+            (
+                Cell("Filed at the engine's decision, not yet reviewed by an attorney"),
+                Cell(_n(status.pending_included), numeric=True),
+            )
+        )
     pending = sum(int(v) for v in status.in_review.values())
     paragraphs = [
         f"{pending:,} conviction{'s' if pending != 1 else ''} "
@@ -237,6 +255,18 @@ def _outstanding(status: FilingStatus) -> Section:
         "the review lists (review-*.pdf, .csv) give each, per office.",
         deadline_text(status.as_of),
     ]
+    if status.pending_held:
+        paragraphs.append(
+            f"{status.pending_held:,} decision{'s' if status.pending_held != 1 else ''} of the "
+            "engine no attorney has reviewed yet "
+            f"{'are' if status.pending_held != 1 else 'is'} in no filing of this set."
+        )
+    if status.pending_included:
+        paragraphs.append(
+            f"UNREVIEWED: {status.pending_included:,} decision"
+            f"{'s' if status.pending_included != 1 else ''} of the engine no attorney has "
+            "reviewed yet are included in these filings, at the attorney's request."
+        )
     return Section(
         "outstanding",
         "What remains: review, case numbers, not filed",
@@ -497,12 +527,17 @@ def _methodology(run: RunData, rules: Sequence[Rule]) -> Section:
             "period counted in years, is measured to this date.",
             "Every rule of the statute (Health and Safety Code 11357-11361.8) and of the policy "
             "is evaluated for every cannabis conviction; none is first-match. The decision "
-            "follows a written precedence: a statutory bar makes a conviction not eligible; a "
-            "question the data cannot settle sends it to review; a disqualifying prior "
-            "(super strike, PC 290, two priors) applies as the policy says; then a policy "
-            "dismissal, a statutory dismissal (conduct now lawful) or a statutory reduction "
-            "(conduct now lesser) applies. Eligibility is presumed (HS 11361.8(b), (f)): a fact "
-            "missing from the record never defeats relief.",
+            "follows a written precedence: a record that cannot be true (an age under 14 at "
+            "the offense, a date of birth after it, a date after the as-of date, a conviction "
+            "before its offense) goes to review; a statutory bar makes a conviction not "
+            "eligible (an offense on or after 2016-11-09, read on the offense date as HS "
+            "11361.8(a) and (e) say); a question the data cannot settle sends it to review; a "
+            "disqualifying prior (super strike, PC 290(c) offense, two priors under the "
+            "subdivision that now carries the misdemeanor) bars only a reduction, as the policy "
+            "says, and what the record cannot settle about a prior goes to review; then a "
+            "policy dismissal, a statutory dismissal (conduct now lawful, whatever the priors) "
+            "or a statutory reduction (conduct now lesser) applies. Eligibility is presumed "
+            "(HS 11361.8(b), (f)): a fact missing from the record never defeats relief.",
             "The rules below are the objects the engine evaluated for this policy, listed with "
             "their citation and the number of convictions each fired on.",
         ),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from clearance.outputs.cells import spreadsheet_safe
 from clearance.outputs.filings.exhibit import Exhibit
 from clearance.outputs.filings.model import Block, LegalDocument, esc
 from clearance.outputs.filings.motion import CHALLENGE_DEADLINE, DOJ_DEADLINE, ORDER_DEADLINE
@@ -29,7 +30,6 @@ OFFICES: dict[str, str] = {
     "district_attorney": "District Attorney",
     "city_attorney": "City attorneys",
 }
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def deadline_text(as_of: date) -> str:
@@ -108,21 +108,8 @@ def needs_case_paragraphs(rows: int, csv_name: str) -> list[str]:
 def safe_cells(frame: pl.DataFrame, keep: tuple[str, ...] = ()) -> pl.DataFrame:
     """Text cells a spreadsheet would run as a formula (starting with = + - @, tab or CR)
     written with a leading apostrophe, so they are shown as text; `keep` columns as they
-    are (keys a program reads back)."""
-    columns = [c for c, t in frame.schema.items() if t == pl.String and c not in keep]
-    if not columns:
-        return frame
-    return frame.with_columns(
-        [
-            pl.when(
-                pl.any_horizontal([pl.col(c).str.starts_with(p) for p in _FORMULA]).fill_null(False)
-            )
-            .then(pl.lit("'") + pl.col(c))
-            .otherwise(pl.col(c))
-            .alias(c)
-            for c in columns
-        ]
-    )
+    are (keys a program reads back). See `clearance.outputs.cells`."""
+    return spreadsheet_safe(frame, keep)
 
 
 def write_csv(frame: pl.DataFrame, path: Path, keep: tuple[str, ...] = ()) -> None:

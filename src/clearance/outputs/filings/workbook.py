@@ -7,7 +7,9 @@ in SUBJECT_ID and count order, so a reviewed workbook can be matched back by
 (subject_id, count_id).
 
 openpyxl's write-only mode streams rows to the file, so a Los Angeles-sized run fits in memory;
-the package is rewritten with fixed timestamps so the same run gives the same bytes.
+the package is rewritten with fixed timestamps so the same run gives the same bytes. Text is
+always written as text: a cell that starts like a formula (`=HYPERLINK(...)` as a name) is a
+text cell with Excel's quote prefix, never a live formula.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from clearance.outputs.cells import FORMULA_STARTS, starts_like_formula
 from clearance.outputs.filings.docx_writer import normalize_zip
 
 #: One sheet per decision, in this order.
@@ -67,6 +70,14 @@ def _header(sheet: Any) -> list[WriteOnlyCell]:
     return cells
 
 
+def _text_cell(sheet: Any, value: str) -> WriteOnlyCell:
+    """A cell that holds `value` as text, never as a formula, even when edited in Excel."""
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
 def write_workbook(convictions: pl.DataFrame, path: Path, as_of: date) -> dict[str, int]:
     """Write review.xlsx; returns the rows written per sheet."""
     workbook = Workbook(write_only=True)
@@ -80,6 +91,8 @@ def write_workbook(convictions: pl.DataFrame, path: Path, as_of: date) -> dict[s
         pl.lit(None, dtype=pl.String).alias("notes"),
     ).select(WORKBOOK_COLUMNS)
     date_index = [i for i, c in enumerate(WORKBOOK_COLUMNS) if c in DATE_COLUMNS]
+    text_columns = [c for c in WORKBOOK_COLUMNS if frame.schema[c] == pl.String]
+    text_index = [WORKBOOK_COLUMNS.index(c) for c in text_columns]
     choice_column = get_column_letter(WORKBOOK_COLUMNS.index("attorney_decision") + 1)
     last_column = get_column_letter(len(WORKBOOK_COLUMNS))
     written: dict[str, int] = {}
@@ -106,13 +119,23 @@ def write_workbook(convictions: pl.DataFrame, path: Path, as_of: date) -> dict[s
         choices.add(f"{choice_column}2:{choice_column}{max(last_row, 2)}")
         sheet.data_validations.append(choices)
         sheet.append(_header(sheet))
-        for values in rows.iter_rows():
+        # Rows with a cell that starts like a formula are found in one vectorised pass.
+        risky = rows.select(
+            pl.any_horizontal([starts_like_formula(c) for c in text_columns])
+            if text_columns
+            else pl.lit(False)
+        ).to_series()
+        for values, has_formula_text in zip(rows.iter_rows(), risky, strict=True):
             row: list[object] = list(values)
             for i in date_index:
                 if row[i] is not None:
                     cell = WriteOnlyCell(sheet, value=row[i])
                     cell.number_format = DATE_FORMAT
                     row[i] = cell
+            if has_formula_text:
+                for i in text_index:
+                    if isinstance(row[i], str) and str(row[i]).startswith(FORMULA_STARTS):
+                        row[i] = _text_cell(sheet, str(row[i]))
             sheet.append(row)
         written[decision] = rows.height
     workbook.save(str(path))

@@ -48,6 +48,7 @@ from clearance.outputs.filings.data import (
     load_run,
     option_hint,
     resolve_filing,
+    review_scope,
     rules_used,
 )
 from clearance.outputs.filings.groups import Authority, classify
@@ -112,6 +113,14 @@ def check_authority(classified: pl.DataFrame, info: FilingInfo, style: str) -> N
         f"{key}: {' or '.join(('pc1385' if key.endswith('serving') else 'pc1203.4', 'statute'))}"
         for key in keys
     )
+    if style == "form":
+        fields = " or ".join(key.replace("_", " ") for key in keys)
+        raise FilingsError(
+            f"the policy dismisses {missing.height:,} conviction"
+            f"{'s' if missing.height != 1 else ''} beyond the statute ({', '.join(parts)}) and "
+            f"names no authority for {'them' if missing.height != 1 else 'it'}: choose one in "
+            f"the form's {fields} field ({choices})"
+        )
     raise FilingsError(
         f"the policy dismisses {missing.height:,} conviction{'s' if missing.height != 1 else ''} "
         f"beyond the statute ({', '.join(parts)}) and names no authority for "
@@ -135,6 +144,7 @@ def write_filings(
     case_numbers: Path | None = None,
     public_safety: Path | None = None,
     style: str = "options",
+    include_pending: bool = False,
 ) -> FilingsResult:
     """Write the filings of the run in `run_dir` to `out_dir` (default `run_dir/filings`).
 
@@ -145,6 +155,10 @@ def write_filings(
     a CSV of counts the office challenges on that ground. Raises `FilingsError` (one line, no
     personal data) for a folder that is not a run, missing filing details or authority, a bad
     supplied file, a `subject` with nothing to file, or a build already running.
+
+    A reviewed copy of a run (it has record/reviews.parquet) is filed from its reviewed
+    decisions only: counts still pending review are held out of every filing unless
+    `include_pending`, and the report and manifest say which was done (`ReviewScope`).
     """
     from clearance.outputs.filings.marks import (
         hold_without_case,
@@ -160,7 +174,8 @@ def write_filings(
     run = load_run(run_dir)
     info = resolve_filing(run.policy, filing, style)
     rules = rules_used(run.policy, run.as_of)
-    convictions = run.convictions.with_columns(pl.col("kind").fill_null("cannabis"))
+    filed, scope = review_scope(run, include_pending)
+    convictions = filed.with_columns(pl.col("kind").fill_null("cannabis"))
     if case_numbers is not None:
         convictions = supply_case_numbers(convictions, read_case_numbers(case_numbers, convictions))
     authority = Authority(info.policy_authority_serving, info.policy_authority_completed)
@@ -201,6 +216,7 @@ def write_filings(
                 people=people,
                 packets=kind,
                 counsel=counsel,
+                review=scope,
             )
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
