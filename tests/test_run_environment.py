@@ -299,13 +299,19 @@ def test_a_killed_run_leaves_the_old_folder_and_the_next_run_cleans_up(
     assert leftovers(out) == []
 
 
-def test_no_traceback_for_an_unwritable_timings_file(
-    done: Path, small: Path, tmp_path: Path
+def test_a_timings_file_that_cannot_be_written_is_said_before_reading(
+    small: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
     result = clearance(*run_args([small], out, "--timings", str(tmp_path / "no" / "t.json")))
     assert result.returncode == 3
-    assert "t.json" in error_line(result)
+    line = error_line(result)
+    assert "t.json: the folder" in line and "does not exist" in line
+    assert f"nothing was written to {out}" in line
+    folder = clearance(*run_args([small], out, "--timings", str(tmp_path)))
+    assert folder.returncode == 4
+    assert "is a folder, not a file" in error_line(folder)
+    assert not out.exists() and leftovers(out) == []
 
 
 def test_the_readme_lists_every_exit_status() -> None:

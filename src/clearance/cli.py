@@ -332,7 +332,7 @@ def run(
     folder as it was."""
     from clearance.engine import EngineError, decide
     from clearance.inputs import prepare_inputs
-    from clearance.outputs.folder import commit, stage
+    from clearance.outputs.folder import check_output_file, commit, stage
     from clearance.outputs.run import write_run
     from clearance.policy.loader import PolicyError, load_policy, policy_text
 
@@ -341,6 +341,8 @@ def run(
     with command_errors(outcome), stage(out_dir) as staging:
         outcome.staging = staging
         folder = staging.path
+        if timings is not None:
+            check_output_file(timings)
         try:
             day = parse_as_of(as_of)
             chosen = load_policy(policy)

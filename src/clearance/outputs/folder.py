@@ -109,6 +109,20 @@ def check_target(target: Path) -> bool:
     return True
 
 
+def check_output_file(path: Path) -> None:
+    """Refuse a file to write beside the folder (such as --timings) before anything is read:
+    not a folder, in a folder that exists and may be written."""
+    if path.is_dir():
+        raise CommandError(f"{path}: is a folder, not a file", Exit.NOT_A_FILE)
+    parent = path.parent
+    if not parent.exists():
+        raise CommandError(f"{path}: the folder {parent} does not exist", Exit.NOT_FOUND)
+    if not parent.is_dir():
+        raise CommandError(f"{path}: {parent} is a file, not a folder", Exit.NOT_A_FOLDER)
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise CommandError(f"{path}: not writable", Exit.NOT_WRITABLE)
+
+
 @contextmanager
 def folder_lock(target: Path) -> Iterator[None]:
     """One writer of a folder at a time: a second is refused at once. The lock file beside the
