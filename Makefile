@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SAMPLE := examples/peer-generated-sacramento-20k.dat.gz
 AS_OF  ?= 2026-11-21
 
-.PHONY: demo test lint bench bench-large clean
+.PHONY: demo test lint bench bench-large bench-scale bench-scale-large clean
 
 # System packages: Chromium for the browser tests, poppler-utils to render PDF pages,
 # LibreOffice (headless Writer) to render the filings' DOCX for the tests, DejaVu fonts (the
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -57,6 +57,13 @@ bench: $(STAMP)
 
 bench-large: $(STAMP)
 	$(BIN)/python bench/run.py --sizes 10000000
+
+# Spark local[2] against the local engine (1M rows); statewide (10M) and out of core (20M).
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py --spark 1000000
+
+bench-scale-large: $(STAMP)
+	$(BIN)/python bench/scale.py --statewide 10000000 --outofcore 20000000
 
 clean:
 	rm -rf $(VENV) demo-output bench/cache bench/out

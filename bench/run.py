@@ -216,7 +216,72 @@ def render(data: dict[str, object]) -> str:
     if one and ten:
         ratio = ten["wall_s_median"] / one["wall_s_median"]
         lines.append(f"- 10M wall time within 12x of 1M: {ratio:.1f}x, {verdict(ratio <= 12)}")
+    lines += render_scale(data, by_rows)
     return "\n".join(lines) + "\n"
+
+
+def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]]) -> list[str]:
+    """The section of `bench/scale.py` (issue 18): statewide, out of core, Spark."""
+    scale = data.get("scale")
+    if not isinstance(scale, dict) or not scale:
+        return []
+    lines = [
+        "",
+        "## Beyond one county in memory (`bench/scale.py`)",
+        "",
+        "Made by `make bench-scale` (Spark against local, 1M rows) and `make bench-scale-large`",
+        "(statewide 10M rows, out of core 20M rows); one run each, measured on a machine shared",
+        "with other work: the load average (1 minute, before and after the run; 2 cores) is given",
+        "beside each figure, and a load above 2 slows every figure.",
+        "",
+        "| run | rows | file MB | wall s | peak RSS MB | load before/after | notes |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+
+    def row(name: str, r: dict[str, object], notes: str) -> None:
+        load = r["load_1min"]
+        assert isinstance(load, list)
+        lines.append(
+            f"| {name} | {r['rows']:,} | {int(r['bytes']) / 1e6:,.0f} | {r['wall_s']} "  # type: ignore[call-overload]
+            f"| {r['peak_mb']:,} | {load[0]} / {load[1]} | {notes} |"
+        )
+
+    state = scale.get("statewide")
+    if isinstance(state, dict):
+        row("`--county all`", state, f"{state['counties']} counties, "
+            f"{state['convictions']:,} convictions decided")  # fmt: skip
+    core = scale.get("outofcore")
+    if isinstance(core, dict):
+        row(f"`--memory-limit {core['memory_limit']}`", core,
+            f"{core['buckets']:,} buckets, {core['disk_mb']:,} MB on disk")  # fmt: skip
+    spark = scale.get("spark")
+    if isinstance(spark, dict):
+        for engine in ("local", "spark"):
+            r = {**spark[engine], "rows": spark["rows"], "bytes": spark["bytes"]}
+            stages = ", ".join(f"{k} {v} s" for k, v in r["stages_s"].items())
+            row(f"`--engine {engine}`" + (" `--master local[2]`" if engine == "spark" else ""),
+                r, stages)  # fmt: skip
+        ratio = spark["spark"]["wall_s"] / spark["local"]["wall_s"]
+        lines += [
+            "",
+            f"Spark local[2] against the local engine on {spark['rows']:,} rows: {ratio:.1f}x the "
+            f"wall time; outputs identical: {'yes' if spark['identical_outputs'] else 'NO'}.",
+        ]
+    lines.append("")
+    lines.append("Targets (issue 18), as measured above:")
+    if isinstance(core, dict):
+        lines.append(
+            f"- {core['rows']:,} rows out of core, peak RSS <= 3 GB: {core['peak_mb']:,} MB, "
+            + ("met" if int(core["peak_mb"]) <= 3072 else "NOT met")  # type: ignore[call-overload]
+        )
+        ten = by_rows.get(10_000_000)
+        if ten and core["rows"] == 20_000_000:
+            ratio = float(core["wall_s"]) / float(ten["wall_s_median"])  # type: ignore[arg-type]
+            lines.append(
+                f"- 20M rows within 2.2x of 10M rows' wall time (in memory, above): {ratio:.1f}x, "
+                + ("met" if ratio <= 2.2 else "NOT met (see the load)")
+            )
+    return lines
 
 
 def main() -> None:

@@ -26,6 +26,9 @@ from clearance.guard import Outcome, command_errors, fail
 from clearance.guard import UsageError as UsageError  # other command modules raise it
 from clearance.policy.schema import Policy
 from clearance.records.doj import ProgressCallback, Records, total_bytes
+from clearance.scale.commands import scale_plan
+from clearance.scale.options import CountyFilesOpt, EngineOpt, MasterOpt, MemoryLimitOpt
+from clearance.scale.statewide import is_statewide
 
 app = typer.Typer(
     help="Clear Proposition 64 cannabis convictions in bulk from the DOJ bulk file.",
@@ -173,7 +176,13 @@ def synth(
         Path, typer.Option("--out", help="File to write (.gz compresses); a folder for RAP sheets.")
     ],
     rows: Annotated[int, typer.Option(help="Data rows to write.", min=1)] = 20_000,
-    county: Annotated[str, typer.Option(help="The county most events happen in.")] = "SACRAMENTO",
+    county: Annotated[
+        str,
+        typer.Option(
+            help="The county most events happen in; 'all': every county, each batch of 1,024 "
+            "people at home in the next one."
+        ),
+    ] = "SACRAMENTO",
     seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 0,
     malformed: Annotated[
         float, typer.Option(help="Share of deliberately malformed rows.", min=0.0, max=0.5)
@@ -201,6 +210,13 @@ def synth(
     pdf: Annotated[bool, typer.Option(help="rapsheet: also a text PDF of each sheet.")] = False,
     scan: Annotated[
         bool, typer.Option(help="rapsheet: also a scanned (image-only) PDF, for the OCR path.")
+    ] = False,
+    repository: Annotated[
+        bool,
+        typer.Option(
+            "--repository",
+            help="doj: a whole repository, one person in ten with a cannabis conviction.",
+        ),
     ] = False,
     age: Annotated[
         Path | None,
@@ -273,6 +289,7 @@ def synth(
         header=not no_header,
         crlf=crlf,
         encoding="latin-1" if latin1 else "utf-8",
+        repository=repository,
     )
     out.print(
         f"wrote {stats.rows:,} rows ({stats.people:,} people, {stats.malformed_rows:,} malformed, "
@@ -294,7 +311,10 @@ def parse_as_of(value: str | None) -> date:
 @app.command()
 def run(
     files: FilesArg,
-    county: Annotated[str, typer.Option(help="County to decide, e.g. 'San Joaquin'.")],
+    county: Annotated[
+        str,
+        typer.Option(help="County to decide, e.g. 'San Joaquin'; 'all' for every county."),
+    ],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date the decisions speak for (YYYY-MM-DD).")
     ] = None,
@@ -323,6 +343,10 @@ def run(
     quiet: QuietOpt = False,
     fmt: FormatOpt = None,
     mapping: MappingOpt = None,
+    engine: EngineOpt = "local",
+    master: MasterOpt = None,
+    memory_limit: MemoryLimitOpt = None,
+    county_files: CountyFilesOpt = None,
 ) -> None:
     """Read the inputs and decide every cannabis conviction in the county; write the outputs.
 
@@ -347,28 +371,46 @@ def run(
             day = parse_as_of(as_of)
             chosen = load_policy(policy)
             text = policy_text(policy)
+            if filings and is_statewide(county):
+                raise UsageError(
+                    "--filings with --county all: file each county from its folder "
+                    "(OUT/counties/<county>)"
+                )
             if filings:
                 overrides = check_filing(chosen, filing_pairs)
             inputs = prepare_inputs(files, staging.spool)
-            with clock("read"):
-                records = read_inputs(inputs, quiet, fmt, mapping)
-            with clock("decide"), status("deciding", quiet):
-                decided = decide(records, chosen, day, county)
-            with clock("write"), status("writing outputs", quiet):
-                from clearance.outputs.sources import write_source_outputs
-                from clearance.records.sources import sources_of
+            # Every county at once, an input above the memory limit, or Spark (`scale`).
+            plan = scale_plan(inputs, county, engine, master, memory_limit, fmt, county_files)
+            if plan is not None:
+                from clearance.scale.commands import scaled_run
 
-                read = sources_of(records)
-                written = write_run(
-                    folder,
-                    decided,
-                    records,
-                    inputs if read is None else read.doj_inputs,
-                    text,
-                    with_what_ifs=not no_what_if,
-                )
-                if read is not None:
-                    write_source_outputs(folder, read, decided)
+                def reader() -> Records:
+                    return read_inputs(inputs, quiet, fmt, mapping)
+
+                with clock("read, decide and write"):
+                    written = scaled_run(plan, inputs, folder, chosen, day, county, text,
+                                         not no_what_if, quiet, out, err, clock.seconds,
+                                         reader)  # fmt: skip
+            else:
+                with clock("read"):
+                    records = read_inputs(inputs, quiet, fmt, mapping)
+                with clock("decide"), status("deciding", quiet):
+                    decided = decide(records, chosen, day, county)
+                with clock("write"), status("writing outputs", quiet):
+                    from clearance.outputs.sources import write_source_outputs
+                    from clearance.records.sources import sources_of
+
+                    read = sources_of(records)
+                    written = write_run(
+                        folder,
+                        decided,
+                        records,
+                        inputs if read is None else read.doj_inputs,
+                        text,
+                        with_what_ifs=not no_what_if,
+                    )
+                    if read is not None:
+                        write_source_outputs(folder, read, decided)
             if filings:
                 from clearance.outputs.filings import FilingsError, write_filings
 
@@ -384,7 +426,7 @@ def run(
     if timings is not None:
         with command_errors():
             timings.write_text(json.dumps(clock.seconds, indent=2) + "\n", encoding="utf-8")
-    if not quiet:
+    if not quiet and plan is None:
         print_accounting(records)
         print_summary(written.summary)
     names = ", ".join((*written.files, "run.json"))

@@ -82,6 +82,8 @@ _DAY_2011 = _day("2011-01-01")
 #: People per batch: fixed so that the output does not depend on `rows` (prefix property) and
 #: small enough that a batch (~30k rows) stays a few tens of MB.
 _PEOPLE_PER_BATCH = 1024
+#: In a repository file, the share of people with a cannabis conviction.
+_REPOSITORY_SHARE = 0.1
 
 
 def _q(text: str) -> str:
@@ -840,13 +842,19 @@ def _case_numbers(rng: np.random.Generator, cyc_ymd: I64) -> pl.Series:
 
 
 def _batch(
-    rng: np.random.Generator, first_person: int, limit: int, ctx: _Context
+    rng: np.random.Generator,
+    first_person: int,
+    limit: int,
+    ctx: _Context,
+    cannabis_share: float = 1.0,
 ) -> tuple[pl.DataFrame, int]:
     """Draw one batch of people with whole histories and lay them out as rows.
 
     Returns the row frame (at most `limit` rows, one text column per varying field) and the
     number of people with at least one of those rows. The hierarchy person -> cycle -> count
     -> step instance -> sentence part is expanded level by level with repeat/cumsum.
+    `cannabis_share` below 1 (a whole repository) leaves the other people without any
+    cannabis record (nor a look-alike or conspiracy charge that could name one).
     """
     n = _PEOPLE_PER_BATCH
     # ---- people: sex, birth date, how long a history, deceased
@@ -909,6 +917,12 @@ def _batch(
         rng.choice(_N_CATEGORIES, k, p=_THEME_P),
     )
     forced = is_anchor[cnt_cycle] & (cnt_pos == 0)
+    if cannabis_share < 1.0:
+        # Drawn only for a repository, so that every other file stays as it was.
+        without = (rng.random(n) >= cannabis_share)[cyc_person[cnt_cycle]]
+        forced &= ~without
+        near = np.isin(category, (CANNABIS, LOOKALIKE, CONSPIRACY))
+        category = np.where(without & near, DRUG, category)
     category = np.where(forced, CANNABIS, category)
     off = np.minimum(
         np.searchsorted(_CAT_KEY, category + rng.random(k), side="right"), _CAT_LAST[category]
@@ -1238,13 +1252,17 @@ def write_synthetic(
     header: bool = True,
     crlf: bool = False,
     encoding: str = "utf-8",
+    repository: bool = False,
 ) -> SynthStats:
     """Write a synthetic DOJ bulk file of exactly `rows` data rows (gzip when path ends in .gz).
 
     `county` is the home county of the delivery (most cycles, and every person's anchor
-    cannabis conviction, are there). `malformed_share` of the rows carry one planted defect
-    each. Any encoding other than UTF-8/ASCII also spells some names with accents (PEÑA,
-    MUÑOZ), as Latin-1 deliveries do, so readers meet bytes that are not UTF-8.
+    cannabis conviction, are there); `ALL` makes a statewide file, each batch of 1,024 people
+    at home in the next of the 58 counties in turn. `malformed_share` of the rows carry one
+    planted defect each. `repository` makes a file like DOJ's whole repository: one person in
+    ten has a cannabis conviction, the others none. Any encoding other than UTF-8/ASCII also
+    spells some names with accents (PEÑA, MUÑOZ), as Latin-1 deliveries do, so readers meet
+    bytes that are not UTF-8.
     """
     if rows < 0:
         raise ValueError("rows must be >= 0")
@@ -1255,7 +1273,10 @@ def write_synthetic(
     if not county.strip():
         raise ValueError("county must not be blank")
     codec = codecs.lookup(encoding).name
-    ctx = _context(county, accents=codec not in ("utf-8", "ascii"))
+    accents = codec not in ("utf-8", "ascii")
+    # A statewide file: each batch of people has its own home county, in turn.
+    homes = list(_COUNTY_CODES) if county.strip().upper() == "ALL" else [county]
+    contexts = [_context(home, accents) for home in homes]
     eol = "\r\n" if crlf else "\n"
     specs = _row_specs()
     if len(specs) != DOJ_FIELD_COUNT:
@@ -1270,7 +1291,11 @@ def write_synthetic(
             sink.write((",".join(DOJ_COLUMNS) + eol).encode(encoding))
         while written < rows:
             rng = np.random.default_rng(np.random.SeedSequence([seed, 1, batch]))
-            frame, batch_people = _batch(rng, batch * _PEOPLE_PER_BATCH, rows - written, ctx)
+            ctx = contexts[batch % len(contexts)]
+            frame, batch_people = _batch(
+                rng, batch * _PEOPLE_PER_BATCH, rows - written, ctx, _REPOSITORY_SHARE
+                if repository else 1.0
+            )  # fmt: skip
             lines = frame.select(_join(specs).alias("line")).to_series()
             here = (positions >= written) & (positions < written + frame.height)
             if here.any():

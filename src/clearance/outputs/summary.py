@@ -7,6 +7,7 @@ compare choices with numbers that come from one implementation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
@@ -116,9 +117,18 @@ def build_summary(
     records: Records,
     with_what_ifs: bool = True,
     base: pl.DataFrame | None = None,
+    *,
+    what_ifs: Mapping[str, Decided] | None = None,
+    input_totals: Mapping[str, int] | None = None,
+    federal: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     """Everything summary.json holds (keys sorted when written). `base` is the people's record
-    before any decision (`conviction_base`), computed here when not given."""
+    before any decision (`conviction_base`), computed here when not given.
+
+    A run decided in parts (`clearance.scale`) gives the what-ifs' decisions already made
+    (`what_ifs`, by the keys of `what_if_policies`), and the input's `people` and `counts`
+    (`input_totals`) and the overview of its federal entries (`federal`) when `records` holds
+    only the people decided."""
     table = decided.table
     base = conviction_base(records, decided.as_of) if base is None else base
     quarantine_reasons = (
@@ -158,6 +168,7 @@ def build_summary(
             "quarantined_by_reason": quarantine_reasons,
             "people": records.subjects.height,
             "counts": records.counts.height,
+            **(input_totals or {}),
             "counts_merged_across_files": records.merged_duplicate_counts,
         },
         "county": decided.county,
@@ -168,7 +179,7 @@ def build_summary(
         },
         "as_of": decided.as_of.isoformat(),
         # Federal entries (RAP sheets, DOJ rows of U.S. agencies): for `clearance federal`.
-        "federal_entries": federal_overview(records),
+        "federal_entries": federal_overview(records) if federal is None else dict(federal),
         **impact(decided, records, base),
         "by_section": _nested(
             table, pl.col("code_section").str.replace(r"\(.*$", "").fill_null("unknown")
@@ -188,7 +199,9 @@ def build_summary(
                         decided.county,
                         decided.cache,
                         explained=False,
-                    ),
+                    )
+                    if what_ifs is None
+                    else what_ifs[key],
                     records,
                     base,
                 ),

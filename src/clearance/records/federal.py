@@ -538,7 +538,12 @@ def federal_overview(records: Records) -> dict[str, object]:
     """What a state run says about the federal entries of its inputs: how many, of how many
     people, under which sections, and the command that screens them (state relief cannot
     reach them)."""
-    found = federal_entries(records)
+    return overview_of(federal_entries(records))
+
+
+def overview_of(found: pl.DataFrame) -> dict[str, object]:
+    """`federal_overview` of federal entries already found (a run decided in parts of people
+    finds them part by part, `clearance.scale`)."""
     statutes = (
         found.group_by(pl.coalesce("statute", "statute_raw").fill_null("no statute").alias("s"))
         .len()

@@ -1,0 +1,235 @@
+"""A run decided in parts of people, and put back together into the files of one run.
+
+Each part (a bucket of people on disk, a Spark partition) is decided with the same engine as a
+whole run, under the run's policy and under each what-if policy; what the outputs need of the
+part is kept (`Piece`): the determinations, the what-ifs' figures, and the people decided with
+their record before any decision. The pieces are then put together in the order of a whole run
+(determinations by person and count) and written by the run's own writer (`write_run`), so
+the files are the bytes the whole run writes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from clearance.engine import Decided, EngineError, counties, decide, normalize_county
+from clearance.outputs.run import RECORD_DIR, RunFiles, write_run
+from clearance.outputs.summary import what_if_policies
+from clearance.outputs.tables import conviction_base
+from clearance.policy.schema import Policy
+from clearance.records.doj import FileStats, Records
+from clearance.records.federal import empty_federal, federal_entries, overview_of
+
+#: The order of a run's determinations.
+_ORDER = ["subject_id", "count_id"]
+
+
+@dataclass
+class Piece:
+    """What one part of the people contributes to a run."""
+
+    #: The run's determinations (explained), empty when the part has no conviction to decide.
+    decided: pl.DataFrame | None
+    #: Each what-if policy's determinations (figures only), by the keys of `what_if_policies`.
+    what_ifs: dict[str, pl.DataFrame]
+    #: The people decided under any of the policies: their record before any decision
+    #: (`conviction_base`) and their identity.
+    base: pl.DataFrame
+    subjects: pl.DataFrame
+    #: Their counts (for `record/`), and the counts read from several lines (results.csv).
+    counts: pl.DataFrame
+    #: What the part held: people and counts, and the counties of its court events.
+    people_total: int
+    counts_total: int
+    merged_duplicates: int
+    counties: list[str] = field(default_factory=list)
+    #: The part's federal entries (`records.federal`), for the summary's overview.
+    federal: pl.DataFrame | None = None
+
+
+def decide_piece(
+    records: Records, policy: Policy, as_of: date, county: str, with_what_ifs: bool
+) -> Piece:
+    """Decide one part's records as a whole run decides them."""
+    wanted = normalize_county(county)
+    present = counties(records)
+    cache: dict[tuple[str, date, str], pl.DataFrame] = {}
+    decided: pl.DataFrame | None = None
+    what_ifs: dict[str, pl.DataFrame] = {}
+    if wanted in present:
+        try:
+            decided = decide(records, policy, as_of, wanted, cache).table
+        except EngineError:
+            decided = None
+        if decided is not None and with_what_ifs:
+            for key, other in what_if_policies().items():
+                what_ifs[key] = decide(records, other, as_of, wanted, cache, explained=False).table
+    tables = [t for t in (decided, *what_ifs.values()) if t is not None]
+    people = (
+        pl.concat([t.select("subject_id") for t in tables]).unique()
+        if tables
+        else pl.DataFrame(schema={"subject_id": pl.String})
+    )
+    wanted_people = people["subject_id"].implode()
+    mine = pl.col("subject_id").is_in(wanted_people)
+    return Piece(
+        decided=decided,
+        what_ifs=what_ifs,
+        base=conviction_base(records, as_of).filter(mine),
+        subjects=records.subjects.filter(mine),
+        counts=records.counts.filter(mine),
+        people_total=records.subjects.height,
+        counts_total=records.counts.height,
+        merged_duplicates=records.merged_duplicate_counts,
+        counties=present,
+        federal=federal_entries(records),
+    )
+
+
+class PieceWriter:
+    """Gathers pieces and writes the run's files once all are in.
+
+    The counts and subjects of the people decided go to `record/` as each piece comes (they
+    are most of a county's record); the rest is small and kept until the end."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.decided: list[pl.DataFrame] = []
+        self.what_ifs: dict[str, list[pl.DataFrame]] = {}
+        self.base: list[pl.DataFrame] = []
+        self.subjects: list[pl.DataFrame] = []
+        self.folded: list[pl.DataFrame] = []
+        self.people_total = 0
+        self.counts_total = 0
+        self.merged_duplicates = 0
+        self.counties: set[str] = set()
+        self.federal: list[pl.DataFrame] = []
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        (out_dir / RECORD_DIR).mkdir(parents=True, exist_ok=True)
+
+    def add(self, piece: Piece) -> None:
+        self.people_total += piece.people_total
+        self.counts_total += piece.counts_total
+        self.merged_duplicates += piece.merged_duplicates
+        self.counties.update(piece.counties)
+        if piece.federal is not None and piece.federal.height:
+            self.federal.append(piece.federal)
+        if piece.decided is None:
+            return
+        self.decided.append(piece.decided)
+        for key, table in piece.what_ifs.items():
+            self.what_ifs.setdefault(key, []).append(table)
+        self.base.append(piece.base)
+        self.subjects.append(piece.subjects.select("subject_id", "name", "dob", "cii_number"))
+        self.folded.append(
+            piece.counts.filter(pl.col("source_rows") > 1).select(
+                "subject_id", "source_file", "source_line", "source_lines", "source_rows"
+            )
+        )
+        self._record("counts", piece.counts)
+        self._record("subjects", piece.subjects)
+
+    def _record(self, name: str, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        table = frame.to_arrow()
+        writer = self._writers.get(name)
+        if writer is None:
+            path = self.out_dir / RECORD_DIR / f"{name}.parquet"
+            writer = self._writers[name] = pq.ParquetWriter(path, table.schema, compression="lz4")
+        elif not table.schema.equals(writer.schema):
+            table = table.cast(writer.schema)
+        writer.write_table(table)
+
+    def finish(
+        self,
+        policy: Policy,
+        as_of: date,
+        county: str,
+        files: list[FileStats],
+        quarantine: pl.DataFrame,
+        inputs: Sequence[Path],
+        policy_text: str,
+        with_what_ifs: bool,
+    ) -> RunFiles:
+        """Write the run's files from every piece (see the module's docstring)."""
+        for writer in self._writers.values():
+            writer.close()
+        wanted = normalize_county(county)
+        present = sorted(self.counties)
+        if wanted not in present:
+            listed = ", ".join(present[:12]) + (" ..." if len(present) > 12 else "")
+            raise EngineError(
+                f"county {county!r} does not appear in the input; counties present: "
+                f"{listed or 'none'}"
+            )
+        if not self.decided:
+            raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
+        table = _concat(self.decided).sort(_ORDER)
+        self.decided.clear()
+        decided = Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=())
+        what_ifs = (
+            {
+                key: Decided(
+                    table=_concat(parts), policy=policy, as_of=as_of, county=wanted, rules=()
+                )
+                for key, parts in self.what_ifs.items()
+            }
+            if with_what_ifs
+            else None
+        )
+        folded = _concat(self.folded)
+        people = _concat(self.subjects)
+        view = Records(
+            subjects=people,
+            counts=folded,
+            quarantine=quarantine,
+            files=files,
+            merged_duplicate_counts=self.merged_duplicates,
+        )
+        if not (self.out_dir / RECORD_DIR / "counts.parquet").exists():
+            _empty_record(self.out_dir)
+        return write_run(
+            self.out_dir,
+            decided,
+            view,
+            inputs,
+            policy_text,
+            with_what_ifs=with_what_ifs,
+            base=_concat(self.base),
+            what_ifs=what_ifs,
+            input_totals={"people": self.people_total, "counts": self.counts_total},
+            record_tables=False,
+            federal=overview_of(_concat(self.federal) if self.federal else empty_federal()),
+        )
+
+
+def _concat(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(list(frames), how="vertical")
+
+
+def _empty_record(out_dir: Path) -> None:
+    """Never reached with a decision made; kept so `record/` always has its four files."""
+    from clearance.records import schema
+
+    for name, shape in (("counts", schema.COUNTS_SCHEMA), ("subjects", schema.SUBJECTS_SCHEMA)):
+        schema.empty(shape).write_parquet(out_dir / RECORD_DIR / f"{name}.parquet")
+
+
+def to_bytes(frame: pl.DataFrame) -> bytes:
+    """A table as Arrow IPC bytes (how a piece crosses between Spark's workers and the
+    driver)."""
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="lz4")
+    return buffer.getvalue()
+
+
+def from_bytes(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(data))

@@ -1,0 +1,194 @@
+"""Reading DOJ files into buckets of people on disk, so that no step holds the whole record.
+
+The reader (`records.doj`) parses a file chunk by chunk into one-part counts and the people each
+chunk names, and merges them at the end (sentence parts that straddle chunks, a count found in
+two files). Every merge is within one person, so here each chunk's rows go straight to a
+bucket chosen by a hash of SUBJECT_ID (one Parquet file per bucket, a row group per chunk), and
+each bucket is merged on its own: the same reader's functions, on the rows of some people.
+The quarantine and the row accounting are about lines, not people: they are kept whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+
+from clearance import heap
+from clearance.records import schema
+from clearance.records.case_numbers import carry_case_numbers
+from clearance.records.chunks import iter_chunks
+from clearance.records.doj import (
+    FileStats,
+    Records,
+    _file_plan,
+    _finish_counts,
+    _process,
+    _subjects,
+)
+
+#: The seed of the bucket hash (any fixed number: buckets live only for one run).
+_SEED = 20161109
+
+
+def bucket_of(subject_id: pl.Expr, buckets: int) -> pl.Expr:
+    """The bucket of each person: a hash of SUBJECT_ID, the same for all of their rows."""
+    return (subject_id.hash(seed=_SEED) % buckets).cast(pl.Int32)
+
+
+@dataclass
+class ChunkParts:
+    """One chunk of one file read: its rows and people by bucket, its quarantine."""
+
+    file_index: int
+    chunk_index: int
+    counts: dict[int, pl.DataFrame]
+    people: dict[int, pl.DataFrame]
+    quarantine: pl.DataFrame
+    #: What results.csv does with each of the chunk's lines (the reader's line plan).
+    first_line: int
+    plan: np.ndarray
+
+
+def read_chunk_parts(
+    path: Path, file_index: int, buckets: int, stats: FileStats
+) -> Iterator[ChunkParts]:
+    """Each chunk of `path` parsed by the reader and split by bucket; `stats` is filled in as
+    the reader fills it (its line plan once the last chunk is read)."""
+    plans: list[ChunkParts] = []
+    for chunk_index, (chunk, header) in enumerate(iter_chunks(path)):
+        stats.header = header
+        result = _process(chunk, stats, path, file_index, chunk_index == 0)
+        stats.blank_lines += result.blank
+        stats.rows_loaded += result.loaded
+        stats.rows_quarantined += result.quarantine.height
+        stats.rows_read += result.loaded + result.quarantine.height
+        stats.results_rows += int((result.plan >= 0).sum())
+        parts = ChunkParts(
+            file_index=file_index,
+            chunk_index=chunk_index,
+            counts=_split(result.counts, buckets),
+            people=_split(result.subjects, buckets),
+            quarantine=result.quarantine,
+            first_line=result.first_line,
+            plan=result.plan,
+        )
+        del result, chunk
+        yield parts
+        # Only the plan is kept (two bytes a line), for the file's plan at the end.
+        plans.append(
+            ChunkParts(
+                file_index,
+                chunk_index,
+                {},
+                {},
+                parts.quarantine.clear(),
+                parts.first_line,
+                parts.plan,
+            )
+        )
+        del parts
+        if chunk_index % 8 == 7:
+            heap.release()
+    stats.plan = _file_plan(plans)  # type: ignore[arg-type]
+    stats.planned = True
+
+
+def _split(frame: pl.DataFrame, buckets: int) -> dict[int, pl.DataFrame]:
+    if frame.height == 0:
+        return {}
+    keyed = frame.with_columns(bucket_of(pl.col("subject_id"), buckets).alias("_bucket"))
+    return {
+        int(key[0]): part.drop("_bucket")  # type: ignore[call-overload]
+        for key, part in keyed.partition_by("_bucket", as_dict=True, maintain_order=True).items()
+    }
+
+
+def finish_records(
+    counts_parts: list[pl.DataFrame],
+    people_parts: list[pl.DataFrame],
+    files: list[FileStats],
+) -> Records:
+    """The records of one bucket's people, from its parts in input order (as the reader ends a
+    read: parts merged, case numbers carried, one row per person)."""
+    counts, merged = _finish_counts(counts_parts, len(files))
+    counts = carry_case_numbers(counts)
+    subjects = _subjects(people_parts, counts)
+    return Records(
+        subjects=subjects,
+        counts=counts,
+        quarantine=schema.empty(schema.QUARANTINE_SCHEMA),
+        files=files,
+        merged_duplicate_counts=merged,
+    )
+
+
+@dataclass
+class Buckets:
+    """An input read into bucket files: what each bucket holds, and the input's accounting."""
+
+    folder: Path
+    count: int
+    files: list[FileStats]
+    quarantine: pl.DataFrame
+    #: Buckets that received rows.
+    filled: set[int] = field(default_factory=set)
+
+    def path(self, bucket: int, kind: str) -> Path:
+        return self.folder / f"{kind}-{bucket:05d}.parquet"
+
+    def records(self, bucket: int) -> Records:
+        """The records of one bucket's people."""
+        counts = pl.read_parquet(self.path(bucket, "counts"))
+        people = pl.read_parquet(self.path(bucket, "people"))
+        return finish_records([counts], [people], self.files)
+
+
+def write_buckets(paths: Sequence[Path], folder: Path, count: int) -> Buckets:
+    """Read the DOJ files `paths` into `count` buckets of people in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    writers: dict[tuple[int, str], pq.ParquetWriter] = {}
+    stats: list[FileStats] = []
+    quarantined: list[pl.DataFrame] = []
+    buckets = Buckets(folder=folder, count=count, files=stats, quarantine=pl.DataFrame())
+    try:
+        for index, path in enumerate(dict.fromkeys(Path(p) for p in paths)):
+            file_stats = FileStats(path=str(path), bytes=path.stat().st_size)
+            stats.append(file_stats)
+            for parts in read_chunk_parts(path, index, count, file_stats):
+                for kind, by_bucket in (("counts", parts.counts), ("people", parts.people)):
+                    for bucket, frame in by_bucket.items():
+                        _append(writers, buckets.path(bucket, kind), (bucket, kind), frame)
+                        buckets.filled.add(bucket)
+                if parts.quarantine.height:
+                    quarantined.append(parts.quarantine)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    buckets.quarantine = (
+        pl.concat(quarantined, how="vertical").sort("_seq").drop("_seq")
+        if quarantined
+        else schema.empty(schema.QUARANTINE_SCHEMA)
+    )
+    return buckets
+
+
+def _append(
+    writers: dict[tuple[int, str], pq.ParquetWriter],
+    path: Path,
+    key: tuple[int, str],
+    frame: pl.DataFrame,
+) -> None:
+    """One chunk's rows as a row group of the bucket's file (uncompressed: written once, read
+    once, soon deleted)."""
+    table = frame.to_arrow()
+    writer = writers.get(key)
+    if writer is None:
+        writer = writers[key] = pq.ParquetWriter(path, table.schema, compression="none")
+    elif not table.schema.equals(writer.schema):
+        table = table.cast(writer.schema)
+    writer.write_table(table)

@@ -1,0 +1,256 @@
+"""`clearance run ... --county all`: every county of the input decided in one pass.
+
+Each county is decided as its own run would decide it, on the records of the people with a
+count there (`people.narrow`), and written with the run's own writer to
+`counties/<county>/`: the same convictions, people, summary and record files, byte for byte.
+What is about the whole input rather than a county is written once at the top: results.csv
+(every input row, with the decision of the county that decided it: each count is decided by at
+most its own county), quarantine.csv, and the statewide summary (statewide.csv, statewide.json,
+and report.html with its chart), one row per county and the statewide totals.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from clearance.engine import DECISIONS, Decided, EngineError, counties, decide
+from clearance.outputs.cells import write_people_csv
+from clearance.outputs.run import write_run
+from clearance.outputs.summary import impact
+from clearance.outputs.tables import conviction_base, write_results_csv
+from clearance.policy.schema import Policy
+from clearance.records.doj import Records
+from clearance.scale.people import narrow, people_in_county
+
+#: The word that asks for every county.
+ALL = "ALL"
+
+#: The folder of the per-county outputs.
+COUNTIES_DIR = "counties"
+
+#: Columns of statewide.csv, in order.
+STATEWIDE_COLUMNS = (
+    "county", "convictions", *DECISIONS, "people", "people_relieved", "no_felony_left",
+    "no_conviction_left",
+)  # fmt: skip
+
+#: The columns of the determinations results.csv reads.
+_RESULT_COLUMNS = ("source_file", "source_line", "decision", "new_level", "remedy", "reasons")
+#: ... and those the statewide figures of people read.
+_FIGURE_COLUMNS = ("subject_id", "level", "conviction_date")
+
+
+def is_statewide(county: str) -> bool:
+    """Whether `--county` asks for every county."""
+    return county.strip().upper() == ALL
+
+
+def county_folder(county: str) -> str:
+    """A county's folder name: 'SAN JOAQUIN' -> 'san-joaquin'."""
+    return county.strip().lower().replace(" ", "-")
+
+
+@dataclass(frozen=True)
+class StatewideFiles:
+    """Where a statewide run's outputs are, and its figures."""
+
+    out_dir: Path
+    files: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+    skipped: list[str]
+
+
+def run_statewide(
+    out_dir: Path,
+    records: Records,
+    policy: Policy,
+    as_of: date,
+    inputs: Sequence[Path],
+    policy_text: str,
+    with_what_ifs: bool = True,
+    on_county: Callable[[str], None] | None = None,
+) -> StatewideFiles:
+    """Decide and write every county of `records`; see the module's docstring."""
+    present = counties(records)
+    if not present:
+        raise EngineError("no court event with a county in the input")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # The people's record before any decision: one table for every county's run.
+    base = conviction_base(records, as_of)
+    rows: list[dict[str, Any]] = []
+    decided_parts: list[pl.DataFrame] = []
+    skipped: list[str] = []
+    for county in present:
+        if on_county is not None:
+            on_county(county)
+        mine = narrow(records, people_in_county(records, county))
+        try:
+            decided = decide(mine, policy, as_of, county)
+        except EngineError:
+            # A county with court events but no cannabis conviction: its own run stops with
+            # that message, so it has no folder either.
+            skipped.append(county)
+            continue
+        del mine
+        written = write_run(
+            out_dir / COUNTIES_DIR / county_folder(county),
+            decided,
+            records,
+            inputs,
+            policy_text,
+            with_what_ifs=with_what_ifs,
+            base=base,
+            whole_input=False,
+        )
+        rows.append(_row(county, written.summary))
+        decided_parts.append(decided.table.select(*_RESULT_COLUMNS, *_FIGURE_COLUMNS))
+    if not decided_parts:
+        raise EngineError("no cannabis conviction in any county of the input")
+    every = Decided(
+        table=pl.concat(decided_parts, how="vertical"),
+        policy=policy,
+        as_of=as_of,
+        county=ALL,
+        rules=(),
+    )
+    del decided_parts
+    write_results_csv(out_dir / "results.csv", every, records, inputs)
+    # As a county's run writes it (cells that a spreadsheet would run as formulas escaped).
+    write_people_csv(records.quarantine, out_dir / "quarantine.csv")
+    totals = _totals(every, records, base, rows)
+    _write_statewide(out_dir, rows, totals, skipped, policy, as_of)
+    return StatewideFiles(
+        out_dir=out_dir,
+        files=(
+            f"{COUNTIES_DIR}/<county>/",
+            "results.csv",
+            "quarantine.csv",
+            "statewide.csv",
+            "statewide.json",
+            "report.html",
+        ),
+        rows=rows,
+        totals=totals,
+        skipped=skipped,
+    )
+
+
+def _row(county: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """A county's line of the statewide summary, from its own summary.json."""
+    people = summary["people_impact"]
+    return {
+        "county": county,
+        "convictions": summary["convictions"],
+        **{d: summary["by_decision"].get(d, 0) for d in DECISIONS},
+        "people": summary["people"],
+        "people_relieved": people["relieved"],
+        "no_felony_left": people["no_longer_felony"],
+        "no_conviction_left": people["no_conviction_left"],
+    }
+
+
+def _totals(
+    every: Decided, records: Records, base: pl.DataFrame, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The statewide line: convictions add up across counties (each is decided by its own
+    county); people are counted once, with the decisions of every county together (a person
+    relieved in two counties is one person, and may have no felony left only from both)."""
+    figures = impact(every, records, base)
+    people = figures["people_impact"]
+    return {
+        "county": "STATEWIDE",
+        "convictions": sum(r["convictions"] for r in rows),
+        **{d: sum(r[d] for r in rows) for d in DECISIONS},
+        "people": figures["people"],
+        "people_relieved": people["relieved"],
+        "no_felony_left": people["no_longer_felony"],
+        "no_conviction_left": people["no_conviction_left"],
+    }
+
+
+def _write_statewide(
+    out_dir: Path,
+    rows: list[dict[str, Any]],
+    totals: dict[str, Any],
+    skipped: list[str],
+    policy: Policy,
+    as_of: date,
+) -> None:
+    table = pl.DataFrame([*rows, totals], schema=list(STATEWIDE_COLUMNS), orient="row")
+    table.write_csv(out_dir / "statewide.csv")
+    document = {
+        "as_of": as_of.isoformat(),
+        "policy": {"name": policy.name, "title": policy.title, "source": policy.source},
+        "counties": rows,
+        "statewide": totals,
+        "counties_without_cannabis_conviction": skipped,
+        "folders": {r["county"]: f"{COUNTIES_DIR}/{county_folder(r['county'])}" for r in rows},
+    }
+    (out_dir / "statewide.json").write_text(
+        json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    (out_dir / "report.html").write_text(_report(rows, totals, skipped, policy, as_of), "utf-8")
+
+
+def _report(
+    rows: list[dict[str, Any]],
+    totals: dict[str, Any],
+    skipped: list[str],
+    policy: Policy,
+    as_of: date,
+) -> str:
+    """The statewide report: a chart of every county's decisions and the table behind it."""
+    from clearance.outputs.filings.charts import stacked_decisions
+
+    ordered = sorted(rows, key=lambda r: (-r["convictions"], r["county"]))
+    chart = stacked_decisions(
+        "statewide",
+        "Cannabis convictions by county and decision",
+        [r["county"].title() for r in ordered],
+        {r["county"].title(): {d: r[d] for d in DECISIONS} for r in ordered},
+        horizontal=True,
+    )
+    heads = "".join(f"<th scope='col'>{html.escape(c.replace('_', ' '))}</th>"
+                    for c in STATEWIDE_COLUMNS)  # fmt: skip
+
+    def line(row: dict[str, Any], cell: str) -> str:
+        values = "".join(f"<td>{row[c]:,}</td>" for c in STATEWIDE_COLUMNS[1:])
+        return f"<tr><{cell} scope='row'>{html.escape(str(row['county']).title())}</{cell}>" \
+               f"{values}</tr>"  # fmt: skip
+
+    body = "".join(line(r, "th") for r in ordered)
+    note = (
+        f"<p>Counties with court events but no cannabis conviction: "
+        f"{html.escape(', '.join(c.title() for c in skipped))}.</p>"
+        if skipped
+        else ""
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Statewide impact of Proposition 64 relief</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
+table{{border-collapse:collapse}}th,td{{padding:.25rem .6rem;border-bottom:1px solid #ccc;
+text-align:right}}th[scope=row],thead th:first-child{{text-align:left}}
+tfoot th,tfoot td{{font-weight:bold;border-top:2px solid #222}}</style></head>
+<body><main>
+<h1>Statewide impact of Proposition 64 relief</h1>
+<p>Policy {html.escape(policy.title)}, as of {as_of.isoformat()}. Each county is decided as its
+own run decides it; the folder <code>{COUNTIES_DIR}/&lt;county&gt;</code> holds its outputs.</p>
+<figure>{chart.svg}<figcaption>{html.escape(chart.title)}</figcaption></figure>
+<table><caption>Convictions by decision and people, by county</caption>
+<thead><tr>{heads}</tr></thead><tbody>{body}</tbody>
+<tfoot>{line(totals, "th")}</tfoot></table>
+<p>Statewide people are counted once with the decisions of every county together; a person
+with convictions in several counties appears in each of those counties' lines.</p>
+{note}
+</main></body></html>
+"""

@@ -1,0 +1,171 @@
+"""`clearance run ... --county all`: every county in one pass, each county's folder the bytes
+of that county's own run.
+
+The differential tests run the statewide mode and then each county's single run on the same
+input, and compare the files: the single-county run is the reference, so a statewide shortcut
+that changed a decision, a figure or an order would show here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner, Result
+
+from clearance.cli import app
+from clearance.scale.statewide import STATEWIDE_COLUMNS, county_folder
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "peer-generated-sacramento-20k.dat.gz"
+AS_OF = "2026-11-21"
+#: Files a county's folder shares, byte for byte, with the county's own run.
+SAME_FILES = (
+    "convictions.csv",
+    "convictions.parquet",
+    "people.csv",
+    "summary.json",
+    "record/determinations.parquet",
+    "record/policy.yaml",
+)
+
+
+def invoke(*args: str | Path) -> Result:
+    return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+
+
+def run(path: Path, county: str, out: Path, *extra: str) -> Path:
+    result = invoke("run", path, "--county", county, "--as-of", AS_OF, "--out", out, "-q", *extra)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def statewide_rows(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "statewide.csv").open(newline="", encoding="utf-8") as f:
+        return {row["county"]: row for row in csv.DictReader(f)}
+
+
+def assert_counties_equal_single_runs(path: Path, tmp: Path, *extra: str) -> dict[str, Path]:
+    """Run statewide, then every county alone; each county's folder equals its run. Returns
+    the single runs' folders by county."""
+    everything = run(path, "all", tmp / "all", *extra)
+    rows = statewide_rows(everything)
+    counties = [c for c in rows if c != "STATEWIDE"]
+    assert counties, "no county decided"
+    folders = sorted(p.name for p in (everything / "counties").iterdir())
+    assert folders == sorted(county_folder(c) for c in counties)
+    singles: dict[str, Path] = {}
+    for county in counties:
+        single = run(path, county, tmp / f"single-{county_folder(county)}", *extra)
+        singles[county] = single
+        mine = everything / "counties" / county_folder(county)
+        for name in SAME_FILES:
+            assert (mine / name).read_bytes() == (single / name).read_bytes(), (county, name)
+        summary = json.loads((single / "summary.json").read_text(encoding="utf-8"))
+        row = rows[county]
+        assert int(row["convictions"]) == summary["convictions"]
+        assert int(row["people_relieved"]) == summary["people_impact"]["relieved"]
+        for decision, n in summary["by_decision"].items():
+            assert int(row[decision]) == n
+    # The input-wide files: the quarantine once; results.csv with every county's decisions,
+    # each line carrying the columns of the county run that decided it.
+    first = singles[counties[0]]
+    assert (everything / "quarantine.csv").read_bytes() == (first / "quarantine.csv").read_bytes()
+    merged = _merged_results([singles[c] for c in counties])
+    assert (everything / "results.csv").read_bytes().splitlines() == merged
+    totals = rows["STATEWIDE"]
+    assert int(totals["convictions"]) == sum(int(rows[c]["convictions"]) for c in counties)
+    return singles
+
+
+def _merged_results(singles: list[Path]) -> list[bytes]:
+    """Line by line, the line of the single run that decided it (its decision columns filled),
+    else the line every run writes alike."""
+    empty = b",,,,"
+    runs = [(s / "results.csv").read_bytes().splitlines() for s in singles]
+    lines: list[bytes] = []
+    for versions in zip(*runs, strict=True):
+        decided = {v for v in versions if not v.endswith(empty)}
+        assert len(decided) <= 1, "a line decided by two counties"
+        lines.append(decided.pop() if decided else versions[0])
+    return lines
+
+
+def test_sample_counties_equal_their_own_runs(tmp_path: Path) -> None:
+    singles = assert_counties_equal_single_runs(SAMPLE, tmp_path)
+    assert set(singles) == {"NARNIA", "SACRAMENTO"}
+
+
+@pytest.fixture(scope="module")
+def statewide_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("synth") / "statewide.dat"
+    result = invoke("synth", "--out", path, "--rows", "30000", "--county", "all", "--seed", "5")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_synthetic_counties_equal_their_own_runs(statewide_file: Path, tmp_path: Path) -> None:
+    singles = assert_counties_equal_single_runs(
+        statewide_file, tmp_path, "--policy", "san-joaquin-2019"
+    )
+    # Homes in turn: the first two counties of the alphabet, and the other counties people's
+    # histories pass through.
+    assert {"ALAMEDA", "ALPINE"} <= set(singles)
+    assert len(singles) > 5
+
+
+def test_statewide_summary_report_and_figures(tmp_path: Path) -> None:
+    out = run(SAMPLE, "ALL", tmp_path / "all")
+    rows = statewide_rows(out)
+    assert list(next(iter(rows.values()))) == list(STATEWIDE_COLUMNS)
+    document = json.loads((out / "statewide.json").read_text(encoding="utf-8"))
+    assert document["folders"] == {"NARNIA": "counties/narnia", "SACRAMENTO": "counties/sacramento"}
+    # People are counted once statewide: nobody relieved in two counties is counted twice.
+    convictions = pl.concat(
+        pl.read_csv(out / "counties" / c / "convictions.csv", infer_schema=False)
+        for c in ("narnia", "sacramento")
+    )
+    relieved = convictions.filter(pl.col("decision").is_in(["dismiss", "reduce"]))
+    assert document["statewide"]["people_relieved"] == relieved["subject_id"].n_unique()
+    assert document["statewide"]["convictions"] == convictions.height
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in report
+    assert report.count("<tr>") == 1 + len(rows)
+    assert "Sacramento" in report and "Narnia" in report
+    # Each county's folder is a run folder: one person explained from it.
+    person = convictions["subject_id"][0]
+    county = convictions["county"][0].lower()
+    result = invoke("explain", person, "--run", out / "counties" / county)
+    assert result.exit_code == 0, result.output
+
+
+def test_statewide_refuses_filings_in_one_line(tmp_path: Path) -> None:
+    result = invoke(
+        "run", SAMPLE, "--county", "all", "--as-of", AS_OF, "--out", tmp_path, "--filings"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("error: --filings with --county all")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_synth_repository_and_statewide_files(tmp_path: Path) -> None:
+    """`synth --repository`: most people have no cannabis record at all (DOJ's repository);
+    `--county all`: people at home in several counties; both reproducible."""
+    from clearance.records.doj import read_doj
+    from clearance.scale.people import concerned_convictions
+
+    paths = []
+    for name in ("a.dat", "b.dat"):
+        path = tmp_path / name
+        result = invoke("synth", "--out", path, "--rows", "30000", "--county", "all",
+                        "--repository", "--seed", "9")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        paths.append(path)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    records = read_doj([paths[0]])
+    concerned = concerned_convictions(records)
+    assert 0 < concerned["subject_id"].n_unique() < records.subjects.height / 2
+    homes = records.counts["county"].cast(pl.String).value_counts(sort=True)
+    assert homes["county"].head(2).sort().to_list() == ["ALAMEDA", "ALPINE"]
