@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
@@ -757,6 +757,27 @@ def evaluate(
     return decided, rules
 
 
+def _sentence_ends(records: Records, policy: Policy) -> tuple[Records, str]:
+    """The records with each sentence's end as the policy reads it: when its longest part ends
+    (the statute's reading, prop64.md section 2); with prison terms added up when the policy
+    says they were served one after the other (`judgment.consecutive_prison_terms`); with every
+    part added up in the flows that reproduce a county's tool, which read it so. Returns the
+    records and the column read (facts built on one reading are not reused for another)."""
+    counts = records.counts
+    from clearance import county_flows
+
+    if county_flows.is_county_flow(policy) or policy.flow == "configurable_tool":
+        column = "sentence_end_added"
+    elif policy.judgment.consecutive_prison_terms:
+        column = "sentence_end_consecutive"
+    else:
+        return records, "sentence_end"
+    if column not in counts.columns:
+        return records, "sentence_end"
+    read = pl.coalesce(column, "sentence_end").alias("sentence_end")
+    return replace(records, counts=counts.with_columns(read)), column
+
+
 def decide(
     records: Records,
     policy: Policy,
@@ -779,8 +800,9 @@ def decide(
         raise EngineError(
             f"county {county!r} does not appear in the input; counties present: {listed or 'none'}"
         )
+    records, reading = _sentence_ends(records, policy)
     cache = {} if cache is None else cache
-    key = (wanted, as_of, policy.judgment.model_dump_json())
+    key = (wanted, as_of, policy.judgment.model_dump_json() + reading)
     from clearance import county_flows
 
     county_flow = county_flows.is_county_flow(policy)

@@ -13,8 +13,10 @@ time; the shared 20k-row sample and the synthetic writer cover the same ground a
 from __future__ import annotations
 
 import calendar
+import csv
 import functools
 import gzip
+import io
 import zipfile
 from collections.abc import Iterable
 from datetime import date
@@ -23,6 +25,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from clearance.engine import decide
+from clearance.policy.loader import load_policy
 from clearance.records import chunks, doj
 from clearance.records.doj import FileStats, ReadError, Records, read_doj
 from clearance.records.schema import (
@@ -197,7 +201,8 @@ def test_crlf_line_endings(tmp_path: Path) -> None:
     """CRLF files read like LF files; no CR leaks into values or quarantined text."""
     short = ",".join(fields()[:-1])
     rows = [line(ARREST), line(SENT_LENGTH="30", SENT_TIME_CODE="D") + ",", short]
-    path = write(tmp_path / "a.dat", rows, header=True, eol="\r\n")
+    # The header's trailing comma says the file's rows may end in one.
+    path = write(tmp_path / "a.dat", [HEADER + ",", *rows], eol="\r\n")
     records, stats = read_one(path)
     assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (3, 2, 1)
     court = count(records, "10000001", "001002001000")
@@ -367,7 +372,10 @@ def test_people_merged_across_files(tmp_path: Path) -> None:
     assert records.merged_duplicate_counts == 1
     shared = count(records, "10000001", "001002001000")
     assert shared["source_file"] == str(first)
-    assert (shared["source_line"], shared["source_rows"], shared["sentence_days"]) == (2, 1, 10)
+    # Its sentence parts in the two files are one sentence: the longer part (99 days) ends it;
+    # its lines are listed in its own (first) file.
+    assert (shared["source_line"], shared["source_rows"], shared["sentence_days"]) == (2, 2, 99)
+    assert shared["source_lines"] == [2]
     assert count(records, "10000001", "002002001000")["source_file"] == str(second)
     assert count(records, "10000002", "001002001000")["source_line"] == 4
     assert [f.rows_read for f in records.files] == [3, 3]
@@ -382,13 +390,14 @@ def test_same_file_given_twice_is_not_doubled(tmp_path: Path) -> None:
     )
     records = read_doj([path, path])
     c = count(records, "10000001", "001002001000")
-    assert (c["sentence_days"], c["source_rows"], c["source_lines"]) == (15, 2, [1, 2])
+    assert (c["sentence_days"], c["source_rows"], c["source_lines"]) == (10, 2, [1, 2])
     assert records.rows_read == records.rows_loaded + records.rows_quarantined
 
 
 def test_sentence_parts_are_one_count(tmp_path: Path) -> None:
-    """Repeated CNT_ORDER rows are parts of one sentence: years and months on the calendar,
-    then days, from the step date; the count remembers every line it was read from."""
+    """Repeated CNT_ORDER rows are parts of one sentence; the parts run together, so the
+    sentence ends when its longest part ends (years and months on the calendar, then days, from
+    the step date); the count remembers every line it was read from."""
     parts = [("1", "Y"), ("2", "M"), ("10", "D")]
     rows = [
         line(ARREST),
@@ -404,8 +413,8 @@ def test_sentence_parts_are_one_count(tmp_path: Path) -> None:
     event = date(2019, 1, 31)
 
     folded = count(records, "10000001", "001002001000")
-    end = date.fromordinal(add_months(event, 14).toordinal() + 10)
-    assert end == date(2020, 4, 10)
+    end = add_months(event, 12)
+    assert end == date(2020, 1, 31)
     assert folded["sentence_end"] == end
     assert folded["sentence_days"] == (end - event).days
     assert folded["source_rows"] == 3
@@ -683,13 +692,22 @@ def test_unknown_step_dates_are_kept_undated(tmp_path: Path, value: str, quarant
         assert c["event_date"] == expected
 
 
-def test_unknown_birth_and_cycle_dates_are_null(tmp_path: Path) -> None:
-    """Birth and cycle dates that are unknown or garbled become null and keep the row."""
-    rows = [line(PRI_DOB="19700000", CYC_DATE="2O100105")]
+def test_unknown_birth_and_cycle_dates_are_null_garbled_ones_set_aside(tmp_path: Path) -> None:
+    """Birth and cycle dates marked unknown become null and keep the row; garbled ones are set
+    aside (as "unknown" they would silently change an age or the offense date)."""
+    rows = [
+        line(PRI_DOB="19700000", CYC_DATE="20100000"),
+        line(CNT_ORDER="001002002000", CYC_DATE="2O100105"),
+        line(CNT_ORDER="001002003000", PRI_DOB="19701302"),
+    ]
     records, stats = read_one(write(tmp_path / "a.dat", rows))
-    assert stats.rows_loaded == 1
+    assert (stats.rows_loaded, stats.rows_quarantined) == (1, 2)
     assert records.subjects["dob"].to_list() == [None]
     assert count(records, "10000001", "001002001000")["offense_date"] is None
+    assert records.quarantine.select("source_line", "reason").rows() == [
+        (2, "unparseable CYC_DATE"),
+        (3, "unparseable PRI_DOB"),
+    ]
 
 
 def test_blank_lines_are_counted_apart(tmp_path: Path) -> None:
@@ -810,15 +828,24 @@ def sample() -> Records:
 
 
 def test_sample_every_row_accounted_for(sample: Records) -> None:
-    """All 20,179 rows load, from 216 people; nothing is quarantined, nothing is blank."""
+    """All 20,179 rows are read, from 216 people; nothing is blank. 42 lines repeat the line
+    before them byte for byte (a sentence part written twice): they are set aside as duplicates,
+    not read as one more part."""
     (stats,) = sample.files
     assert stats.header
     assert stats.encoding == "utf-8"
-    assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (20_179, 20_179, 0)
+    assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (20_179, 20_137, 42)
+    reasons = sample.quarantine.select(
+        pl.col("reason").str.extract(r"^(.*) line (\d+)$", 1).alias("why"),
+        pl.col("reason").str.extract(r"(\d+)$", 1).cast(pl.Int64).alias("first"),
+        "source_line",
+    )
+    assert reasons["why"].unique().to_list() == ["exact duplicate of"]
+    assert (reasons["source_line"] > reasons["first"]).all()
     assert stats.blank_lines == 0
     assert sample.subjects.height == 216
     assert sample.counts.height == 18_660
-    assert sample.counts["source_rows"].sum() == 20_179
+    assert sample.counts["source_rows"].sum() == 20_137
     assert sample.merged_duplicate_counts == 0
 
 
@@ -834,18 +861,19 @@ def test_sample_spot_checks(sample: Records) -> None:
         "deceased": False,
         "pc290_registrant": False,
     }
-    # Lines 7-9: one HS 11359 count sentenced in three parts, 88 days + 38 days + 10 years.
+    # Lines 7-9: one HS 11359 count sentenced in three parts, 88 days, 38 days and 10 years,
+    # running together: the 10 years end it.
     c = count(sample, "10000001", "101002003000")
     assert (c["source_line"], c["source_rows"], c["source_lines"]) == (7, 3, [7, 8, 9])
     assert c["event_date"] == date(1977, 10, 24)
     assert c["offense_date"] == date(1977, 9, 24)
-    assert c["sentence_end"] == date(1988, 2, 27)
-    assert c["sentence_days"] == (date(1988, 2, 27) - date(1977, 10, 24)).days
+    assert c["sentence_end"] == date(1987, 10, 24)
+    assert c["sentence_days"] == (date(1987, 10, 24) - date(1977, 10, 24)).days
     assert (c["code"], c["section"], c["subsection"]) == ("HS", "11359", None)
     assert (c["disposition"], c["level"], c["step_type"]) == ("convicted", "felony", "court")
     assert c["county"] == "SACRAMENTO"
-    # Lines 15-17: 3 years + 14 months + 12 days from 1978-10-15.
-    assert count(sample, "10000001", "102002003000")["sentence_end"] == date(1982, 12, 27)
+    # Lines 15-17: 3 years, 14 months and 12 days from 1978-10-15: the 3 years end it.
+    assert count(sample, "10000001", "102002003000")["sentence_end"] == date(1981, 10, 15)
     # Line 2: the arrest for HS 11357(a), a misdemeanor by its conviction status.
     a = count(sample, "10000001", "101001001000")
     assert (a["source_line"], a["step_type"], a["disposition"]) == (2, "arrest", None)
@@ -901,3 +929,218 @@ def test_repeated_keys_are_those_a_hash_table_finds(seed: int) -> None:
     assert doj._is_repeated(keys).to_list() == keys.is_duplicated().to_list()
     assert not doj._is_repeated(keys.unique()).any()
     assert doj._is_repeated(keys.clear()).len() == 0
+
+
+# --------------------------------------------------------------------------------------------
+# When a sentence ends (prop64.md section 2): its parts run together, the longest ends it;
+# parole, PRCS and mandatory supervision follow the custody; prison terms added up only under
+# the policy switch `judgment.consecutive_prison_terms`.
+
+START = "20220101"
+#: A felony HS 11359 conviction (reduced under the statute, so it has a remedy).
+FELONY = {
+    "OFFENSE_DESCR": "11359 HS-POSSESS MARIJUANA FOR SALE",
+    "OFFENSE_TOC": "F",
+    "CONV_STAT_DESCR": "FELONY",
+}
+EVENT = date(2022, 1, 1)
+
+
+def parts(*pieces: tuple[str, str, str], cnt: str = "001002001000") -> list[str]:
+    """Rows of one count's sentence parts: (where, length, unit), numbered by SENT_ORDER."""
+    return [
+        line(
+            CNT_ORDER=cnt,
+            STP_EVENT_DATE=START,
+            SENT_LOC_DESCR=where,
+            SENT_LENGTH=n,
+            SENT_TIME_CODE=unit,
+            SENT_ORDER=str(order),
+            **FELONY,
+        )
+        for order, (where, n, unit) in enumerate(pieces, 1)
+    ]
+
+
+def ends(tmp_path: Path, *pieces: tuple[str, str, str]) -> tuple[date, date]:
+    """(sentence_end, sentence_end_consecutive) of a count with these parts."""
+    records, _ = read_one(write(tmp_path / "a.dat", [line(ARREST), *parts(*pieces)]))
+    c = count(records, "10000001", "001002001000")
+    assert c["source_rows"] == len(pieces)
+    return c["sentence_end"], c["sentence_end_consecutive"]
+
+
+def test_probation_with_jail_as_its_condition_ends_with_the_probation(tmp_path: Path) -> None:
+    """3 years of probation with 365 days of jail: 3 years, not 4."""
+    end, consecutive = ends(tmp_path, ("PROBATION", "3", "Y"), ("JAIL", "365", "D"))
+    assert end == consecutive == date(2025, 1, 1)
+
+
+def test_the_longest_part_ends_the_sentence_whatever_its_order(tmp_path: Path) -> None:
+    end, _ = ends(tmp_path, ("JAIL", "90", "D"), ("PROBATION", "36", "M"), ("FINE", "0", "D"))
+    assert end == date(2025, 1, 1)
+    # Parts without a place (the sample's `  -  `) run together too.
+    end, _ = ends(tmp_path, ("  -  ", "88", "D"), ("  -  ", "38", "D"), ("  -  ", "10", "Y"))
+    assert end == date(2032, 1, 1)
+
+
+def test_prison_terms_run_together_unless_the_policy_adds_them(tmp_path: Path) -> None:
+    end, consecutive = ends(tmp_path, ("STATE PRISON", "16", "M"), ("STATE PRISON", "8", "M"))
+    assert end == date(2023, 5, 1)
+    assert consecutive == date(2024, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("custody", "after", "end"),
+    [
+        (("STATE PRISON", "2", "Y"), ("PAROLE", "3", "Y"), date(2027, 1, 1)),
+        (("STATE PRISON", "2", "Y"), ("PRCS", "1", "Y"), date(2025, 1, 1)),
+        (("COUNTY JAIL", "1", "Y"), ("MANDATORY SUPERVISION", "2", "Y"), date(2025, 1, 1)),
+    ],
+    ids=["parole", "prcs", "mandatory-supervision"],
+)
+def test_supervision_follows_the_custody(
+    tmp_path: Path, custody: tuple[str, str, str], after: tuple[str, str, str], end: date
+) -> None:
+    """Parole, PRCS and mandatory supervision are served after the custody: the person is
+    still serving until they end."""
+    assert ends(tmp_path, custody, after)[0] == end
+
+
+def test_supervision_alone_runs_from_the_conviction(tmp_path: Path) -> None:
+    assert ends(tmp_path, ("PAROLE", "3", "Y"))[0] == date(2025, 1, 1)
+
+
+def test_parts_of_one_count_in_two_files_are_merged(tmp_path: Path) -> None:
+    """A count's parts split across two deliveries make one sentence; the same part delivered
+    twice is one part (prison terms are not added twice)."""
+    first = write(tmp_path / "a.dat", [line(ARREST), *parts(("STATE PRISON", "2", "Y"))])
+    second = write(tmp_path / "b.dat", parts(("STATE PRISON", "2", "Y"), ("PAROLE", "3", "Y")))
+    records = read_doj([first, second])
+    c = count(records, "10000001", "001002001000")
+    assert c["sentence_end"] == date(2027, 1, 1)
+    assert c["sentence_end_consecutive"] == date(2027, 1, 1)
+    assert c["source_file"] == str(first) and c["source_lines"] == [2]
+    assert records.merged_duplicate_counts == 1
+
+
+def _remedy(tmp_path: Path, rows: list[str], as_of: date, consecutive: bool = False) -> str:
+    records = read_doj([write(tmp_path / "r.dat", rows)])
+    policy = load_policy("statute")
+    policy = policy.model_copy(
+        update={"judgment": policy.judgment.model_copy(
+            update={"consecutive_prison_terms": consecutive})}
+    )  # fmt: skip
+    table = decide(records, policy, as_of, "Sacramento").table
+    (remedy,) = table.filter(pl.col("count_id") == "001002001000")["remedy"].to_list()
+    return str(remedy)
+
+
+def test_still_serving_reads_the_longest_part(tmp_path: Path) -> None:
+    """HS 11361.8(b) or (f): 3 years of probation with a year of jail from 2022-01-01 end on
+    2025-01-01; on 2025-06-01 the sentence is complete (summed, it would run to 2026)."""
+    rows = [line(ARREST), *parts(("PROBATION", "3", "Y"), ("JAIL", "365", "D"))]
+    assert _remedy(tmp_path, rows, date(2024, 12, 31)) == "11361.8(b)"
+    assert _remedy(tmp_path, rows, date(2025, 1, 1)) == "11361.8(f)"
+    assert _remedy(tmp_path, rows, date(2025, 6, 1)) == "11361.8(f)"
+
+
+def test_consecutive_prison_terms_are_a_policy_switch(tmp_path: Path) -> None:
+    rows = [line(ARREST), *parts(("STATE PRISON", "2", "Y"), ("STATE PRISON", "2", "Y"))]
+    as_of = date(2025, 1, 1)
+    assert _remedy(tmp_path, rows, as_of) == "11361.8(f)"
+    assert _remedy(tmp_path, rows, as_of, consecutive=True) == "11361.8(b)"
+
+
+def test_parole_shown_in_the_record_is_still_serving(tmp_path: Path) -> None:
+    rows = [line(ARREST), *parts(("STATE PRISON", "1", "Y"), ("PAROLE", "3", "Y"))]
+    assert _remedy(tmp_path, rows, date(2025, 6, 1)) == "11361.8(b)"
+    assert _remedy(tmp_path, rows, date(2026, 1, 1)) == "11361.8(f)"
+
+
+# --------------------------------------------------------------------------------------------
+# Headers by name
+
+
+def _header(names: list[str]) -> str:
+    return ",".join(names)
+
+
+def _reorder(row: str, order: list[int]) -> str:
+    fields = next(csv.reader([row]))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow([fields[i] for i in order])
+    return out.getvalue()
+
+
+def test_columns_are_read_by_the_header_names(tmp_path: Path) -> None:
+    """Dates swapped and SUBJECT_ID moved: read by name, the facts are the same."""
+    order = list(range(len(DOJ_COLUMNS)))
+    a, b = DOJ_COLUMNS.index("CYC_DATE"), DOJ_COLUMNS.index("STP_EVENT_DATE")
+    order[a], order[b] = order[b], order[a]
+    order = order[2:] + order[:2]
+    names = [DOJ_COLUMNS[i].lower() for i in order]
+    rows = [line(ARREST), line()]
+    plain = read_doj([write(tmp_path / "plain.dat", rows, header=True)])
+    moved = write(tmp_path / "moved.dat", [_header(names), *[_reorder(r, order) for r in rows]])
+    records, stats = read_one(moved)
+    assert stats.columns == tuple(n.upper() for n in names)
+    keep = [c for c in plain.counts.columns if c not in ("source_file",)]
+    assert records.counts.select(keep).equals(plain.counts.select(keep))
+    c = count(records, "10000001", "001002001000")
+    assert (c["event_date"], c["offense_date"]) == (date(2010, 3, 1), date(2010, 1, 5))
+
+
+def test_a_header_without_a_needed_column_is_named(tmp_path: Path) -> None:
+    names = [n for n in DOJ_COLUMNS if n != "STP_EVENT_DATE"] + ["NOTE"]
+    path = write(tmp_path / "a.dat", [_header(names), line()])
+    with pytest.raises(ReadError, match="no column STP_EVENT_DATE"):
+        read_doj([path])
+    twice = [*DOJ_COLUMNS[:-1], "CNT_ORDER"]
+    with pytest.raises(ReadError, match="names CNT_ORDER more than once"):
+        read_doj([write(tmp_path / "b.dat", [_header(twice), line()])])
+
+
+def test_extra_columns_are_kept_and_reported(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.dat", [_header([*DOJ_COLUMNS, "NOTE"]), line() + ",seen"])
+    _records, stats = read_one(path)
+    assert stats.extra_columns == ("NOTE",)
+    assert stats.rows_loaded == 1
+
+
+def test_a_header_repeated_inside_the_file_is_set_aside(tmp_path: Path) -> None:
+    header = ",".join(f'"{n}"' for n in DOJ_COLUMNS)
+    path = write(tmp_path / "a.dat", [header, line(ARREST), header, line()])
+    records, stats = read_one(path)
+    assert stats.header and stats.rows_loaded == 2
+    assert records.quarantine.select("source_line", "reason").rows() == [(3, "repeated header")]
+
+
+# --------------------------------------------------------------------------------------------
+# Lines too long to hold
+
+
+def test_a_line_over_the_limit_is_set_aside_with_its_length(tmp_path: Path) -> None:
+    rows = [line(ARREST), "A" * 50_000, line()]
+    path = write(tmp_path / "a.dat.gz", rows)
+    records = read_doj([path], max_line_bytes=10_000)
+    (stats,) = records.files
+    assert (stats.rows_read, stats.rows_loaded, stats.rows_quarantined) == (3, 2, 1)
+    (row,) = records.quarantine.rows(named=True)
+    assert row["source_line"] == 2
+    assert row["reason"] == "line longer than 10000 bytes: 50,000 bytes"
+    assert row["raw"].startswith("AAAA") and len(row["raw"]) < 300
+    # Under the default limit (1 MB) the same line is only a row of the wrong shape.
+    assert read_doj([path]).quarantine["reason"][0].startswith("wrong number of fields")
+
+
+def test_an_endless_line_is_never_held_whole() -> None:
+    """A valid row, then 20 MB without a line break, then a row: the blocks handed on stay
+    within the chunk size plus the limit, and the line comes as its stand-in."""
+    data = (line(ARREST) + "\n" + "A" * 20_000_000 + "\n" + line() + "\n").encode()
+    size, limit = 65_536, 4_096
+    blocks = list(chunks._blocks(io.BytesIO(data), Path("x"), size, limit))
+    assert max(len(b) for b in blocks) <= size + limit
+    lines = b"".join(blocks).split(b"\n")
+    assert chunks.too_long_length(lines[1]) == 20_000_000
+    assert lines[0] == line(ARREST).encode() and lines[2] == line().encode()

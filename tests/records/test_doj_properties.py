@@ -138,7 +138,19 @@ def data_lines(draw: st.DrawFn) -> Line:
         fate = None
     if fate == "load" and date_fate(row[COL["STP_EVENT_DATE"]]) != "load":
         fate = "quarantine"
+    # A garbled date of birth or cycle date is set aside too (never a silent "unknown").
+    if fate == "load" and any(
+        date_fate(unquoted(row[COL[name]])) != "load" for name in ("PRI_DOB", "CYC_DATE")
+    ):
+        fate = "quarantine"
     return Line(text.encode("utf-8"), fate)
+
+
+def unquoted(value: str) -> str:
+    """A field's value as the CSV parser gives it."""
+    if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
+        return value[1:-1].replace('""', '"')
+    return value
 
 
 @dataclass
@@ -197,6 +209,12 @@ def test_every_line_is_loaded_quarantined_or_blank(doj_file: DojFile) -> None:
         path.write_bytes(gzip.compress(data, mtime=0) if doj_file.gz else data)
         first = 2 if doj_file.header else 1
         numbered = list(enumerate(doj_file.physical(), start=first))
+        # A line that repeats an earlier row byte for byte is set aside as a duplicate.
+        seen: set[bytes] = set()
+        for index, (n, line) in enumerate(numbered):
+            if line.fate == "load" and line.data in seen:
+                numbered[index] = (n, Line(line.data, "quarantine", line.text))
+            seen.add(line.data)
         try:
             records = read_doj([path])
         except ReadError as exc:

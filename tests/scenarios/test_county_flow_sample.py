@@ -116,8 +116,9 @@ def rows() -> list[dict[str, str]]:
 
 
 def engine_sentence_ends() -> dict[Key, date | None]:
-    """Deviation sentence-end: the engine's reading of each count's sentence."""
-    counts = records().counts.select("subject_id", "count_id", "sentence_end")
+    """Deviation sentence-end: the engine's reading of each count's sentence for the county
+    flows (every part added up, on the calendar)."""
+    counts = records().counts.select("subject_id", "count_id", "sentence_end_added")
     return {(s, c): end for s, c, end in counts.iter_rows()}
 
 

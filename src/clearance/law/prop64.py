@@ -39,7 +39,8 @@ FACTS: dict[str, str] = {
     "(a recording error)",
     "date_after_as_of": "the offense or the conviction is dated after the run's as-of date",
     "set_aside": "the conviction was later set aside and dismissed under PC 1203.4",
-    "serving": "the sentence (conviction date plus its parts) ends after the as-of date",
+    "serving": "the sentence (from the conviction date, its longest part; supervision after "
+    "custody) ends after the as-of date",
     "sentence_end": "the end of the sentence",
     "priors_apply": "the count's relief is a reduction of a felony (or the policy applies "
     "priors to every count): the statute's felony exceptions are read",

@@ -64,7 +64,16 @@ def progress_chart(rows: Sequence[Mapping[str, Any]], label_key: str) -> Chart:
         title = "State record after the orders, by court"
         axes.set_title(title, loc="left")
         figure.legend(frameon=False, fontsize=8, ncols=4, loc="outside lower center")
-        return _finish("reconcile-progress", title, figure)
+        text = "; ".join(
+            f"{label}: "
+            + ", ".join(
+                f"{STATUS_LABELS[status].lower()} {int(r[status]):,}"
+                for status in STATUS_COLORS
+                if int(r[status])
+            )
+            for label, r in zip(labels, rows, strict=True)
+        )
+        return _finish("reconcile-progress", title, figure, f"{title}: {text}.")
 
 
 def _days(value: object) -> str:

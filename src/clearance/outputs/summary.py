@@ -158,6 +158,9 @@ def build_summary(
                     "blank_lines": f.blank_lines,
                     "header": f.header,
                     "encoding": f.encoding,
+                    "latin1_lines": f.latin1_lines,
+                    "columns_by_name": f.columns is not None,
+                    "extra_columns": list(f.extra_columns),
                 }
                 for f in records.files
             ],

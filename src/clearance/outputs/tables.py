@@ -18,8 +18,8 @@ from clearance.engine import Decided
 from clearance.frames import chunk_slices, is_sorted_by
 from clearance.outputs.bulkfile import BulkFile
 from clearance.policy.rules import minus_years
-from clearance.records.chunks import Chunk, iter_chunks
-from clearance.records.doj import PLAN_DROP, PLAN_JOIN, Records, line_plan
+from clearance.records.chunks import Chunk, as_utf8, iter_chunks
+from clearance.records.doj import PLAN_DROP, PLAN_JOIN, Records, reread
 from clearance.records.schema import DOJ_COLUMNS
 
 CONVICTION_COLUMNS = (
@@ -151,9 +151,12 @@ def write_results_csv(
     """Every row of the inputs, with the decision columns appended; returns rows written.
 
     The file is rectangular: each row has exactly the header's fields. A row keeps its bytes
-    and its encoding; its line ends in LF (a CR before it is dropped), a trailing comma is cut,
-    and what is not a row of the layout (a blank line, a line with the wrong number of fields,
-    a repeated header) is left out: the quarantine holds it, with its file and line.
+    and its encoding; its line ends in LF (a CR before it is dropped), a trailing comma or the
+    padding after its last quote is cut, and what is not a row of the layout (a blank line, a
+    line with the wrong number of fields, a repeated header) is left out: the quarantine holds
+    it, with its file and line. Columns a header adds to the DOJ layout follow the DOJ columns
+    (empty for files without them); a file whose header puts the columns in another order is
+    written in the DOJ order, its rows parsed and quoted again (as UTF-8).
 
     Only a few percent of rows carry a decision, so the 95 columns are never parsed or
     re-quoted: each chunk of the input is copied as bytes and the four fields are inserted
@@ -181,15 +184,21 @@ def write_results_csv(
         .alias("suffix"),
     )
     empty_suffix = "," * len(RESULT_COLUMNS)
-    plans = {f.path: f.plan for f in records.files if f.planned}
+    sources = list(dict.fromkeys(inputs))
+    read = {f.path: f for f in records.files if f.planned}
+    stats = {s: read[str(s)] if str(s) in read else reread(s) for s in sources}
+    extras = tuple(dict.fromkeys(e for s in sources for e in stats[s].extra_columns))
+    pad = "," * len(extras)
     written = 0
     with BulkFile(path) as out:
-        header = ",".join((*DOJ_COLUMNS, *RESULT_COLUMNS)) + "\n"
-        out.write([header.encode("ascii")])
-        for source in dict.fromkeys(inputs):
+        header = ",".join((*DOJ_COLUMNS, *extras, *RESULT_COLUMNS)) + "\n"
+        out.write([header.encode("utf-8")])
+        for source in sources:
             mine = _lines_decided(decisions, counts, str(source))
             first = mine["source_line"].to_numpy()
-            plan = plans[str(source)] if str(source) in plans else line_plan(source)
+            plan = stats[source].plan
+            columns = stats[source].columns
+            padded = mine.with_columns(pl.lit(pad) + pl.col("suffix")) if pad else mine
             for number, (chunk, _) in enumerate(iter_chunks(source), 1):
                 if not chunk.data:
                     continue
@@ -197,14 +206,56 @@ def write_results_csv(
                 low, high = np.searchsorted(
                     first, [chunk.first_line, chunk.first_line + chunk.line_count]
                 )
-                here = mine.slice(int(low), int(high - low))
                 lines = _chunk_plan(plan, chunk)
-                pieces, rows = _append_columns(chunk, here, empty_suffix, lines)
+                if columns is None:
+                    here = padded.slice(int(low), int(high - low))
+                    pieces, rows = _append_columns(chunk, here, pad + empty_suffix, lines)
+                else:
+                    here = mine.slice(int(low), int(high - low))
+                    pieces, rows = _in_doj_order(chunk, here, empty_suffix, lines, columns, extras)
                 out.write(pieces)
                 written += rows
                 if number % _RELEASE_EVERY == 0:
                     heap.release()
     return written
+
+
+def _in_doj_order(
+    chunk: Chunk,
+    here: pl.DataFrame,
+    empty: str,
+    plan: np.ndarray,
+    columns: tuple[str, ...],
+    extras: tuple[str, ...],
+) -> tuple[list[bytes | bytearray | memoryview], int]:
+    """A chunk of a file whose header orders the columns its own way: its rows (with their
+    decision columns, as the other files get them) parsed and written in the DOJ order, then
+    the extra columns of every input, then the decisions; a column the file lacks is empty."""
+    pieces, rows = _insert_columns(chunk, here, empty, plan)
+    if rows == 0:
+        return [], 0
+    body = b"".join(bytes(p) for p in pieces)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        body = as_utf8(body)[0]
+    width = len(columns) + len(RESULT_COLUMNS)
+    frame = pl.read_csv(
+        body,
+        has_header=False,
+        schema={f"c{i}": pl.String for i in range(width)},
+        quote_char='"',
+        empty_string_is_null=False,
+    )
+    where = {name: i for i, name in enumerate(columns)}
+    ordered = frame.select(
+        *[
+            pl.col(f"c{where[name]}") if name in where else pl.lit("").alias(name)
+            for name in (*DOJ_COLUMNS, *extras)
+        ],
+        *[pl.col(f"c{len(columns) + i}") for i in range(len(RESULT_COLUMNS))],
+    )
+    return [ordered.write_csv(include_header=False).encode("utf-8")], rows
 
 
 #: Chunks written between two returns of freed memory (see `heap`): each chunk leaves a few

@@ -76,6 +76,15 @@ class Judgment(_Strict):
         "eligible (People v. Boatwright, 2019, whose reasoning covers every such predicate): "
         "send to review. Off: not in scope.",
     )
+    consecutive_prison_terms: bool = Field(
+        False,
+        description="A count's prison terms were served one after the other: the sentence ends "
+        "when they have all been served, added up. Default off: the parts of a sentence run "
+        "together and it ends when its longest part ends (jail as a condition of probation is "
+        "not added to the probation); parole, PRCS and mandatory supervision run after the "
+        "custody either way (prop64.md section 2). It decides whether the person is still "
+        "serving, so the remedy (HS 11361.8(b) or (f)).",
+    )
 
 
 class Priors(_Strict):

@@ -10,7 +10,9 @@ physical line of the file, header included.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -39,8 +41,6 @@ class Chunk:
     data: bytes
     first_line: int
     consumed: int
-    #: set to latin-1 by the reader when the chunk is not UTF-8
-    encoding: str = "utf-8"
 
     @cached_property
     def newlines(self) -> np.ndarray:
@@ -73,9 +73,34 @@ class Chunk:
         if len(indices) == 0:
             return []
         starts, ends = self.bounds
-        return [
-            self.data[starts[i] : ends[i]].decode(self.encoding, errors="replace") for i in indices
-        ]
+        return [_decode(self.data[starts[i] : ends[i]]) for i in indices]
+
+
+def as_utf8(data: bytes) -> tuple[bytes, int, int]:
+    """Lines as UTF-8: each line that is valid UTF-8 as it is, each other line read as Latin-1
+    (which decodes any byte); with how many lines were Latin-1 and how many were UTF-8 that is
+    not ASCII. For text that is not UTF-8 as a whole."""
+    lines = data.split(b"\n")
+    latin1 = utf8 = 0
+    for index, line in enumerate(lines):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            lines[index] = line.decode("latin-1").encode("utf-8")
+            latin1 += 1
+        else:
+            utf8 += 1
+    return b"\n".join(lines), latin1, utf8
+
+
+def _decode(line: bytes) -> str:
+    """A line as UTF-8 when it is, else as Latin-1 (which decodes any byte): each line alone."""
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 def open_binary(path: Path) -> tuple[BinaryIO, BinaryIO]:
@@ -95,29 +120,102 @@ def open_binary(path: Path) -> tuple[BinaryIO, BinaryIO]:
     return cast(BinaryIO, raw), cast(BinaryIO, raw)
 
 
-def _blocks(stream: BinaryIO, path: Path, size: int) -> Iterator[bytes]:
-    """Blocks of whole lines (the last may lack its newline)."""
+#: The longest line read (bytes): a longer one is set aside as "line longer than N bytes"
+#: without being held whole in memory, so a file of one endless line cannot exhaust it. A DOJ
+#: row is about 800 bytes; the limit leaves room for any real one.
+MAX_LINE_BYTES = 1024 * 1024
+
+#: How a line over the limit is handed on: this mark, its length in digits, the mark again, and
+#: its first bytes (for the quarantine). No text file line starts with these bytes.
+TOO_LONG = b"\x00\x01"
+#: Bytes of an over-long line kept for the quarantine.
+_KEPT_OF_TOO_LONG = 200
+
+
+def _too_long(start: bytes, length: int) -> bytes:
+    """The stand-in for a line longer than the limit (without its line feed)."""
+    return TOO_LONG + str(length).encode("ascii") + b"\x01" + start[:_KEPT_OF_TOO_LONG]
+
+
+def too_long_length(line: bytes) -> int | None:
+    """The length of the over-long line a stand-in stands for; None for any other line."""
+    if not line.startswith(TOO_LONG):
+        return None
+    digits, _, _ = line[len(TOO_LONG) :].partition(b"\x01")
+    return int(digits) if digits.isdigit() else None
+
+
+def _shorten(whole: bytes, limit: int) -> bytes:
+    """Whole lines with each line longer than `limit` replaced by its stand-in."""
+    if len(whole) <= limit:
+        return whole
+    breaks = np.flatnonzero(np.frombuffer(whole, dtype=np.uint8) == 10)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.append(breaks, len(whole))
+    long = np.flatnonzero(ends - starts > limit)
+    if len(long) == 0:
+        return whole
+    pieces: list[bytes] = []
+    position = 0
+    for i in long.tolist():
+        start, end = int(starts[i]), int(ends[i])
+        pieces += (whole[position:start], _too_long(whole[start:end], end - start))
+        position = end
+    pieces.append(whole[position:])
+    return b"".join(pieces)
+
+
+def _blocks(stream: BinaryIO, path: Path, size: int, limit: int) -> Iterator[bytes]:
+    """Blocks of whole lines (the last may lack its newline); a line longer than `limit` comes
+    as its stand-in (see `TOO_LONG`), read through without being kept.
+
+    A file whose lines end in CR alone (old Mac exports) is read as if they ended in LF: its
+    first block has CR bytes and no LF at all."""
     carry = b""
+    skipped = 0  # bytes of an over-long line passed over so far
+    kept = b""  # the first bytes of that line
+    first = True
+    cr_only = False
     while True:
         try:
             block = stream.read(size)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
             raise ReadError(f"{path}: cannot be read to the end ({reason})") from None
+        if first:
+            cr_only = b"\r" in block and b"\n" not in block
+            first = False
+        if cr_only:
+            block = block.replace(b"\r", b"\n")
         if not block:
-            if carry:
-                yield carry
+            if skipped:
+                yield _too_long(kept, skipped)
+            elif carry:
+                yield _shorten(carry, limit)
             return
         # A short read is the end of the file: its last line goes with the lines before it, so
         # a small file is one chunk even when its last line has no newline.
-        cut = len(block) - 1 if len(block) < size else block.rfind(b"\n")
+        short = len(block) < size
+        if skipped:
+            end = block.find(b"\n")
+            if end < 0:
+                skipped += len(block)
+                continue
+            carry = _too_long(kept, skipped + end) + b"\n"
+            skipped, kept = 0, b""
+            block = block[end + 1 :]
+        cut = len(block) - 1 if short else block.rfind(b"\n")
         if cut < 0:
             carry += block
+            if len(carry) > limit:
+                skipped, kept, carry = len(carry), carry[:_KEPT_OF_TOO_LONG], b""
             continue
         # One copy: the carried partial line and this block's whole lines.
         whole = b"".join((carry, memoryview(block)[: cut + 1]))
         carry = block[cut + 1 :]
-        yield whole
+        if len(carry) > limit:
+            skipped, kept, carry = len(carry), carry[:_KEPT_OF_TOO_LONG], b""
+        yield _shorten(whole, limit)
 
 
 def check_format(first: bytes, path: Path) -> None:
@@ -126,24 +224,63 @@ def check_format(first: bytes, path: Path) -> None:
         raise ReadError(f"{path}: is a PDF, not a DOJ bulk file (give the .dat/.csv extract)")
     if first.startswith(b"PK\x03\x04"):
         raise ReadError(f"{path}: is a ZIP/Office file, not a DOJ bulk file (unzip or export it)")
-    if b"\x00" in first[:4096]:
+    head = first[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _alternate_nuls(head):
+        raise ReadError(
+            f"{path}: is UTF-16 text; save it again as UTF-8 (or Latin-1) CSV and give that file"
+        )
+    # A stray NUL in a line sets that line aside; many of them up front is a binary file.
+    stand_ins = len(re.findall(rb"\x00\x01[0-9]+\x01", head))
+    nuls = head.count(b"\x00") - stand_ins
+    if nuls > 64 or nuls * 100 > len(head):
         raise ReadError(f"{path}: is a binary file, not a DOJ bulk file")
 
 
+def _alternate_nuls(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: ASCII text with a NUL in every other byte (NULs
+    beside bytes that are not text are a binary file)."""
+    sample = head[:512]
+    if len(sample) < 64:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    for zeros, text in ((even, odd), (odd, even)):
+        if zeros.count(0) > 0.9 * len(zeros):
+            # The other bytes are the text: printable ASCII, tabs and line breaks.
+            printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in text)
+            return printable > 0.9 * len(text)
+    return False
+
+
+def header_names(line: bytes) -> list[str]:
+    """The names of a header line: fields as CSV reads them, padding, quotes and case undone."""
+    text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+    fields = next(csv.reader([text]), [])
+    return [name.strip().strip('"').strip().upper() for name in fields]
+
+
 def is_header(line: bytes) -> bool:
-    """The optional header row starts with the first column's name."""
-    return line.lstrip(b'"').upper().startswith(b"RECORD_ID,")
+    """Whether a line is a header: it starts with the first DOJ column's name, or it names both
+    keys of a row (SUBJECT_ID and CNT_ORDER) among its fields; quoted or not, any case."""
+    if line.lstrip(b'" ').upper().startswith(b"RECORD_ID"):
+        return True
+    upper = line.upper()
+    if b"SUBJECT_ID" not in upper or b"CNT_ORDER" not in upper:
+        return False
+    return {"SUBJECT_ID", "CNT_ORDER"} <= set(header_names(line))
 
 
-def iter_chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[tuple[Chunk, bool]]:
-    """Yield (chunk, header_seen) for a file; raise ReadError for an empty or non-text file."""
+def iter_chunks(
+    path: Path, size: int = CHUNK_BYTES, max_line: int = MAX_LINE_BYTES
+) -> Iterator[tuple[Chunk, bytes | None]]:
+    """Yield (chunk, header line or None) for a file; raise ReadError for an empty or non-text
+    file. A line longer than `max_line` bytes comes as its stand-in (see `too_long_length`)."""
     stream, raw = open_binary(path)
     next_line = 1
     position = 0
     first = True
-    header = False
+    header: bytes | None = None
     with raw, stream:
-        for block in _blocks(stream, path, size):
+        for block in _blocks(stream, path, size, max_line):
             if first:
                 check_format(block, path)
                 if block.startswith(_BOM):
@@ -151,7 +288,7 @@ def iter_chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[tuple[Chunk, bo
                 end = block.find(b"\n")
                 first_line = block if end < 0 else block[:end]
                 if is_header(first_line):
-                    header = True
+                    header = first_line.removesuffix(b"\r")
                     block = b"" if end < 0 else block[end + 1 :]
                     next_line += 1
                 first = False

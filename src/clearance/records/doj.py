@@ -17,7 +17,10 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import functools
 import io
+import re
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,26 +34,23 @@ from clearance import heap
 from clearance.frames import ValueCache, compact_strings
 from clearance.records import schema
 from clearance.records.case_numbers import carry_case_numbers
-from clearance.records.chunks import Chunk, ReadError, iter_chunks
+from clearance.records.chunks import (
+    MAX_LINE_BYTES,
+    TOO_LONG,
+    Chunk,
+    ReadError,
+    as_utf8,
+    iter_chunks,
+)
+from clearance.records.layout import DOJ_LAYOUT, USED_COLUMNS, Layout, layout_of
 from clearance.records.offenses import OFFENSE_SCHEMA, parse_offenses
-
-#: The DOJ columns the canonical record is built from (the rest are never parsed).
-USED_COLUMNS: tuple[str, ...] = (
-    "SUBJECT_ID", "CII_NUMBER", "PRI_NAME", "GENDER", "PRI_DOB", "CYC_DATE", "STP_EVENT_DATE",
-    "STP_TYPE_DESCR", "STP_ORI_CNTY_NAME", "CNT_ORDER", "OFN", "OFFENSE_DESCR", "OFFENSE_TOC",
-    "DISP_OFFENSE_DESCR", "DISP_OFFENSE_TOC", "CONV_OFFENSE_DESCR", "CONV_OFFENSE_TOC",
-    "FE_NUM_CRT_CASE", "DISP_DESCR", "CONV_STAT_DESCR", "SENT_LENGTH", "SENT_TIME_CODE",
-    "SENT_TIME_DESCR", "CYC_AGE", "COMMENT_TEXT",
-)  # fmt: skip
-_USED_INDICES = [schema.DOJ_COLUMNS.index(c) for c in USED_COLUMNS]
-
 
 #: Values that mean "nothing here" once padding is stripped.
 _EMPTY_VALUES = ("", "-", "NULL")
 
 ProgressCallback = Callable[[int], None]
 
-__all__ = ["FileStats", "ReadError", "Records", "read_doj", "total_bytes"]
+__all__ = ["USED_COLUMNS", "FileStats", "ReadError", "Records", "read_doj", "total_bytes"]
 
 
 @dataclass
@@ -64,7 +64,19 @@ class FileStats:
     rows_quarantined: int = 0
     blank_lines: int = 0
     header: bool = False
+    #: "utf-8"; "latin-1" when every line that is not ASCII is Latin-1; "mixed" when both
     encoding: str = "utf-8"
+    #: Lines read as Latin-1 because they are not valid UTF-8 (each line is decoded alone).
+    latin1_lines: int = 0
+    #: The header's names when its columns are not the DOJ order (matched by name); None
+    #: for the DOJ order or no header.
+    columns: tuple[str, ...] | None = None
+    #: Columns of the header the DOJ layout does not have (kept in results.csv).
+    extra_columns: tuple[str, ...] = ()
+    #: The file's rows end in a comma (an empty field after the last): said by its header,
+    #: else by most rows of its first chunk. Elsewhere an empty field too many is quarantined,
+    #: since it may be an inner field that shifts every later column.
+    trailing_comma: bool = False
     #: Rows that results.csv carries (every row of the right shape, loaded or quarantined).
     results_rows: int = 0
     #: What results.csv does with each physical line (see `LinePlan`); None when every data
@@ -98,10 +110,10 @@ class Records:
         return sum(f.rows_quarantined for f in self.files)
 
 
-def line_plan(path: Path) -> np.ndarray | None:
-    """The plan of a file's lines (see `PLAN_DROP`), read again: for a results.csv rebuilt
-    from tables read back from a run folder, which do not keep it."""
-    return read_doj([path]).files[0].plan
+def reread(path: Path) -> FileStats:
+    """A file's accounting, layout and line plan, read again: for a results.csv rebuilt from
+    tables read back from a run folder, which do not keep them."""
+    return read_doj([path]).files[0]
 
 
 def total_bytes(paths: Sequence[Path]) -> int:
@@ -109,17 +121,22 @@ def total_bytes(paths: Sequence[Path]) -> int:
     return sum(p.stat().st_size for p in paths if p.is_file())
 
 
-def read_doj(paths: Sequence[Path | str], progress: ProgressCallback | None = None) -> Records:
+def read_doj(
+    paths: Sequence[Path | str],
+    progress: ProgressCallback | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> Records:
     """Read DOJ bulk files into subjects, counts and quarantine, merging people by SUBJECT_ID.
 
     `progress`, when given, is called with the number of bytes (on disk) consumed since the last
-    call, so a caller can drive a progress bar across several files.
+    call, so a caller can drive a progress bar across several files. A line longer than
+    `max_line_bytes` is quarantined ("line longer than N bytes") without being held whole.
     """
     parts: list[_ChunkResult] = []
     stats: list[FileStats] = []
     # A file named twice is read once: its sentence parts would otherwise be summed twice.
     for index, path in enumerate(dict.fromkeys(Path(p) for p in paths)):
-        file_stats, file_parts = _read_file(path, index, progress)
+        file_stats, file_parts = _read_file(path, index, progress, max_line_bytes)
         stats.append(file_stats)
         parts.extend(file_parts)
         # `parts` is to be the only holder of the chunks' tables, so that each can be freed
@@ -176,7 +193,7 @@ PLAN_JOIN = -2
 # decision columns: 0 for a row as it is, 1 for a trailing comma, 3 for a trailing `,""`.
 
 #: Quarantine reasons of rows that have the layout's fields but are not rows of data.
-_DROPPED_REASONS: tuple[str, ...] = ()
+_DROPPED_REASONS: tuple[str, ...] = (schema.REASON_REPEATED_HEADER,)
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,13 +207,20 @@ _IN_FLIGHT = 3
 
 
 def _process(
-    chunk: Chunk, stats: FileStats, path: Path, file_index: int, first: bool
+    chunk: Chunk,
+    stats: FileStats,
+    path: Path,
+    file_index: int,
+    first: bool,
+    layout: Layout,
+    max_line: int,
 ) -> _ChunkResult:
     """Parse a chunk and fold its rows, on a worker thread."""
     plan = np.zeros(chunk.line_count, dtype=np.int16)
-    parsed, quarantine, blank = _fast_chunk(
-        chunk, stats, path, check_shape=first, plan=plan
-    ) or _slow_chunk(chunk, stats, path, check_shape=first, plan=plan)
+    shape = _Shape(layout, stats, first, max_line)
+    parsed, quarantine, blank = _fast_chunk(chunk, stats, path, shape, plan) or _slow_chunk(
+        chunk, stats, path, shape, plan
+    )
     if _DROPPED_REASONS:
         dropped = quarantine.filter(pl.col("reason").is_in(_DROPPED_REASONS))["source_line"]
         plan[(dropped - chunk.first_line).to_numpy()] = PLAN_DROP
@@ -219,7 +243,7 @@ def _seq(file_index: int) -> pl.Expr:
 
 
 def _read_file(
-    path: Path, file_index: int, progress: ProgressCallback | None
+    path: Path, file_index: int, progress: ProgressCallback | None, max_line: int
 ) -> tuple[FileStats, list[_ChunkResult]]:
     stats = FileStats(path=str(path), bytes=path.stat().st_size if path.is_file() else 0)
     results: list[_ChunkResult] = []
@@ -238,18 +262,23 @@ def _read_file(
     pending: deque[tuple[Future[_ChunkResult], int]] = deque()
     with ThreadPoolExecutor(max_workers=_IN_FLIGHT) as pool:
         try:
-            for index, (chunk, header) in enumerate(iter_chunks(path)):
-                stats.header = header
+            layout = DOJ_LAYOUT
+            for index, (chunk, header) in enumerate(iter_chunks(path, max_line=max_line)):
                 if index == 0:
-                    # The first chunk alone: it decides whether this is a DOJ file at all
-                    # before any other work starts.
+                    layout = start_file(stats, header, path)
+                    # The first chunk alone: it decides whether this is a DOJ file at all, and
+                    # whether its rows end in a comma, before any other work starts.
                     collect(
-                        pool.submit(_process, chunk, stats, path, file_index, True), chunk.consumed
+                        pool.submit(
+                            _process, chunk, stats, path, file_index, True, layout, max_line
+                        ),
+                        chunk.consumed,
                     )
                     continue
-                pending.append(
-                    (pool.submit(_process, chunk, stats, path, file_index, False), chunk.consumed)
+                work = pool.submit(
+                    _process, chunk, stats, path, file_index, False, layout, max_line
                 )
+                pending.append((work, chunk.consumed))
                 while len(pending) >= _IN_FLIGHT:
                     collect(*pending.popleft())
             while pending:
@@ -262,6 +291,17 @@ def _read_file(
     for result in results:
         result.plan = _NO_PLAN
     return stats, results
+
+
+def start_file(stats: FileStats, header: bytes | None, path: Path) -> Layout:
+    """The layout of a file from its header (see `layout.layout_of`), noted in its stats."""
+    stats.header = header is not None
+    layout = layout_of(header, path)
+    if not layout.canonical:
+        stats.columns = layout.names
+    stats.extra_columns = layout.extras
+    stats.trailing_comma = layout.trailing_comma
+    return layout
 
 
 _NO_PLAN = np.zeros(0, dtype=np.int16)
@@ -279,24 +319,56 @@ def _file_plan(results: list[_ChunkResult]) -> np.ndarray | None:
     return plan
 
 
-def _latin1(chunk: Chunk, stats: FileStats) -> None:
-    """Mark a chunk (and so its file) as Latin-1. Each chunk decides for itself, so the result
-    does not depend on which chunk a worker happened to finish first."""
-    chunk.encoding = "latin-1"
-    stats.encoding = "latin-1"
+_LATIN1_LOCK = threading.Lock()
 
 
-def _shape_error(path: Path, fields: pl.Series) -> ReadError | None:
-    """A file whose first rows are none of them 95-field rows is some other table."""
+def _latin1(stats: FileStats, latin1: int, utf8: int) -> None:
+    """Count a chunk's lines read as Latin-1. The file's encoding is "latin-1" when some line
+    was, "mixed" when a chunk held both Latin-1 lines and UTF-8 lines that are not ASCII."""
+    if not latin1:
+        return
+    with _LATIN1_LOCK:
+        stats.latin1_lines += latin1
+        stats.encoding = "mixed" if utf8 or stats.encoding == "mixed" else "latin-1"
+
+
+@dataclass
+class _Shape:
+    """What a row of a file looks like: its layout, and whether a trailing comma is the
+    file's habit (decided on the first chunk, read by the others)."""
+
+    layout: Layout
+    stats: FileStats
+    first: bool
+    max_line: int
+
+    @property
+    def width(self) -> int:
+        return self.layout.width
+
+    @property
+    def trailing_comma(self) -> bool:
+        return self.stats.trailing_comma
+
+    def settle_trailing_comma(self, fields: pl.Series, empty_last: pl.Series) -> None:
+        """On the first chunk: rows end in a comma when most of them have one empty field
+        more than the layout."""
+        if not self.first or self.stats.trailing_comma:
+            return
+        n = self.width
+        rows = fields.filter(fields.is_in([n, n + 1]))
+        extra = ((fields == n + 1) & empty_last).sum()
+        self.stats.trailing_comma = rows.len() > 0 and extra * 2 > rows.len()
+
+
+def _shape_error(path: Path, fields: pl.Series, n: int) -> ReadError | None:
+    """A file whose first rows are none of them rows of its layout is some other table."""
     sample = fields.head(200).drop_nulls()
-    if (
-        sample.len()
-        and not sample.is_in([schema.DOJ_FIELD_COUNT, schema.DOJ_FIELD_COUNT + 1]).any()
-    ):
+    if sample.len() and not sample.is_in([n, n + 1]).any():
         found = sample.mode().sort()[0]
         return ReadError(
-            f"{path}: not a DOJ bulk file: rows have {found} fields, the DOJ layout has "
-            f"{schema.DOJ_FIELD_COUNT}"
+            f"{path}: not a DOJ bulk file: rows have {found} fields, the "
+            f"{'header' if n != schema.DOJ_FIELD_COUNT else 'DOJ layout'} has {n}"
         )
     return None
 
@@ -306,13 +378,18 @@ def _shape_error(path: Path, fields: pl.Series) -> ReadError | None:
 # the number of fields the line had. A chunk parses to exactly one row per line unless a quote
 # opened and never closed joins lines; then the chunk takes the slow path, line by line.
 _SENTINEL = "\x02"
-_WIDTH = schema.DOJ_FIELD_COUNT + 4
-_SENTINEL_COLUMNS = tuple(range(schema.DOJ_FIELD_COUNT - 1, _WIDTH))
-_PROJECTION = sorted({0, 1, *_USED_INDICES, *_SENTINEL_COLUMNS})
+
+
+@functools.lru_cache(maxsize=64)
+def _marked_columns(layout: Layout) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+    """(columns parsed, sentinel columns, projection) of the fast path for a layout."""
+    width = layout.width + 4
+    sentinels = tuple(range(layout.width - 1, width))
+    return width, sentinels, tuple(sorted({0, 1, *layout.used, *sentinels}))
 
 
 def _fast_chunk(
-    chunk: Chunk, stats: FileStats, path: Path, check_shape: bool, plan: np.ndarray
+    chunk: Chunk, stats: FileStats, path: Path, shape: _Shape, plan: np.ndarray
 ) -> tuple[pl.DataFrame, pl.DataFrame, int] | None:
     """Parse a chunk in one native pass; None when it needs the line-by-line path."""
     if not chunk.data:
@@ -321,33 +398,44 @@ def _fast_chunk(
     marked = data.replace(b"\n", b",\x02\n")
     if not marked.endswith(b"\n"):
         marked += b",\x02"
+    layout = shape.layout
     try:
-        frame = _read_marked(marked)
+        frame = _read_marked(marked, layout)
     except pl.exceptions.ComputeError:
         if _is_utf8(data):
             # Valid UTF-8, so it is the quoting the parser refused: line by line finds the rows.
             return None
-        # Not UTF-8: the DOJ's older extracts are Latin-1, which decodes any byte.
-        _latin1(chunk, stats)
+        # Not UTF-8: the DOJ's older extracts are Latin-1, which decodes any byte. Each line
+        # is read as UTF-8 when it is, so a Latin-1 line does not garble its neighbours.
+        converted, latin1, utf8 = as_utf8(marked)
         try:
-            frame = _read_marked(marked.decode("latin-1").encode("utf-8"))
+            frame = _read_marked(converted, layout)
         except pl.exceptions.PolarsError:
             return None
+        _latin1(stats, latin1, utf8)
     except pl.exceptions.PolarsError:
         return None
     if frame.height != chunk.line_count:
         return None
+    _, sentinels, _ = _marked_columns(layout)
     fields: pl.Expr = pl.lit(None, dtype=pl.Int32)
-    for k in reversed((1, *_SENTINEL_COLUMNS)):
+    for k in reversed((1, *sentinels)):
         fields = pl.when(pl.col(f"f{k}") == _SENTINEL).then(pl.lit(k, pl.Int32)).otherwise(fields)
-    n = schema.DOJ_FIELD_COUNT
+    n = layout.width
     frame = frame.with_columns(fields.alias("_fields")).with_row_index("_i")
-    if check_shape and not frame["_fields"].head(200).is_in([n, n + 1]).any():
-        # No DOJ-shaped row up front. The sentinel only sees 1 or 94-98 fields, so the
+    if shape.first and not frame["_fields"].head(200).is_in([n, n + 1]).any():
+        # No row of the layout up front. The sentinel only sees 1 or n-1..n+3 fields, so the
         # line-by-line path counts them exactly and refuses the file if it is another table.
         return None
+    if shape.first:
+        shape.settle_trailing_comma(
+            frame["_fields"], frame[f"f{n}"].fill_null("").eq("").fill_null(False)
+        )
     blank = (pl.col("_fields") == 1) & (pl.col("f0").str.strip_chars() == "")
-    ok = (pl.col("_fields") == n) | ((pl.col("_fields") == n + 1) & (pl.col(f"f{n}") == ""))
+    trailing_ok = shape.trailing_comma
+    ok = (pl.col("_fields") == n) | (
+        (pl.col("_fields") == n + 1) & (pl.col(f"f{n}") == "") & pl.lit(trailing_ok)
+    )
     frame = frame.with_columns(
         blank.fill_null(False).alias("_blank"), ok.fill_null(False).alias("_ok")
     )
@@ -357,9 +445,13 @@ def _fast_chunk(
     quoted = [i for i, text in zip(maybe_blank, texts, strict=True) if '"' in text]
     if quoted:
         frame = frame.with_columns(pl.col("_blank") & ~pl.col("_i").is_in(quoted))
+    # A NUL byte (or an over-long line's stand-in) is never part of a row.
+    nul = _lines_with_nul(chunk)
+    if len(nul):
+        frame = frame.with_columns(pl.col("_ok") & ~pl.col("_i").is_in(nul))
     blank_count = int(frame["_blank"].sum())
     bad_index = frame.filter(~pl.col("_ok") & ~pl.col("_blank"))["_i"].to_numpy()
-    bad = _bad_lines(chunk, bad_index, stats, str(path))
+    bad = _bad_lines(chunk, bad_index, str(path), shape)
     plan[frame.filter(~pl.col("_ok"))["_i"].to_numpy()] = PLAN_DROP
     trailing = frame.filter(pl.col("_ok") & (pl.col("_fields") == n + 1))["_i"].to_numpy()
     if len(trailing):
@@ -368,12 +460,18 @@ def _fast_chunk(
         plan[trailing] = np.where(last == ord('"'), 3, 1)
     good = frame.filter(pl.col("_ok")).select(
         (pl.col("_i").cast(pl.Int64) + chunk.first_line).alias("source_line"),
-        *[pl.col(f"f{i}").alias(name) for i, name in zip(_USED_INDICES, USED_COLUMNS, strict=True)],
+        *[pl.col(f"f{i}").alias(name) for i, name in zip(layout.used, USED_COLUMNS, strict=True)],
     )
-    parsed, bad_values = _parse_fields(
-        good, str(path), raw=lambda lines: _raw_of(chunk, lines, stats)
-    )
+    parsed, bad_values = _parse_fields(good, str(path), raw=lambda lines: _raw_of(chunk, lines))
     return parsed, pl.concat([bad, bad_values], how="vertical"), blank_count
+
+
+def _lines_with_nul(chunk: Chunk) -> np.ndarray:
+    """Indices (in the chunk) of the lines that hold a NUL byte."""
+    if b"\x00" not in chunk.data:
+        return np.zeros(0, dtype=np.int64)
+    nuls = np.flatnonzero(np.frombuffer(chunk.data, dtype=np.uint8) == 0)
+    return np.unique(np.searchsorted(chunk.newlines, nuls))
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -384,12 +482,13 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _read_marked(data: bytes) -> pl.DataFrame:
+def _read_marked(data: bytes, layout: Layout) -> pl.DataFrame:
+    width, _, projection = _marked_columns(layout)
     return pl.read_csv(
         data,
         has_header=False,
-        schema={f"f{i}": pl.String for i in range(_WIDTH)},
-        columns=_PROJECTION,
+        schema={f"f{i}": pl.String for i in range(width)},
+        columns=list(projection),
         quote_char='"',
         empty_string_is_null=False,
         truncate_ragged_lines=True,
@@ -397,14 +496,14 @@ def _read_marked(data: bytes) -> pl.DataFrame:
     )
 
 
-def _raw_of(chunk: Chunk, source_lines: pl.Series, stats: FileStats) -> pl.Series:
+def _raw_of(chunk: Chunk, source_lines: pl.Series) -> pl.Series:
     """The raw text of some lines of the chunk, by file line number."""
     index = (source_lines - chunk.first_line).to_numpy()
     return pl.Series("raw", chunk.lines(index), dtype=pl.String)
 
 
-def _bad_lines(chunk: Chunk, index: np.ndarray, stats: FileStats, source: str) -> pl.DataFrame:
-    """Quarantine rows for lines whose field count is wrong, with the exact count."""
+def _bad_lines(chunk: Chunk, index: np.ndarray, source: str, shape: _Shape) -> pl.DataFrame:
+    """Quarantine rows for lines that are not rows of the layout, with the reason."""
     if len(index) == 0:
         return schema.empty(schema.QUARANTINE_SCHEMA)
     lines = pl.DataFrame(
@@ -414,41 +513,59 @@ def _bad_lines(chunk: Chunk, index: np.ndarray, stats: FileStats, source: str) -
         },
         schema={"source_line": pl.Int64, "raw": pl.String},
     )
-    _, bad, _ = _classify(lines, source)
+    _, bad, _ = _classify(lines, source, shape)
     return bad
 
 
 def _slow_chunk(
-    chunk: Chunk, stats: FileStats, path: Path, check_shape: bool, plan: np.ndarray
+    chunk: Chunk, stats: FileStats, path: Path, shape: _Shape, plan: np.ndarray
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """Line by line: for a chunk where a quote that never closes would join lines."""
+    """Line by line: for a chunk whose quoting the native parser refuses or reads across lines
+    (a quote that never closes, a quoted field holding a line break)."""
     try:
         text = chunk.data.decode("utf-8")
     except UnicodeDecodeError:
-        _latin1(chunk, stats)
-        text = chunk.data.decode("latin-1")
-    lines = _split_lines(text, chunk.first_line)
-    if check_shape:
+        converted, latin1, utf8 = as_utf8(chunk.data)
+        _latin1(stats, latin1, utf8)
+        text = converted.decode("utf-8")
+    lines, joined = _join_quoted_breaks(_split_lines(text, chunk.first_line), shape)
+    if shape.first:
         fields, _ = _field_counts(pl.col("raw"))
-        counts = lines.filter(pl.col("raw").str.strip_chars() != "").select(fields.alias("n"))
-        if error := _shape_error(path, counts["n"]):
+        counts = lines.filter(pl.col("raw").str.strip_chars() != "").select(
+            fields.alias("n"), pl.col("raw").str.contains(r',(?:"")?\s*$').alias("comma")
+        )
+        if error := _shape_error(path, counts["n"], shape.width):
             raise error
-    good, bad, blank = _classify(lines, str(path))
+        shape.settle_trailing_comma(counts["n"], counts["comma"])
+    good, bad, blank = _classify(lines, str(path), shape)
     plan[:] = PLAN_DROP
-    plan[(good["source_line"] - chunk.first_line).to_numpy()] = good["_trim"].to_numpy()
+    # A row read from several lines ends on its last line: its cut goes there, and the lines
+    # before are joined to it.
+    ends = good["source_line"].to_numpy().copy()
+    if len(joined):
+        last = np.searchsorted(joined[:, 0], ends)
+        found = (last < len(joined)) & (joined[np.minimum(last, len(joined) - 1), 0] == ends)
+        ends[found] = joined[last[found], 1]
+        for first, end in joined.tolist():
+            plan[first - chunk.first_line : end - chunk.first_line] = PLAN_JOIN
+    plan[ends - chunk.first_line] = good["_trim"].to_numpy()
     good = good.drop("_trim")
     if good.height == 0:
         return _empty_rows(), bad, blank
     body = "\n".join(good["raw"].to_list()).encode("utf-8")
+    used = shape.layout.used
     fields_frame = pl.read_csv(
         io.BytesIO(body),
         has_header=False,
-        columns=_USED_INDICES,
+        columns=sorted(set(used)),
         infer_schema=False,
         quote_char='"',
     )
     # Projected columns come back in file order, named differently across Polars versions.
-    fields_frame.columns = list(USED_COLUMNS)
+    fields_frame.columns = [f"f{i}" for i in sorted(set(used))]
+    fields_frame = fields_frame.select(
+        pl.col(f"f{i}").alias(name) for i, name in zip(used, USED_COLUMNS, strict=True)
+    )
     frame = pl.concat([good.select("source_line"), fields_frame], how="horizontal")
     raw_by_line = dict(zip(good["source_line"].to_list(), good["raw"].to_list(), strict=True))
     parsed, bad_values = _parse_fields(
@@ -471,10 +588,57 @@ def _split_lines(text: str, first_line: int) -> pl.DataFrame:
     )
 
 
+#: Physical lines one quoted field may span (a field with a few line breaks in it).
+_MOST_JOINED = 8
+
+
+def _join_quoted_breaks(lines: pl.DataFrame, shape: _Shape) -> tuple[pl.DataFrame, np.ndarray]:
+    """Rows whose quoted field holds a line break, as one row: a line with an odd number of
+    quotes is joined with the lines after it when together they make one well-quoted row of the
+    layout. Returns the lines (a joined row under its first line's number) and the numbers of
+    the (first, last) line numbers of each row read from several lines, in order. Anything
+    else is left as it was, to be set aside."""
+    quotes = lines["raw"].str.count_matches('"', literal=True)
+    odd = np.flatnonzero((quotes % 2 == 1).to_numpy())
+    if len(odd) == 0:
+        return lines, np.zeros((0, 2), dtype=np.int64)
+    raw = lines["raw"].to_list()
+    numbers = lines["source_line"].to_numpy()
+    n = shape.width
+    gone: set[int] = set()
+    joined: list[tuple[int, int]] = []
+    for start in odd.tolist():
+        if start in gone:
+            continue
+        text = raw[start]
+        for end in range(start + 1, min(start + _MOST_JOINED, len(raw))):
+            text = text + "\n" + raw[end]
+            if raw[end].count('"') % 2 == 0:
+                continue
+            fields = re.sub(r'"[^"]*"', "", text).count(",") + 1
+            well_quoted = re.fullmatch(_WELL_QUOTED, text) is not None
+            trailing = (shape.trailing_comma or shape.layout.trailing_comma) and fields == n + 1
+            if well_quoted and (fields == n or trailing):
+                raw[start] = text
+                gone.update(range(start + 1, end + 1))
+                joined.append((int(numbers[start]), int(numbers[end])))
+            break
+    if not gone:
+        return lines, np.zeros((0, 2), dtype=np.int64)
+    # A joined row keeps its first line's number (the plan marks the lines it spans).
+    keep = np.ones(len(raw), dtype=bool)
+    keep[list(gone)] = False
+    kept = pl.DataFrame(
+        {"source_line": numbers[keep], "raw": [r for r, k in zip(raw, keep, strict=True) if k]}
+    )
+    return kept, np.array(joined, dtype=np.int64).reshape(-1, 2)
+
+
 #: A line of RFC 4180 fields: bare (no quote, no comma) or wholly quoted with quotes doubled.
 #: Anything else (`"DOE"JR`, `O"NEIL`, an unclosed quote) is read differently by every CSV
-#: parser, and the native one refuses some of it outright.
-_WELL_QUOTED = r'^(?:[^",]*|"(?:[^"]|"")*")(?:,(?:[^",]*|"(?:[^"]|"")*"))*$'
+#: parser, and the native one refuses some of it outright. Spaces after the line's last field
+#: are padding.
+_WELL_QUOTED = r'^(?:[^",]*|"(?:[^"]|"")*")(?:,(?:[^",]*|"(?:[^"]|"")*"))*[ \t]*$'
 
 
 def _field_counts(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -486,38 +650,67 @@ def _field_counts(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     )
 
 
-def _classify(lines: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """Split lines into well-formed ones (95 fields) and quarantined ones; count blank lines."""
+def _classify(
+    lines: pl.DataFrame, source: str, shape: _Shape
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Split lines into rows of the layout and quarantined ones; count blank lines."""
     fields, balanced = _field_counts(pl.col("raw"))
-    n = schema.DOJ_FIELD_COUNT
+    n = shape.width
     marked = lines.with_columns(
         fields.alias("_fields"),
         balanced.alias("_balanced"),
         (pl.col("raw").str.strip_chars() == "").alias("_blank"),
+        pl.col("raw").str.contains("\x00", literal=True).alias("_nul"),
     )
     blank = int(marked["_blank"].sum())
     marked = marked.filter(~pl.col("_blank"))
-    # A trailing comma: a 96th field that is empty, bare or quoted (`""`) as the parser sees it.
-    trailing = pl.col("raw").str.contains(r',(?:"")?$') & (pl.col("_fields") == n + 1)
-    ok = pl.col("_balanced") & ((pl.col("_fields") == n) | trailing)
+    # A trailing comma: a last field that is empty, bare or quoted (`""`) as the parser sees
+    # it, on a file whose rows end so; elsewhere it may be an inner empty field too many.
+    comma = pl.col("raw").str.contains(r',(?:"")?[ \t]*$') & (pl.col("_fields") == n + 1)
+    trailing = comma & pl.lit(shape.trailing_comma)
+    ok = pl.col("_balanced") & ~pl.col("_nul") & ((pl.col("_fields") == n) | trailing)
+    # Spaces after a closing quote of the last field are padding: cut from the row, like the
+    # trailing comma (spaces after a bare field are part of it, and harmless).
     good = marked.filter(ok).select(
         "source_line",
         pl.when(trailing)
-        .then(pl.col("raw").str.replace(r',(?:"")?$', ""))
-        .otherwise("raw")
+        .then(pl.col("raw").str.replace(_TRAILING_COMMA, ""))
+        .otherwise(pl.col("raw").str.replace(_PADDING, '"'))
         .alias("raw"),
-        # The bytes results.csv cuts from the end of the row (the trailing comma).
+        # The bytes results.csv cuts from the end of the row.
         pl.when(trailing)
-        .then(pl.col("raw").str.extract(r'(,(?:"")?)$', 1).str.len_bytes())
-        .otherwise(0)
+        .then(pl.col("raw").str.extract(_TRAILING_COMMA, 1).str.len_bytes())
+        # The closing quote `_PADDING` matches stays in the row.
+        .otherwise(pl.col("raw").str.extract(_PADDING, 1).str.len_bytes() - 1)
+        .fill_null(0)
         .cast(pl.Int16)
         .alias("_trim"),
+    )
+    upper = pl.col("raw").str.to_uppercase()
+    header = upper.str.contains(r'(?:^|,)"?\s*SUBJECT_ID\s*"?(?:,|$)') & upper.str.contains(
+        r'(?:^|,)"?\s*CNT_ORDER\s*"?(?:,|$)'
     )
     bad = marked.filter(~ok).select(
         pl.lit(source).alias("source_file"),
         "source_line",
-        pl.when(~pl.col("_balanced"))
+        pl.when(pl.col("raw").str.starts_with(TOO_LONG.decode("latin-1")))
+        .then(pl.lit(schema.REASON_TOO_LONG))
+        .when(pl.col("_nul"))
+        .then(pl.lit(schema.REASON_NUL))
+        .when(header)
+        .then(pl.lit(schema.REASON_REPEATED_HEADER))
+        .when(~pl.col("_balanced"))
         .then(pl.lit(schema.REASON_UNBALANCED_QUOTES))
+        .when(comma)
+        .then(
+            pl.format(
+                "{}: {} instead of {} (an empty field too many; the file's rows do not end "
+                "in a comma)",
+                pl.lit(schema.REASON_FIELD_COUNT),
+                pl.col("_fields"),
+                pl.lit(n),
+            )
+        )
         .otherwise(
             pl.format(
                 "{}: {} instead of {}",
@@ -529,7 +722,29 @@ def _classify(lines: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.DataFr
         .alias("reason"),
         "raw",
     )
-    return good, bad, blank
+    return good, _too_long_reasons(bad, shape.max_line), blank
+
+
+_TRAILING_COMMA = r'(,(?:"")?[ \t]*)$'
+_PADDING = r'("[ \t]+)$'
+
+
+def _too_long_reasons(bad: pl.DataFrame, limit: int) -> pl.DataFrame:
+    """An over-long line's quarantine row: the limit in the reason, the line's length after it,
+    its first bytes as its text."""
+    long = bad["reason"] == schema.REASON_TOO_LONG
+    if not long.any():
+        return bad
+    reasons = bad["reason"].to_list()
+    raws = bad["raw"].to_list()
+    for i in long.arg_true().to_list():
+        digits, _, start = raws[i][len(TOO_LONG) :].partition("\x01")
+        length = f": {int(digits):,} bytes" if digits.isdigit() else ""
+        reasons[i] = f"{schema.REASON_TOO_LONG} {limit} bytes{length}"
+        raws[i] = start + "..."
+    return bad.with_columns(
+        pl.Series("reason", reasons, dtype=pl.String), pl.Series("raw", raws, dtype=pl.String)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -566,23 +781,69 @@ def _parse_fields(
     per_row = ("SUBJECT_ID", "CNT_ORDER", "CII_NUMBER", "PRI_NAME", "GENDER", "OFN",
                "FE_NUM_CRT_CASE")  # fmt: skip
     frame = frame.with_columns(*[_clean(c).alias(c) for c in per_row])
-    frame = _EVENT_DATE.apply(frame)
+    for dates in _DATES:
+        frame = dates.apply(frame)
     reason = (
-        pl.when(pl.col("SUBJECT_ID").is_null())
+        pl.when(
+            (pl.col("SUBJECT_ID").str.to_uppercase() == "SUBJECT_ID")
+            & (pl.col("CNT_ORDER").str.to_uppercase() == "CNT_ORDER")
+        )
+        .then(pl.lit(schema.REASON_REPEATED_HEADER))
+        .when(pl.col("SUBJECT_ID").is_null())
         .then(pl.lit(schema.REASON_NO_SUBJECT))
         .when(pl.col("CNT_ORDER").is_null() | ~pl.col("CNT_ORDER").str.contains(r"^[0-9]{12}$"))
         .then(pl.lit(schema.REASON_BAD_CNT_ORDER))
         .when(pl.col("_event_garbled"))
         .then(pl.lit(schema.REASON_BAD_DATE))
+        # A date of birth or a cycle date that is there but unreadable would become "unknown"
+        # and change an age or the offense date: set aside, never guessed.
+        .when(pl.col("_cycle_garbled"))
+        .then(pl.lit(schema.REASON_BAD_CYCLE_DATE))
+        .when(pl.col("_dob_garbled"))
+        .then(pl.lit(schema.REASON_BAD_DOB))
         .otherwise(None)
     )
     frame = frame.with_columns(reason.alias("_reason"))
+    frame = _mark_duplicates(frame, raw)
     bad = frame.filter(pl.col("_reason").is_not_null()).select(
         pl.lit(source).alias("source_file"), "source_line", pl.col("_reason").alias("reason")
     )
     bad = bad.with_columns(raw(bad["source_line"]).alias("raw"))
     kept = frame.filter(pl.col("_reason").is_null())
     return _canonical_rows(kept, source), bad
+
+
+def _mark_duplicates(frame: pl.DataFrame, raw: Callable[[pl.Series], pl.Series]) -> pl.DataFrame:
+    """A line that repeats an earlier line of its chunk byte for byte is set aside as a
+    duplicate: read as another row, it would be summed as one more part of the sentence.
+    Rows equal in every column read are the candidates; their texts settle it."""
+    hashes = frame.select(pl.struct(USED_COLUMNS).hash()).to_series()
+    later = ~hashes.is_first_distinct()
+    if not later.any():
+        return frame
+    firsts = (
+        pl.DataFrame({"_h": hashes, "source_line": frame["source_line"]})
+        .group_by("_h", maintain_order=True)
+        .agg(pl.col("source_line").first().alias("_first"))
+    )
+    candidates = (
+        pl.DataFrame({"_h": hashes, "source_line": frame["source_line"]})
+        .filter(later)
+        .join(firsts, on="_h", how="left", maintain_order="left")
+    )
+    same = raw(candidates["source_line"]) == raw(candidates["_first"])
+    duplicates = candidates.filter(same.to_numpy())
+    if duplicates.height == 0:
+        return frame
+    reasons = duplicates.select(
+        "source_line",
+        pl.format("{} {}", pl.lit(schema.REASON_DUPLICATE), pl.col("_first")).alias("_dup"),
+    )
+    return (
+        frame.join(reasons, on="source_line", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_reason", "_dup").alias("_reason"))
+        .drop("_dup")
+    )
 
 
 def _level(stat: pl.Expr, toc: pl.Expr) -> pl.Expr:
@@ -664,17 +925,36 @@ def _offense_choice() -> dict[str, pl.Expr]:
 
 _OFFENSE_KEYS = ["CONV_OFFENSE_DESCR", "DISP_OFFENSE_DESCR", "OFFENSE_DESCR", "CONV_OFFENSE_TOC",
                  "DISP_OFFENSE_TOC", "OFFENSE_TOC", "CONV_STAT_DESCR"]  # fmt: skip
-_SENTENCE_KEYS = ["SENT_LENGTH", "SENT_TIME_CODE", "SENT_TIME_DESCR"]
+_SENTENCE_KEYS = ["SENT_LENGTH", "SENT_TIME_CODE", "SENT_TIME_DESCR", "SENT_LOC_DESCR"]
+
+#: Kinds of sentence part (`_kind`): how a part runs beside the others of its count.
+#: Probation, fines and the rest run together with the custody they go with; jail and prison
+#: are custody; parole, PRCS and mandatory supervision follow the custody (prop64.md section 2).
+PART_OTHER, PART_JAIL, PART_PRISON, PART_SUPERVISION = 0, 1, 2, 3
+
+_SUPERVISION = r"PAROLE|PRCS|POST[- ]?RELEASE|COMMUNITY SUP|MAND(?:ATORY)?[ .]*SUP|^MS$|\bM/S\b"
 
 
 def _sentence_parts() -> dict[str, pl.Expr]:
-    """Years, months and days of one sentence part (units D/M/Y, padded or spelled out)."""
+    """Years, months and days of one sentence part (units D/M/Y, padded or spelled out), and
+    its kind (see `PART_OTHER`)."""
     unit = pl.coalesce(_clean("SENT_TIME_CODE"), _clean("SENT_TIME_DESCR")).str.to_uppercase()
     length = _clean("SENT_LENGTH").str.extract(r"^(\d{1,5})", 1).cast(pl.Int32, strict=False)
+    where = _clean("SENT_LOC_DESCR").str.to_uppercase()
+    kind = (
+        pl.when(where.str.contains(_SUPERVISION))
+        .then(PART_SUPERVISION)
+        .when(where.str.contains("PRISON|CDC"))
+        .then(PART_PRISON)
+        .when(where.str.contains("JAIL"))
+        .then(PART_JAIL)
+        .otherwise(PART_OTHER)
+    )
     return {
         "_years": pl.when(unit.str.starts_with("Y")).then(length).otherwise(0).fill_null(0),
         "_months": pl.when(unit.str.starts_with("M")).then(length).otherwise(0).fill_null(0),
         "_days": pl.when(unit.str.starts_with("D")).then(length).otherwise(0).fill_null(0),
+        "_kind": kind.fill_null(PART_OTHER).cast(pl.Int8),
     }
 
 
@@ -709,6 +989,7 @@ def _canonical_rows(frame: pl.DataFrame, source: str) -> pl.DataFrame:
         "_years",
         "_months",
         "_days",
+        "_kind",
         pl.lit(source, dtype=pl.Categorical).alias("source_file"),
         "source_line",
     )
@@ -735,6 +1016,7 @@ _ROW_SCHEMA: dict[str, pl.DataType] = {
     "_years": pl.Int32(),
     "_months": pl.Int32(),
     "_days": pl.Int32(),
+    "_kind": pl.Int8(),
     "source_file": pl.Categorical(),
     "source_line": pl.Int64(),
 }
@@ -749,37 +1031,45 @@ def _empty_rows() -> pl.DataFrame:
 
 
 _KEY = ["subject_id", "count_id"]
-_SUMS = ("_years", "_months", "_days")
+_LENGTH = ("_years", "_months", "_days")
+#: A part's length and kind, kept on each row until parts are merged.
+_SUMS = (*_LENGTH, "_kind")
 _IDENTITY = ("name", "cii_number", "dob", "sex")
 
 
 def _as_parts(rows: pl.DataFrame) -> pl.DataFrame:
     """Rows as finished one-part counts, on the worker: sentence end, offense parsed, typed as
     the counts schema. They keep `_seq`, their own sentence lengths and the hash of their key
-    (person, CNT_ORDER, file), which the end of the read needs to merge parts of one sentence.
+    (person, CNT_ORDER), which the end of the read needs to merge parts of one sentence.
     Doing the per-row work here keeps it parallel and leaves the end of the read to patch the
     few merged counts, without copying the whole table."""
     rows = rows.with_columns(
         pl.concat_list(pl.col("source_line").cast(pl.Int64)).alias("source_lines"),
         pl.lit(1, dtype=pl.Int32).alias("source_rows"),
     )
-    rows = _with_sentence_end(rows)
+    rows = _with_sentence_end(rows).with_columns(
+        pl.col("sentence_end").alias("sentence_end_consecutive"),
+        pl.col("sentence_end").alias("sentence_end_added"),
+    )
     # Offense texts repeat a lot: parse each distinct text once and spread it back.
     rows = _OFFENSES.apply(rows).unnest("_offense")
     return rows.select(
         "_seq",
         *[pl.col(c).cast(t) for c, t in schema.COUNTS_SCHEMA.items()],
         *_SUMS,
-        pl.struct([*_KEY, "source_file"]).hash().alias("_key"),
+        pl.struct(_KEY).hash().alias("_key"),
     )
 
 
-def _merge_parts(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    """One row per (person, CNT_ORDER, file): repeated rows are parts of one sentence.
+#: The columns of the repeated keys' rows that merging reads.
+_GROUPED = [*_KEY, "source_file", "_seq", "source_line", "event_date", "sentence_end", *_SUMS]
 
-    Their lengths add up (years, months and days kept apart until they are added to the step
-    date on the calendar); the other values are the first part's. Most counts have one part, so
-    only the repeated keys are grouped. Returns the counts, in input order.
+
+def _merge_parts(parts: list[pl.DataFrame], across: list[int]) -> pl.DataFrame:
+    """One row per (person, CNT_ORDER): repeated rows are parts of one sentence, in one file or
+    across files (see `_sentence_totals` for when the sentence ends); the other values are the
+    first part's. Most counts have one part, so only the repeated keys are grouped. Returns the
+    counts, in input order.
 
     A statewide file has millions of counts, so the whole table is never copied: each chunk's
     later parts are dropped and its merged counts patched with their totals, chunk by chunk,
@@ -803,23 +1093,12 @@ def _merge_parts(parts: list[pl.DataFrame]) -> pl.DataFrame:
         drop = later.slice(offset, part.height)
         offset += part.height
         if mine.any():
-            grouped.append(part.filter(mine).select([*_KEY, "source_file", "_seq", "source_line",
-                                                     *_SUMS]))  # fmt: skip
+            grouped.append(part.filter(mine).select(_GROUPED))
         if drop.any():
             parts[index] = part.filter(~drop)
     del part
-    totals = (
-        pl.concat(grouped, how="vertical")
-        .group_by([*_KEY, "source_file"])
-        .agg(
-            pl.col("_seq").min(),
-            *[pl.col(c).sum() for c in _SUMS],
-            pl.col("source_line").sort().alias("source_lines"),
-            pl.len().cast(pl.Int32).alias("source_rows"),
-        )
-        .drop(_KEY, "source_file")
-        .sort("_seq")
-    )
+    totals = _sentence_totals(pl.concat(grouped, how="vertical"))
+    across.append(int((totals["_files"] > 1).sum()))
     del grouped
     # Parts are in input order, so `_seq` ascends across them: each part's totals are a slice.
     seqs = totals["_seq"].to_numpy()
@@ -851,14 +1130,7 @@ def _with_totals(part: pl.DataFrame, totals: pl.DataFrame) -> pl.DataFrame:
     """A chunk's merged counts get their summed lengths, sentence end and lines; the totals are
     those whose first part is in this chunk, in `_seq` order like the chunk's rows."""
     rows = np.searchsorted(part["_seq"].to_numpy(), totals["_seq"].to_numpy())
-    merged = part[rows].with_columns(
-        *[totals[c].cast(part.schema[c]) for c in _SUMS],
-        totals["source_rows"],
-        totals["source_lines"],
-    )
-    merged = _with_sentence_end(merged).select(
-        pl.col(c).cast(part.schema[c]) for c in (*_PATCHED, "source_lines")
-    )
+    merged = totals.select(pl.col(c).cast(part.schema[c]) for c in (*_PATCHED, "source_lines"))
     # Lists cannot be scattered: each row takes its merged list by position, if it has one.
     at = pl.Series(np.full(part.height, -1, dtype=np.int64)).scatter(rows, np.arange(len(rows)))
     lines = pl.select(
@@ -873,22 +1145,108 @@ def _with_totals(part: pl.DataFrame, totals: pl.DataFrame) -> pl.DataFrame:
 
 
 #: The columns a merged count changes on its first part, besides its list of lines.
-_PATCHED = (*_SUMS, "sentence_end", "sentence_days", "source_rows")
+_PATCHED = (
+    "sentence_end",
+    "sentence_end_consecutive",
+    "sentence_end_added",
+    "sentence_days",
+    "source_rows",
+)
+
+
+def _sentence_totals(parts: pl.DataFrame) -> pl.DataFrame:
+    """When each merged count's sentence ends, from its parts (prop64.md section 2).
+
+    Parts run together: the sentence ends when its longest-running part ends (probation with
+    jail as its condition ends with the probation; it is not the two added up). Parole, PRCS
+    and mandatory supervision follow the custody they go with: they end after the longest
+    custody part plus their own length. `sentence_end_consecutive` is the end when prison
+    terms are served one after the other (added up; a policy switch reads it), and
+    `sentence_end_added` the end with every part added up, as the pilot counties' tools read
+    it (their flows reproduce them). The same part
+    given again in a later file is the same part (a file delivered twice), kept once; lines
+    are listed for the count's own file (the first to give it)."""
+    files = (
+        parts.sort("_seq")
+        .with_columns(
+            pl.col("source_file").first().over(_KEY).alias("_file"),
+            pl.col("source_file").n_unique().over(_KEY).alias("_in_files"),
+        )
+        .filter(
+            (pl.col("source_file") == pl.col("_file"))
+            | (pl.col("source_file").first().over([*_KEY, *_SUMS]) == pl.col("source_file"))
+        )
+    )
+    custody = pl.col("_kind").is_in([PART_JAIL, PART_PRISON])
+    supervision = pl.col("_kind") == PART_SUPERVISION
+    prison = pl.col("_kind") == PART_PRISON
+    span = pl.col("_years") * 372 + pl.col("_months") * 31 + pl.col("_days")
+    grouped = files.group_by(_KEY).agg(
+        pl.col("_seq").min(),
+        pl.col("event_date").first(),
+        pl.col("sentence_end").filter(~supervision).max().alias("_together"),
+        *[
+            pl.col(c)
+            .filter(custody)
+            .sort_by(pl.col("sentence_end").filter(custody))
+            .last()
+            .alias(f"_custody{c}")
+            for c in _LENGTH
+        ],
+        *[
+            pl.col(c)
+            .filter(supervision)
+            .sort_by(span.filter(supervision))
+            .last()
+            .alias(f"_after{c}")
+            for c in _LENGTH
+        ],
+        *[pl.col(c).filter(prison).sum().alias(f"_prison{c}") for c in _LENGTH],
+        *[pl.col(c).sum().alias(f"_all{c}") for c in _LENGTH],
+        pl.col("source_line")
+        .filter(pl.col("source_file") == pl.col("_file"))
+        .sort()
+        .alias("source_lines"),
+        pl.len().cast(pl.Int32).alias("source_rows"),
+        pl.col("_in_files").first().alias("_files"),
+    )
+
+    def end(*lengths: str) -> pl.Expr:
+        parts_ = [
+            pl.sum_horizontal(pl.col(f"{prefix}{c}").fill_null(0) for prefix in lengths)
+            for c in _LENGTH
+        ]
+        return pl.col("event_date").dt.offset_by(pl.format("{}y{}mo{}d", *parts_))
+
+    has_after = pl.col("_after_years").is_not_null()
+    has_prison = (pl.col("_prison_years") + pl.col("_prison_months") + pl.col("_prison_days")) > 0
+    ended = grouped.with_columns(
+        pl.max_horizontal(
+            "_together",
+            pl.when(has_after).then(end("_custody", "_after")),
+            "event_date",
+        ).alias("sentence_end")
+    ).with_columns(
+        pl.max_horizontal(
+            "sentence_end",
+            pl.when(has_prison).then(end("_prison")),
+            pl.when(has_prison & has_after).then(end("_prison", "_after")),
+        ).alias("sentence_end_consecutive"),
+        (pl.col("sentence_end") - pl.col("event_date")).dt.total_days().alias("sentence_days"),
+        end("_all").alias("sentence_end_added"),
+    )
+    return ended.select(*_PATCHED, "source_lines", "_seq", "_files").sort("_seq")
 
 
 def _finish_counts(parts: list[pl.DataFrame], files: int) -> tuple[pl.DataFrame, int]:
-    """The counts of all chunks: parts straddling chunks merged, the same person's same count
-    in two files kept once (the first file given wins)."""
+    """The counts of all chunks: parts straddling chunks or files merged; returns how many
+    counts more than one file gave."""
     if not parts:
         return schema.empty(schema.COUNTS_SCHEMA), 0
-    counts = _merge_parts(parts)
+    across: list[int] = []
+    counts = _merge_parts(parts, across)
     parts.clear()
-    duplicates = 0
-    if files > 1:
-        merged = counts.unique(subset=_KEY, keep="first", maintain_order=True)
-        duplicates = counts.height - merged.height
-        counts = merged
-    return counts, duplicates
+    return counts, sum(across)
 
 
 def _with_sentence_end(rows: pl.DataFrame) -> pl.DataFrame:
@@ -922,9 +1280,18 @@ def _parsed_offense() -> pl.Expr:
 
 
 #: The values a DOJ file repeats in every chunk, each evaluated once per process.
-_EVENT_DATE = ValueCache(
-    ["STP_EVENT_DATE"],
-    **dict(zip(("event_date", "_event_garbled"), _date(_clean("STP_EVENT_DATE")), strict=True)),
+_DATES = (
+    ValueCache(
+        ["STP_EVENT_DATE"],
+        **dict(zip(("event_date", "_event_garbled"), _date(_clean("STP_EVENT_DATE")), strict=True)),
+    ),
+    ValueCache(
+        ["CYC_DATE"],
+        **dict(zip(("offense_date", "_cycle_garbled"), _date(_clean("CYC_DATE")), strict=True)),
+    ),
+    ValueCache(
+        ["PRI_DOB"], **dict(zip(("dob", "_dob_garbled"), _date(_clean("PRI_DOB")), strict=True))
+    ),
 )
 _VALUES = (
     ValueCache(
@@ -940,8 +1307,6 @@ _VALUES = (
         .str.replace_all(r"\s+", " ")
         .cast(pl.Categorical),
     ),
-    ValueCache(["CYC_DATE"], offense_date=_date(_clean("CYC_DATE"))[0]),
-    ValueCache(["PRI_DOB"], dob=_date(_clean("PRI_DOB"))[0]),
     ValueCache(
         ["CYC_AGE"],
         cycle_age=_clean("CYC_AGE").str.extract(r"^(\d{1,3})$", 1).cast(pl.Int32, strict=False),

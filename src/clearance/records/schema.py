@@ -91,6 +91,11 @@ COUNTS_SCHEMA: dict[str, pl.DataType] = {
     "level": LEVEL,
     "sentence_days": pl.Int32(),
     "sentence_end": pl.Date(),
+    #: the end when prison terms are served one after the other (added up), for the policy
+    #: switch `judgment.consecutive_prison_terms`; `sentence_end` otherwise
+    "sentence_end_consecutive": pl.Date(),
+    #: the end with every part added up, as the pilot counties' tools read it (their flows)
+    "sentence_end_added": pl.Date(),
     "source_file": pl.Categorical(),
     "source_line": pl.Int64(),
     "source_rows": pl.Int32(),
@@ -121,6 +126,12 @@ REASON_NO_SUBJECT = "no SUBJECT_ID"
 REASON_BAD_CNT_ORDER = "CNT_ORDER is not 12 digits"
 REASON_BAD_DATE = "unparseable STP_EVENT_DATE"
 REASON_UNBALANCED_QUOTES = "unbalanced quotes"
+REASON_REPEATED_HEADER = "repeated header"
+REASON_NUL = "NUL byte in the line"
+REASON_TOO_LONG = "line longer than"
+REASON_BAD_CYCLE_DATE = "unparseable CYC_DATE"
+REASON_BAD_DOB = "unparseable PRI_DOB"
+REASON_DUPLICATE = "exact duplicate of line"
 
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:

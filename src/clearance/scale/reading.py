@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from clearance import heap
 from clearance.records import schema
 from clearance.records.case_numbers import carry_case_numbers
-from clearance.records.chunks import iter_chunks
+from clearance.records.chunks import MAX_LINE_BYTES, iter_chunks
 from clearance.records.doj import (
     FileStats,
     Records,
@@ -29,7 +29,9 @@ from clearance.records.doj import (
     _finish_counts,
     _process,
     _subjects,
+    start_file,
 )
+from clearance.records.layout import DOJ_LAYOUT
 
 #: The seed of the bucket hash (any fixed number: buckets live only for one run).
 _SEED = 20161109
@@ -60,9 +62,11 @@ def read_chunk_parts(
     """Each chunk of `path` parsed by the reader and split by bucket; `stats` is filled in as
     the reader fills it (its line plan once the last chunk is read)."""
     plans: list[ChunkParts] = []
+    layout = DOJ_LAYOUT
     for chunk_index, (chunk, header) in enumerate(iter_chunks(path)):
-        stats.header = header
-        result = _process(chunk, stats, path, file_index, chunk_index == 0)
+        if chunk_index == 0:
+            layout = start_file(stats, header, path)
+        result = _process(chunk, stats, path, file_index, chunk_index == 0, layout, MAX_LINE_BYTES)
         stats.blank_lines += result.blank
         stats.rows_loaded += result.loaded
         stats.rows_quarantined += result.quarantine.height

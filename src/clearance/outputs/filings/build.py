@@ -409,7 +409,7 @@ def write_all(
         pending_included=review.included if review else 0,
     )
     step("writing report.html and report.pdf")
-    write_report(run, rules, out, written.counts, status)
+    write_report(run, rules, out, written.counts, status, info.office)
     written.add("report.html", "report", "public")
     written.add("report.pdf", "report", "public")
     step("writing review.xlsx")

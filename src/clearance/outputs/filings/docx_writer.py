@@ -7,8 +7,9 @@ page starts where the layout started it (page break before its first paragraph),
 pages are one table each with rows of exact height. Line numbers 1-28 are a text box in the
 header of the portrait sections, the footer carries "Page X of Y" fields and the short title.
 A word processor therefore lays the file out page for page like the PDF (the tests render it
-with LibreOffice and compare every page's text). Headings use the "Heading 1" style, so an
-outline survives conversion.
+with LibreOffice and compare every page's text). The document's title is a "Heading 1",
+its sections and each exhibit's first page "Heading 2": the PDF's outline (`layout.outline`)
+again, so a DOCX converted to PDF gets the same bookmarks.
 
 The body is written as one piece of WordprocessingML (a 66,000-row exhibit through
 python-docx's object model takes many minutes); python-docx provides the package, styles,
@@ -146,7 +147,7 @@ def _empty(height: float, page_break: bool) -> str:
 def _text_paragraph(fragment: TextFragment, page_break: bool) -> str:
     ppr = []
     if fragment.heading:
-        ppr.append('<w:pStyle w:val="Heading1"/><w:keepNext w:val="0"/><w:keepLines w:val="0"/>')
+        ppr.append(_HEADING.format(level=2))
     if page_break:
         ppr.append("<w:pageBreakBefore/>")
     ppr.append(_spacing(fragment.pitch * SLOT))
@@ -180,6 +181,42 @@ def _text_paragraph(fragment: TextFragment, page_break: bool) -> str:
     else:
         body += _lines(lines, "serif", fragment.size)
     return f"<w:p><w:pPr>{''.join(ppr)}</w:pPr>{body}</w:p>"
+
+
+#: A heading style (the outline level a converted PDF's bookmarks follow), without the style's
+#: own pagination: the layout has already placed every line.
+_HEADING = '<w:pStyle w:val="Heading{level}"/><w:keepNext w:val="0"/><w:keepLines w:val="0"/>'
+
+
+def _caption_cell(cell: tuple[Line, ...], title: tuple[int, int], size: float) -> str:
+    """The right cell of a caption box: the title's lines one "Heading 1" paragraph (the
+    document's title in the outline), every other line a paragraph of its own, each line one
+    slot high as in the PDF."""
+    first, end = title
+    out = []
+    for index, line in enumerate(cell):
+        if index == first and end > first:
+            out.append(
+                f"<w:p><w:pPr>{_HEADING.format(level=1)}{_spacing(SLOT)}</w:pPr>"
+                f"{_heading_lines(cell[first:end], 'serif', size)}</w:p>"
+            )
+        if first <= index < end:
+            continue
+        out.append(f"<w:p><w:pPr>{_spacing(SLOT)}</w:pPr>{_runs(line, 'serif', size)}</w:p>")
+    return "".join(out)
+
+
+def _heading_lines(lines: tuple[Line, ...], family: Family, size: float) -> str:
+    """Lines of a heading-styled paragraph: runs that override the style's font, colour and
+    size, each run keeping its own weight."""
+    return "<w:r><w:br/></w:r>".join(
+        "".join(
+            f'<w:r>{_full_rpr(family, size, bold)}<w:t xml:space="preserve">'
+            f"{xml_text(text)}</w:t></w:r>"
+            for text, bold, _ in line
+        )
+        for line in lines
+    )
 
 
 def _border(side: str, size: int = 6, color: str = "000000") -> str:
@@ -231,10 +268,14 @@ def _table(fragment: TableFragment, page_break: bool) -> str:
                     tcpr += '<w:tcMar><w:left w:w="200" w:type="dxa"/></w:tcMar>'
             if header:
                 tcpr += '<w:shd w:val="clear" w:color="auto" w:fill="D6DBE5"/>'
-            cells.append(
-                f"<w:tc><w:tcPr>{tcpr}</w:tcPr><w:p><w:pPr>{_spacing(SLOT)}</w:pPr>"
-                f"{_lines(cell, family, fragment.size)}</w:p></w:tc>"
-            )
+            if fragment.style == "caption" and c == 1 and fragment.title_lines is not None:
+                paragraphs = _caption_cell(cell, fragment.title_lines, fragment.size)
+            else:
+                paragraphs = (
+                    f"<w:p><w:pPr>{_spacing(SLOT)}</w:pPr>"
+                    f"{_lines(cell, family, fragment.size)}</w:p>"
+                )
+            cells.append(f"<w:tc><w:tcPr>{tcpr}</w:tcPr>{paragraphs}</w:tc>")
         out.append(f"<w:tr>{trpr}{''.join(cells)}</w:tr>")
     out.append("</w:tbl>")
     return "".join(out)
@@ -262,8 +303,11 @@ def _exhibit_page(page: ExhibitPage, first: bool) -> Iterator[str]:
     width = LANDSCAPE[0] - 2 * EXHIBIT_MARGIN
     brk = "" if first else "<w:pageBreakBefore/>"
     title = fit(page.title, width - 110, "sans", TITLE_SIZE, True)
+    # The exhibit's first page is a heading (the exhibit in the outline); the title repeated
+    # on every later page is not.
+    style = _HEADING.format(level=2) if page.index == 0 else ""
     yield (
-        f'<w:p><w:pPr><w:pStyle w:val="Heading1"/><w:keepNext w:val="0"/><w:keepLines w:val="0"/>'
+        f"<w:p><w:pPr>{style}"
         f"{brk}{_spacing(13)}"
         f'<w:tabs><w:tab w:val="right" w:pos="{tw(width)}"/></w:tabs></w:pPr>'
         f"<w:r>{_full_rpr('sans', TITLE_SIZE, True)}"

@@ -27,7 +27,7 @@ from typing import Literal
 
 from clearance.outputs.filings.exhibit import Exhibit, column_widths
 from clearance.outputs.filings.fonts import Family, text_width
-from clearance.outputs.filings.model import Block, Caption, LegalDocument, runs
+from clearance.outputs.filings.model import Block, Caption, LegalDocument, plain, runs
 
 # ------------------------------------------------------------------------------------------
 # Geometry (points)
@@ -105,6 +105,9 @@ class TextFragment:
     label_at: float = 0.0
     starts: bool = True
     heading: bool = False
+    #: An outline entry (bookmark) that starts here, other than a heading's: an exhibit's cover
+    #: names the exhibit by its letter and description.
+    bookmark: str = ""
 
     @property
     def slots(self) -> int:
@@ -123,6 +126,9 @@ class TableFragment:
     style: Literal["grid", "caption"]
     size: float
     header: bool
+    #: In a caption box: the lines of the right cell that hold the document's title (first,
+    #: end), which the DOCX styles as its "Heading 1".
+    title_lines: tuple[int, int] | None = None
 
     @property
     def slots(self) -> int:
@@ -542,7 +548,9 @@ def _caption(pager: _Pager, caption: Caption) -> None:
         line for text in caption.case_lines for line in wrap_markup(text, cell - 2 * CELL_PAD)
     ]
     right += [()]
+    title_start = len(right)
     right += wrap_markup(caption.title, cell - 2 * CELL_PAD, bold=True)
+    title_lines = (title_start, len(right))
     if caption.title_note:
         right += [()]
         right += wrap_markup(caption.title_note, cell - 2 * CELL_PAD)
@@ -562,6 +570,7 @@ def _caption(pager: _Pager, caption: Caption) -> None:
             style="caption",
             size=BODY_SIZE,
             header=False,
+            title_lines=title_lines,
         )
     )
     pager.skip(2)
@@ -578,6 +587,7 @@ def _cover(pager: _Pager, exhibit: Exhibit) -> None:
             lines=(((exhibit.label, True, False),),),
             align="center",
             size=28.0,
+            bookmark=exhibit_bookmark(exhibit),
         )
     )
     pager.skip(2)
@@ -599,6 +609,57 @@ def _cover(pager: _Pager, exhibit: Exhibit) -> None:
             pitch=2,
             align="center",
         )
+
+
+def exhibit_bookmark(exhibit: Exhibit) -> str:
+    """An exhibit's outline entry: its letter and what it lists, e.g. "Exhibit A: Dismissed
+    and sealed (HS 11361.8(f))" (California Rules of Court, rule 3.1110(f))."""
+    label = exhibit.label.strip()
+    lettered = label.upper().startswith("EXHIBIT ")
+    label = f"Exhibit {label[8:]}" if lettered else label.capitalize()
+    return f"{label}: {plain(exhibit.title)}"
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    """One bookmark of a laid-out document: level 0 is the document itself (its title), level 1
+    a section heading or an exhibit. `slot` is where on the page it starts (None: the top)."""
+
+    page: int
+    level: int
+    title: str
+    slot: int | None = None
+
+
+def outline(laid: LaidOut, title: str | None = None) -> tuple[OutlineEntry, ...]:
+    """The bookmarks of a document, in page order: its title (or `title`), each section heading
+    (where it starts, not its continuation on a later page) and each exhibit, named by its
+    letter and description. The PDF writes them as its outline; the DOCX styles the same
+    paragraphs as headings (Heading 1 the title, Heading 2 the sections and the exhibit's first
+    page), so a converted DOCX gets the same outline."""
+    title = title if title is not None else plain(laid.document.title)
+    entries = [OutlineEntry(0, 0, title)]
+    exhibit_named = False
+    for index, page in enumerate(laid.pages):
+        if isinstance(page, ExhibitPage):
+            if not exhibit_named:
+                entries.append(OutlineEntry(index, 1, exhibit_bookmark(page.layout.exhibit)))
+                exhibit_named = True
+            continue
+        for fragment in page.fragments:
+            if not isinstance(fragment, TextFragment):
+                continue
+            if fragment.bookmark:
+                exhibit_named = True
+                text = fragment.bookmark
+            elif not (fragment.heading and fragment.starts):
+                continue
+            else:
+                text = " ".join("".join(t for t, _, _ in line) for line in fragment.lines)
+                text = " ".join(text.split())
+            if text and not (index == 0 and text == title):
+                entries.append(OutlineEntry(index, 1, text, fragment.slot))
+    return tuple(entries)
 
 
 def _blocks(pager: _Pager, blocks: Sequence[Block]) -> None:

@@ -336,7 +336,7 @@ def _petitioner_documents(
         ),
         short_title=f"Petition/application (HS 11361.8), case {case}",
         blocks=tuple(petition_blocks),
-        author=counsel.office if counsel else "",
+        author=counsel.office if counsel else f"{who}, self-represented",
         keywords=("Proposition 64", "HS 11361.8", "CR-400"),
     )
     findings = [
@@ -396,7 +396,7 @@ def _petitioner_documents(
         ),
         short_title=f"Order after petition/application, case {case}",
         blocks=tuple(order_blocks),
-        author=counsel.office if counsel else "",
+        author=counsel.office if counsel else f"{who}, self-represented",
         keywords=("Proposition 64", "HS 11361.8", "CR-403"),
     )
     return [petition, order]

@@ -53,12 +53,14 @@ from clearance.outputs.filings.layout import (
     ExhibitPage,
     LaidOut,
     Line,
+    OutlineEntry,
     PleadingPage,
     TableFragment,
     TextFragment,
     fit,
     layout_document,
     line_width,
+    outline,
 )
 from clearance.outputs.filings.model import LegalDocument, plain
 
@@ -271,10 +273,21 @@ def binary_streams() -> Iterator[None]:
         rl_config.useA85 = before
 
 
-def draw_pages(canvas: Canvas, laid: LaidOut) -> None:
-    """Every page of one laid-out document, with its footer."""
+def draw_pages(canvas: Canvas, laid: LaidOut, key: str = "d0", title: str | None = None) -> None:
+    """Every page of one laid-out document, with its footer and its bookmarks (`outline`,
+    headed by `title` if given); `key` tells this document's destinations from the others' in
+    the same file."""
     total = len(laid.pages)
+    marks: dict[int, list[tuple[int, OutlineEntry]]] = {}
+    for n, entry in enumerate(outline(laid, title)):
+        marks.setdefault(entry.page, []).append((n, entry))
     for number, page in enumerate(laid.pages, start=1):
+        height = (PORTRAIT if isinstance(page, PleadingPage) else LANDSCAPE)[1]
+        for n, entry in marks.get(number - 1, ()):
+            name = f"{key}.{n}"
+            top = height if entry.slot is None else slot_top(entry.slot) + SLOT
+            canvas.bookmarkPage(name, fit="XYZ", left=0, top=min(top, height), zoom=0)
+            canvas.addOutlineEntry(entry.title, name, level=entry.level, closed=False)
         if isinstance(page, PleadingPage):
             canvas.setPageSize(PORTRAIT)
             if laid.numbered:
@@ -320,17 +333,29 @@ def write_laid_out(laid: Sequence[LaidOut], path: Path) -> None:
         pageCompression=1,
         initialFontName=font_name("serif"),
         initialFontSize=BODY_SIZE,
+        lang=LANG,
     )
     _metadata(canvas, first)
     with binary_streams():
-        for document in laid:
-            draw_pages(canvas, document)
+        for index, document in enumerate(laid):
+            # Several documents in one file (a person's packet): each is named by its short
+            # title, which tells the case apart.
+            title = plain(document.document.short_title) if len(laid) > 1 else None
+            draw_pages(canvas, document, f"d{index}", title)
         canvas.save()
 
 
+#: The document language of every PDF the project writes (the /Lang of its catalog).
+LANG = "en-US"
+
+
 def _metadata(canvas: Any, document: LegalDocument) -> None:
+    """Title, author (the office), subject, keywords and language: what a court's e-filing
+    portal and a screen reader read; the reader opens with the bookmarks shown."""
     canvas.setTitle(plain(document.title))
     canvas.setAuthor(document.author)
     canvas.setSubject(plain(document.short_title))
     canvas.setCreator("clearance")
     canvas.setKeywords(", ".join(document.keywords))
+    canvas.setViewerPreference("DisplayDocTitle", "true")
+    canvas.showOutline()

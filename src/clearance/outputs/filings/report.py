@@ -122,6 +122,8 @@ class ReportModel:
     subtitle: str
     sections: tuple[Section, ...]
     notes: tuple[str, ...] = field(default=())
+    #: The office that publishes the report (the PDF's author).
+    author: str = ""
 
 
 def _n(value: object) -> str:
@@ -554,6 +556,7 @@ def build_report(
     rules: Sequence[Rule],
     filings: Sequence[FilingCount] = (),
     status: FilingStatus | None = None,
+    author: str = "",
 ) -> ReportModel:
     """Every section of the report, from summary.json and the rules of the policy (and, for
     what remains outstanding, from the filing set)."""
@@ -578,6 +581,7 @@ def build_report(
         title=f"Proposition 64 relief in {county} County: impact report",
         subtitle=f"Policy \u201c{summary['policy']['title']}\u201d, as of {summary['as_of']}",
         sections=sections,
+        author=author,
     )
 
 
@@ -613,9 +617,14 @@ footer { color: #57606a; font-size: 0.8rem; margin-top: 2rem; }
 </style>
 </head>
 <body>
+<header>
 <h1>{{ model.title }}</h1>
 <p class="subtitle">{{ model.subtitle }}</p>
-<nav>{% for s in model.sections %}<a href="#{{ s.id }}">{{ s.title }}</a>{% endfor %}</nav>
+<nav aria-label="Sections">
+{%- for s in model.sections %}<a href="#{{ s.id }}">{{ s.title }}</a>{% endfor -%}
+</nav>
+</header>
+<main>
 {% for s in model.sections %}
 <section id="{{ s.id }}">
 <h2>{{ s.title }}</h2>
@@ -639,6 +648,7 @@ footer { color: #57606a; font-size: 0.8rem; margin-top: 2rem; }
 {% endfor %}
 </section>
 {% endfor %}
+</main>
 <footer>Written by clearance from the run's summary.json; every figure above is the value in that
 file. Charts are inline SVG: this page needs no other file.</footer>
 </body>
@@ -673,6 +683,7 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
 
     from clearance.outputs.filings.fonts import font_name
     from clearance.outputs.filings.model import esc
+    from clearance.outputs.filings.pdf import LANG, binary_streams
 
     regular, bold = font_name("sans"), font_name("sans", bold=True)
     from reportlab.lib.fonts import addMapping
@@ -743,7 +754,9 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
         )
         return result
 
-    story: list[Any] = [Paragraph(esc(model.title), h1), Paragraph(esc(model.subtitle), sub)]
+    top = Paragraph(esc(model.title), h1)
+    top.bookmark = (model.title, 0)  # type: ignore[attr-defined]
+    story: list[Any] = [top, Paragraph(esc(model.subtitle), sub)]
     for section in model.sections:
         parts: list[Any] = [Paragraph(esc(p), base) for p in section.paragraphs]
         if section.cards:
@@ -754,7 +767,9 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
             parts += [Spacer(1, 6), image(chart)]
         # The heading stays with what follows it (never alone at the foot of a page).
         first = 1 if section.paragraphs else 2
-        story.append(KeepTogether([Paragraph(esc(section.title), h2), *parts[:first]]))
+        heading = Paragraph(esc(section.title), h2)
+        heading.bookmark = (section.title, 1)  # type: ignore[attr-defined]
+        story.append(KeepTogether([heading, *parts[:first]]))
         story += parts[first:]
 
     def footer(canvas: Any, doc: Any) -> None:
@@ -771,14 +786,34 @@ def render_report_pdf(model: ReportModel, path: Path) -> None:
         topMargin=54,
         bottomMargin=54,
         title=model.title,
+        author=model.author,
+        subject=model.subtitle,
+        keywords=["Proposition 64", "HS 11361.8", "impact report"],
         creator="clearance",
+        lang=LANG,
         invariant=1,
         initialFontName=regular,
     )
-    from clearance.outputs.filings.pdf import binary_streams
+    marks = iter(range(1_000_000))
+
+    def bookmark(flowable: Any) -> None:
+        """The report's title and each section in the PDF's outline, where they are drawn."""
+        found = getattr(flowable, "bookmark", None)
+        if found is not None:
+            key = f"s{next(marks)}"
+            top = document.frame._y + flowable.height
+            document.canv.bookmarkPage(key, fit="XYZ", left=0, top=top, zoom=0)
+            document.canv.addOutlineEntry(found[0], key, level=found[1], closed=False)
+
+    document.afterFlowable = bookmark  # type: ignore[method-assign]
+
+    def opening(canvas: Any, doc: Any) -> None:
+        canvas.setViewerPreference("DisplayDocTitle", "true")
+        canvas.showOutline()
+        footer(canvas, doc)
 
     with binary_streams():
-        document.build(story, onFirstPage=footer, onLaterPages=footer)
+        document.build(story, onFirstPage=opening, onLaterPages=footer)
 
 
 def write_report(
@@ -787,9 +822,10 @@ def write_report(
     out_dir: Path,
     filings: Sequence[FilingCount] = (),
     status: FilingStatus | None = None,
+    author: str = "",
 ) -> tuple[Path, Path]:
-    """report.html and report.pdf in `out_dir`."""
-    model = build_report(run, rules, filings, status)
+    """report.html and report.pdf in `out_dir` (`author`: the office that publishes it)."""
+    model = build_report(run, rules, filings, status, author)
     html_path, pdf_path = out_dir / "report.html", out_dir / "report.pdf"
     render_html(model, html_path)
     render_report_pdf(model, pdf_path)
