@@ -1144,3 +1144,17 @@ def test_an_endless_line_is_never_held_whole() -> None:
     lines = b"".join(blocks).split(b"\n")
     assert chunks.too_long_length(lines[1]) == 20_000_000
     assert lines[0] == line(ARREST).encode() and lines[2] == line().encode()
+
+
+def test_duplicate_is_matched_against_its_own_text(tmp_path: Path) -> None:
+    """Three lines equal in every value read, the first written differently ("  -  " for an
+    empty OFN): the third repeats the second byte for byte and is set aside as its duplicate,
+    though it differs in text from the first line of equal values."""
+    padded = line(OFN="  -  ")
+    plain = line(OFN="")
+    assert padded != plain
+    records, stats = read_one(write(tmp_path / "a.dat", [padded, plain, plain]))
+    assert (stats.rows_loaded, stats.rows_quarantined) == (2, 1)
+    assert records.quarantine.select("source_line", "reason").rows() == [
+        (3, "exact duplicate of line 2")
+    ]

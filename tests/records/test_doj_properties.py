@@ -195,6 +195,12 @@ doj_files = st.builds(
 )
 
 
+def cr_ended(data: bytes) -> bool:
+    """A file with CR bytes and no LF at all: the reader takes its CRs as line ends (old Mac
+    exports; see `records/chunks.py`), which the LF/CRLF model of this test does not describe."""
+    return b"\r" in data and b"\n" not in data
+
+
 @settings(
     max_examples=100,
     deadline=None,
@@ -220,9 +226,19 @@ def test_every_line_is_loaded_quarantined_or_blank(doj_file: DojFile) -> None:
         except ReadError as exc:
             message = str(exc)
             assert str(path) in message and "\n" not in message
+            if cr_ended(data):
+                return
             # A whole-file refusal is only right when nothing up front looks like a DOJ row.
             assert not any(line.fate == "load" for _, line in numbered[:200])
             return
+
+    if cr_ended(data):
+        # Lines end in CR alone here (no LF anywhere): the stray CRs of the model are line
+        # ends, so only the accounting holds, not the line-by-line fates.
+        (stats,) = records.files
+        assert stats.rows_read == stats.rows_loaded + stats.rows_quarantined
+        assert records.quarantine.height == stats.rows_quarantined
+        return
 
     (stats,) = records.files
     blank = {n for n, line in numbered if line.fate == "blank"}

@@ -816,23 +816,20 @@ def _parse_fields(
 def _mark_duplicates(frame: pl.DataFrame, raw: Callable[[pl.Series], pl.Series]) -> pl.DataFrame:
     """A line that repeats an earlier line of its chunk byte for byte is set aside as a
     duplicate: read as another row, it would be summed as one more part of the sentence.
-    Rows equal in every column read are the candidates; their texts settle it."""
+    Rows equal in every column read are the candidates; their texts settle it, each line
+    against the first line of the same text (not merely the first of equal values)."""
     hashes = frame.select(pl.struct(USED_COLUMNS).hash()).to_series()
-    later = ~hashes.is_first_distinct()
-    if not later.any():
+    shared = hashes.is_duplicated()
+    if not shared.any():
         return frame
-    firsts = (
-        pl.DataFrame({"_h": hashes, "source_line": frame["source_line"]})
-        .group_by("_h", maintain_order=True)
-        .agg(pl.col("source_line").first().alias("_first"))
+    members = pl.DataFrame({"_h": hashes, "source_line": frame["source_line"]}).filter(shared)
+    members = members.with_columns(raw(members["source_line"]).alias("_raw"))
+    firsts = members.group_by("_h", "_raw", maintain_order=True).agg(
+        pl.col("source_line").first().alias("_first")
     )
-    candidates = (
-        pl.DataFrame({"_h": hashes, "source_line": frame["source_line"]})
-        .filter(later)
-        .join(firsts, on="_h", how="left", maintain_order="left")
+    duplicates = members.join(firsts, on=["_h", "_raw"], how="left", maintain_order="left").filter(
+        pl.col("source_line") != pl.col("_first")
     )
-    same = raw(candidates["source_line"]) == raw(candidates["_first"])
-    duplicates = candidates.filter(same.to_numpy())
     if duplicates.height == 0:
         return frame
     reasons = duplicates.select(
