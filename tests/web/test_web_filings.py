@@ -1,21 +1,24 @@
-"""Filings built in the workspace: only reviewed decisions unless the attorney includes the
-pending ones; a failed or refused build keeps the previous filings; every build is audited."""
+"""Filings built in the workspace, each build a job in a worker process: only reviewed
+decisions unless the attorney includes the pending ones; live progress; one build at a time per
+run; a failed, refused or dead build keeps the previous filings and shows only its error; every
+build is audited."""
 
 from __future__ import annotations
 
 import fcntl
 import json
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
-from web_site import DoneRun, csrf_of, login
+from web_site import DoneRun, csrf_of, dying_build, held_build, login, wait_build
 
 from clearance.store import reviews
 from clearance.store.models import AuditEntry, Determination
 from clearance.store.users import get_user_by_name
-from clearance.web.routes_runs import BUILD_LOCK
+from clearance.web.builds import BUILD_LOCK, BUILD_STATE, build_job
 
 FILING = {
     "office": "Office of the District Attorney",
@@ -38,6 +41,19 @@ def _run_dir(done_run: DoneRun) -> Path:
 def _build(done_run: DoneRun, token: str, client: TestClient, **extra: str) -> Response:
     data = FILING | {"csrf_token": token} | extra
     return client.post(f"/runs/{done_run.run_id}/filings", data=data)
+
+
+def _built(done_run: DoneRun, token: str, client: TestClient, **extra: str) -> str:
+    """Start a build, follow it to its end; the downloads page it opens."""
+    started = _build(done_run, token, client, **extra)
+    assert started.status_code == 303, started.text
+    assert started.headers["location"].startswith(f"/runs/{done_run.run_id}/files?build=")
+    return wait_build(client, done_run.run_id)
+
+
+def _filings_bytes(done_run: DoneRun) -> dict[Path, bytes]:
+    filings = _run_dir(done_run) / "filings"
+    return {p.relative_to(filings): p.read_bytes() for p in filings.rglob("*") if p.is_file()}
 
 
 def _manifest(done_run: DoneRun) -> dict[str, object]:
@@ -73,7 +89,7 @@ def test_pending_decisions_are_filed_only_when_the_attorney_includes_them(
         assert 'name="include_pending"' in page.text
 
         # Nothing reviewed yet: no order and no court update row, everything held out.
-        assert _build(done_run, token, client).status_code == 303
+        flash = _built(done_run, token, client)
         manifest = _manifest(done_run)
         assert manifest["review"] == {
             "reviewed_convictions": 0,
@@ -84,13 +100,15 @@ def test_pending_decisions_are_filed_only_when_the_attorney_includes_them(
         assert manifest["ordered_convictions"] == 0
         report = (_run_dir(done_run) / "filings" / "report.html").read_text(encoding="utf-8")
         assert "not yet reviewed by an attorney" in report
-        flash = client.get(f"/runs/{done_run.run_id}/files").text
+        assert 'id="filings-result"' in flash
         assert f"{total:,} decisions still pending review are in no filing" in flash
+        later = client.get(f"/runs/{done_run.run_id}/files").text
+        assert 'id="filings-result"' not in later and 'id="last-build"' in later
 
         # Accept the reductions: exactly those are filed.
         accepted = _accept_reductions(done_run)
         assert 0 < accepted < total
-        assert _build(done_run, token, client).status_code == 303
+        _built(done_run, token, client)
         manifest = _manifest(done_run)
         review = manifest["review"]
         assert isinstance(review, dict)
@@ -99,7 +117,7 @@ def test_pending_decisions_are_filed_only_when_the_attorney_includes_them(
         assert 0 < int(str(manifest["ordered_convictions"])) <= accepted
 
         # Explicitly including the pending ones files them, and says so.
-        assert _build(done_run, token, client, include_pending="yes").status_code == 303
+        flash = _built(done_run, token, client, include_pending="yes")
         manifest = _manifest(done_run)
         review = manifest["review"]
         assert isinstance(review, dict)
@@ -108,19 +126,16 @@ def test_pending_decisions_are_filed_only_when_the_attorney_includes_them(
         assert int(str(manifest["ordered_convictions"])) > accepted
         report = (_run_dir(done_run) / "filings" / "report.html").read_text(encoding="utf-8")
         assert "UNREVIEWED" in report
-        assert (
-            "unreviewed (pending) decisions are included"
-            in client.get(f"/runs/{done_run.run_id}/files").text
-        )
-    assert _audit_actions(done_run).count("filings.built") == 3
+        assert "unreviewed (pending) decisions are included" in flash
+    actions = _audit_actions(done_run)
+    assert actions.count("filings.started") == actions.count("filings.built") == 3
 
 
 def test_a_failed_build_keeps_the_previous_filings(done_run: DoneRun) -> None:
     with done_run.site.client() as client:
         token = login(client, "attorney")
-        assert _build(done_run, token, client).status_code == 303
-        filings = _run_dir(done_run) / "filings"
-        before = {p.relative_to(filings): p.read_bytes() for p in filings.rglob("*") if p.is_file()}
+        _built(done_run, token, client)
+        before = _filings_bytes(done_run)
         reviewed = (_run_dir(done_run) / "reviewed" / "summary.json").read_bytes()
 
         failed = _build(done_run, token, client, policy_authority_serving="whenever")
@@ -128,8 +143,7 @@ def test_a_failed_build_keeps_the_previous_filings(done_run: DoneRun) -> None:
         assert "previous ones are unchanged" in failed.text
         assert 'class="notice ok"' not in failed.text, "no success beside the error"
         assert "--policy-authority" not in failed.text and "clearance " not in failed.text
-        after = {p.relative_to(filings): p.read_bytes() for p in filings.rglob("*") if p.is_file()}
-        assert after == before
+        assert _filings_bytes(done_run) == before
         assert (_run_dir(done_run) / "reviewed" / "summary.json").read_bytes() == reviewed
         assert not [p for p in _run_dir(done_run).iterdir() if p.name.startswith(".build-")]
     assert "filings.failed" in _audit_actions(done_run)
@@ -156,6 +170,96 @@ def test_a_second_build_of_the_same_run_is_refused_cleanly(done_run: DoneRun) ->
         assert refused.status_code == 409
         assert "Another build of this run" in refused.text
         assert "previous filings stay" in refused.text
-        assert _build(done_run, token, client).status_code == 303
+        assert 'id="filings-result"' in _built(done_run, token, client)
     actions = _audit_actions(done_run)
     assert "filings.refused" in actions
+
+
+def test_a_build_is_a_job_with_progress_and_a_second_is_refused(done_run: DoneRun) -> None:
+    builds = done_run.site.app.state.builds
+    builds.target = held_build
+    run_dir = _run_dir(done_run)
+    try:
+        with done_run.site.client() as client:
+            token = login(client, "attorney")
+            started = _build(done_run, token, client)
+            assert started.status_code == 303, "the request answers at once"
+            for _ in range(600):
+                page = client.get(started.headers["location"]).text
+                if "laying out the exhibits" in page:
+                    break
+                time.sleep(0.1)
+            assert "Building the filings (started by attorney" in page
+            assert "laying out the exhibits (step 3)" in page
+            assert 'id="build-filings" disabled' in page
+            assert "/filings/status" in page, "the page follows the build"
+            # A second build of the same run while this one runs: refused, not a 500.
+            second = _build(done_run, token, client)
+            assert second.status_code == 409
+            assert "Another build of this run" in second.text
+            (run_dir / "release").touch()
+            done = wait_build(client, done_run.run_id)
+            assert 'id="filings-result"' in done and "Built the reviewed outputs" in done
+            assert not (run_dir / "release").exists()
+    finally:
+        builds.target = build_job
+    actions = _audit_actions(done_run)
+    assert actions[-4:] == ["filings.started", "filings.refused", "run.exported", "filings.built"]
+
+
+def test_a_build_that_dies_keeps_the_previous_filings(done_run: DoneRun) -> None:
+    builds = done_run.site.app.state.builds
+    with done_run.site.client() as client:
+        token = login(client, "attorney")
+        _built(done_run, token, client)
+        before = _filings_bytes(done_run)
+        builds.target = dying_build
+        try:
+            page = _built(done_run, token, client)
+        finally:
+            builds.target = build_job
+        assert "The last build of the filings" in page and "unexpected problem" in page
+        assert 'class="notice ok"' not in page and 'id="last-build"' not in page
+        assert "clearance " not in page and "--" not in page.split("<main", 1)[-1]
+        assert _filings_bytes(done_run) == before
+        assert not list(_run_dir(done_run).glob(".build-*")), "its staging folder is deleted"
+    assert _audit_actions(done_run)[-1] == "filings.failed"
+
+
+def test_a_build_over_its_memory_limit_fails_cleanly(done_run: DoneRun) -> None:
+    builds = done_run.site.app.state.builds
+    limit = builds.memory_bytes
+    with done_run.site.client() as client:
+        token = login(client, "attorney")
+        _built(done_run, token, client)
+        before = _filings_bytes(done_run)
+        builds.memory_bytes = 150 * 1024 * 1024
+        try:
+            page = _built(done_run, token, client)
+        finally:
+            builds.memory_bytes = limit
+        assert "needed more memory than a job may use (150.0 MB)" in page
+        assert "previous ones are unchanged" in page
+        assert 'class="notice ok"' not in page
+        assert _filings_bytes(done_run) == before
+        assert client.get("/").status_code == 200, "the server itself is untouched"
+    assert _audit_actions(done_run)[-1] == "filings.failed"
+
+
+def test_a_build_interrupted_by_a_stop_is_recorded_on_the_next_start(done_run: DoneRun) -> None:
+    failed_before = _audit_actions(done_run).count("filings.failed")
+    state = _run_dir(done_run) / BUILD_STATE
+    state.write_text(
+        json.dumps(
+            {"id": "abc", "status": "running", "actor": "attorney", "started": "2026-01-01T00:00"}
+        ),
+        encoding="utf-8",
+    )
+    staging = _run_dir(done_run) / ".build-left"
+    staging.mkdir()
+    with done_run.site.client() as client:  # the app starts: recovery
+        login(client, "attorney")
+        page = client.get(f"/runs/{done_run.run_id}/files").text
+        assert "the server stopped during the build" in page
+    assert not staging.exists()
+    assert _audit_actions(done_run).count("filings.failed") == failed_before + 1

@@ -117,6 +117,19 @@ def upload_sample(
     raise AssertionError("the run did not finish in time")
 
 
+def wait_build(client: TestClient, run_id: int) -> str:
+    """Follow a filings build until it ends; the downloads page it then opens (its HTML)."""
+    for _ in range(1800):
+        status = client.get(f"/runs/{run_id}/filings/status", headers={"HX-Request": "true"})
+        assert status.status_code == 200, status.text
+        if "HX-Redirect" in status.headers:
+            page = client.get(status.headers["HX-Redirect"])
+            assert page.status_code == 200
+            return page.text
+        time.sleep(0.2)
+    raise AssertionError("the filings build did not end")
+
+
 @dataclass
 class DoneRun:
     """A site with a finished run of the sample, shared by the read-mostly tests."""
@@ -158,9 +171,48 @@ def slow_job(
     database_url: str, run_id: int, inputs: list[str], runs_dir: str, memory_bytes: int
 ) -> None:
     """A worker that reports half its input read, then waits to be cancelled."""
-    from clearance.web.jobs import _progress_file, _write_state
+    from clearance.web.jobs import progress_file
+    from clearance.web.workers import write_state
 
-    _write_state(
-        _progress_file(Path(runs_dir), run_id), stage="reading", done=1_572_864, total=3_145_728
+    write_state(
+        progress_file(Path(runs_dir), run_id), stage="reading", done=1_572_864, total=3_145_728
     )
     time.sleep(120)
+
+
+def held_build(
+    database_url: str,
+    run_id: int,
+    run_dir: str,
+    filing: dict[str, str],
+    include_pending: bool,
+    actor: str,
+    memory_bytes: int,
+) -> None:
+    """A build that reports a stage and waits for the test's `release` file, then builds."""
+    from clearance.web.builds import build_job, state_path, update_state
+
+    folder = Path(run_dir)
+    update_state(state_path(folder), status="running", stage="laying out the exhibits", steps=3)
+    while not (folder / "release").exists():
+        time.sleep(0.05)
+    (folder / "release").unlink()
+    build_job(database_url, run_id, run_dir, filing, include_pending, actor, memory_bytes)
+
+
+def dying_build(
+    database_url: str,
+    run_id: int,
+    run_dir: str,
+    filing: dict[str, str],
+    include_pending: bool,
+    actor: str,
+    memory_bytes: int,
+) -> None:
+    """A build worker that leaves a half-written staging folder and dies."""
+    import os
+
+    staging = Path(run_dir) / ".build-dead"
+    (staging / "filings").mkdir(parents=True, exist_ok=True)
+    (staging / "filings" / "motion.pdf").write_bytes(b"%PDF-1.7 half")
+    os._exit(5)

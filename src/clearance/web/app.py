@@ -37,6 +37,7 @@ from clearance.web import (
     routes_review,
     routes_runs,
 )
+from clearance.web.builds import FilingsBuilds
 from clearance.web.headers import SecurityHeaders
 from clearance.web.jobs import DEFAULT_JOB_MEMORY_BYTES, RunJobs
 from clearance.web.limits import LoginLimits
@@ -169,12 +170,16 @@ def create_app(
         max_jobs=max_jobs,
         memory_bytes=job_memory_bytes,
     )
+    # Filings builds have their own slot: a build never waits for a run, nor a run for a build.
+    builds = FilingsBuilds(sessions, database_url, memory_bytes=job_memory_bytes)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         jobs.recover()
+        builds.recover(config.runs_dir)
         yield
         jobs.shutdown()
+        builds.shutdown()
 
     app = FastAPI(
         title="clearance",
@@ -186,6 +191,7 @@ def create_app(
     app.state.config = config
     app.state.sessions = sessions
     app.state.jobs = jobs
+    app.state.builds = builds
     app.state.login_limits = LoginLimits()
 
     app.add_middleware(

@@ -20,9 +20,7 @@ that reads, decides, writes the run folder and loads the determinations into the
 
 from __future__ import annotations
 
-import json
 import logging
-import multiprocessing
 import os
 import shutil
 import threading
@@ -32,13 +30,26 @@ from dataclasses import dataclass
 from datetime import date
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.store.models import Run
 from clearance.store.runs import get_run, mark_run
+from clearance.web.workers import (
+    DEFAULT_JOB_MEMORY_BYTES,
+    EXIT_MEMORY,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNEXPECTED,
+    died_outside_python,
+    limit_memory,
+    over_memory,
+    read_state,
+    refused_memory,
+    start_worker,
+    write_state,
+)
 
 LOG = logging.getLogger("clearance.web.jobs")
 
@@ -48,18 +59,13 @@ UNEXPECTED = (
     "data); start it again, and tell the administrator if it happens again"
 )
 CANCELLED = "cancelled by {who}"
-#: Default memory limit of one job (address space), overridable per app.
-DEFAULT_JOB_MEMORY_BYTES = 16 * 1024**3
-#: Exit codes of a worker.
-EXIT_OK, EXIT_REFUSED, EXIT_MEMORY, EXIT_UNEXPECTED = 0, 3, 4, 5
+__all__ = ["DEFAULT_JOB_MEMORY_BYTES", "Progress", "RunJobs", "progress_file", "run_job"]
 
 
 def out_of_memory(limit: int) -> str:
-    from clearance.web.files import human_size
-
     return (
-        f"the run needed more memory than a job may use ({human_size(limit)}); the file is "
-        "too large or damaged (a very long line, a decompression bomb); nothing was kept"
+        f"the run needed {over_memory(limit)}; the file is too large or damaged (a very long "
+        "line, a decompression bomb); nothing was kept"
     )
 
 
@@ -89,23 +95,9 @@ class Progress:
         return self.stage
 
 
-def _progress_file(runs_dir: Path, run_id: int) -> Path:
+def progress_file(runs_dir: Path, run_id: int) -> Path:
+    """The state file a run's worker writes its progress to."""
     return runs_dir / f".job-{run_id}.json"
-
-
-def _write_state(path: Path, **state: Any) -> None:
-    """Replace the job's state file whole (the server may read it at any moment)."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(state), encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def _read_state(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _without_paths(message: str, inputs: list[str]) -> str:
@@ -113,27 +105,6 @@ def _without_paths(message: str, inputs: list[str]) -> str:
     for name in inputs:
         message = message.replace(str(Path(name)), Path(name).name)
     return message
-
-
-def _refused_memory(exc: BaseException) -> bool:
-    """Whether an error is the memory limit at work: a library that could not be mapped, or
-    an allocation the system refused (ENOMEM)."""
-    import errno
-
-    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
-        return True
-    text = str(exc)
-    return isinstance(exc, (ImportError, OSError)) and (
-        "map segment" in text or "Cannot allocate memory" in text
-    )
-
-
-def _limit_memory(limit: int) -> None:
-    import resource
-
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    wanted = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
 def run_job(
@@ -145,8 +116,8 @@ def run_job(
     the user into its state file and exits with the code that says why. It never deletes
     anything: the supervisor cleans up after every outcome.
     """
-    _limit_memory(memory_bytes)
-    state = _progress_file(Path(runs_dir), run_id)
+    limit_memory(memory_bytes)
+    state = progress_file(Path(runs_dir), run_id)
     code = EXIT_UNEXPECTED
     message = UNEXPECTED
     try:
@@ -160,15 +131,13 @@ def run_job(
         except (ReadError, EngineError, PolicyError) as exc:
             # These messages are written for users and never quote the data.
             code, message = EXIT_REFUSED, _without_paths(str(exc), inputs)
-    except MemoryError:
-        code, message = EXIT_MEMORY, out_of_memory(memory_bytes)
     except Exception as exc:
-        if _refused_memory(exc):
+        if refused_memory(exc):
             code, message = EXIT_MEMORY, out_of_memory(memory_bytes)
         else:
             LOG.error("run %d failed: %s", run_id, type(exc).__name__)
     if code != EXIT_OK:
-        _write_state(state, stage="failed", error=message)
+        write_state(state, stage="failed", error=message)
     os._exit(code)
 
 
@@ -195,20 +164,20 @@ def _run(database_url: str, run_id: int, inputs: list[Path], runs_dir: Path, sta
 
     total = total_bytes(inputs)
     done = 0
-    _write_state(state, stage="reading", done=0, total=total)
+    write_state(state, stage="reading", done=0, total=total)
 
     def advance(n: int) -> None:
         nonlocal done
         done += n
-        _write_state(state, stage="reading", done=done, total=total)
+        write_state(state, stage="reading", done=done, total=total)
 
     records = read_doj(inputs, progress=advance)
-    _write_state(state, stage="deciding")
+    write_state(state, stage="deciding")
     decided = decide(records, policy, as_of, county)
-    _write_state(state, stage="writing outputs")
+    write_state(state, stage="writing outputs")
     run_dir = runs_dir / str(run_id)
     write_run(run_dir, decided, records, inputs, policy_text)
-    _write_state(state, stage="loading the review queue")
+    write_state(state, stage="loading the review queue")
     with sessions() as session:
         run = get_run(session, run_id)
         if run is None:
@@ -255,7 +224,7 @@ class RunJobs:
                 return Progress("queued")
             if run_id not in self._processes:
                 return None
-        state = _read_state(_progress_file(self.runs_dir, run_id))
+        state = read_state(progress_file(self.runs_dir, run_id))
         stage = str(state.get("stage") or "starting")
         if stage == "failed":
             stage = "stopping"
@@ -335,7 +304,7 @@ class RunJobs:
             executor.shutdown(wait=False, cancel_futures=True)
 
     def _supervise(self, run_id: int, inputs: list[Path]) -> None:
-        state = _progress_file(self.runs_dir, run_id)
+        state = progress_file(self.runs_dir, run_id)
         message: str | None = None
         try:
             with self._lock:
@@ -343,21 +312,18 @@ class RunJobs:
                 who = self._cancelled.get(run_id)
                 process: BaseProcess | None = None
                 if who is None:
-                    context = multiprocessing.get_context("spawn")
-                    process = context.Process(
-                        target=self.target,
-                        args=(
+                    write_state(state, stage="starting")
+                    process = start_worker(
+                        self.target,
+                        (
                             self.database_url,
                             run_id,
                             [str(p) for p in inputs],
                             str(self.runs_dir),
                             self.memory_bytes,
                         ),
-                        name=f"clearance-run-{run_id}",
-                        daemon=True,
+                        f"clearance-run-{run_id}",
                     )
-                    _write_state(state, stage="starting")
-                    process.start()
                     self._processes[run_id] = process
             if process is not None:
                 process.join()
@@ -367,11 +333,10 @@ class RunJobs:
             elif self._stopping:
                 message = INTERRUPTED
             elif process is not None and process.exitcode != EXIT_OK:
-                written = _read_state(state).get("error")
+                written = read_state(state).get("error")
                 if process.exitcode in (EXIT_REFUSED, EXIT_MEMORY) and written:
                     message = str(written)
-                elif process.exitcode is not None and process.exitcode < 0:
-                    # Killed by a signal: an allocation the limit refused aborts the process.
+                elif died_outside_python(process.exitcode):
                     message = out_of_memory(self.memory_bytes)
                 else:
                     message = UNEXPECTED

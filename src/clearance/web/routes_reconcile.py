@@ -24,8 +24,9 @@ from clearance.outputs.reconcile import ReconcileError, reconcile
 from clearance.store.models import User
 from clearance.store.reconciliations import history, latest, pending_cases, record
 from clearance.web import charts
+from clearance.web.builds import REVIEWED_DIR
 from clearance.web.pages import render
-from clearance.web.routes_runs import REVIEWED_DIR, run_dir_of, run_or_404
+from clearance.web.routes_runs import run_dir_of, run_or_404
 from clearance.web.security import (
     CAN_RUN,
     current_user,

@@ -8,10 +8,6 @@ row exists; every refusal leaves nothing behind.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -23,26 +19,33 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clearance.engine import all_rules, normalize_county
-from clearance.outputs.filings import FilingsError, write_filings
-from clearance.outputs.filings.data import FILING_OPTIONS, ReviewScope, policy_filing_values
+from clearance.outputs.filings import FilingsError
+from clearance.outputs.filings.data import FILING_OPTIONS, policy_filing_values, resolve_filing
 from clearance.policy.loader import PolicyError, policy_from_tool_options, policy_from_yaml_text
 from clearance.policy.schema import Policy
 from clearance.store import audit
 from clearance.store.models import Determination, Run, User
 from clearance.store.runs import (
-    StoreError,
     create_pending_run,
-    export_reviewed_run,
     get_run,
     list_runs,
     text_sha256,
 )
 from clearance.web import charts
+from clearance.web.builds import (
+    BUILD_BUSY,
+    FILING_DETAILS,
+    FILINGS_DIR,
+    INCOMPLETE_RUN,
+    NOT_WRITTEN,
+    BuildBusy,
+    FilingsBuilds,
+    read_build,
+)
 from clearance.web.files import (
     human_size,
     is_full_record,
     list_files,
-    replace_folder,
     resolve_download,
 )
 from clearance.web.pages import render
@@ -64,11 +67,6 @@ router = APIRouter()
 #: The filing details a motion needs (the policy's `filing:` block), in form order: the
 #: caption of rule 2.111 and the authority of dismissals beyond the statute.
 FILING_FIELDS = tuple(FILING_OPTIONS)
-#: The filing details last used, kept with the filings (the form starts from them).
-FILING_DETAILS = "filing-details.json"
-#: Subfolders of a run folder written from the reviewed decisions.
-REVIEWED_DIR = "reviewed"
-FILINGS_DIR = "filings"
 
 #: A download is always an attachment, never cached, never run as a page of this site (an
 #: HTML report holds data, and data is never trusted as markup).
@@ -348,16 +346,23 @@ def _files_page(
     user: User,
     run: Run,
     filing: dict[str, str],
-    message: str | None = None,
+    shown: str | None = None,
     error: str | None = None,
     status_code: int = 200,
     *,
     db: Session,
 ) -> Response:
-    files = list_files(run_dir_of(request, run)) if run.status == "done" else []
+    """The downloads page. `shown` is the build the user started (from the URL): its success
+    is announced; the last build's failure is always shown, and never beside a success."""
+    run_dir = run_dir_of(request, run)
+    files = list_files(run_dir) if run.status == "done" else []
     if user.role not in CAN_SEE_FULL_RECORDS:
         files = [f for f in files if not is_full_record(f.relative)]
     review = _review_counts(db, run.id)
+    build = read_build(run_dir) if run.status == "done" else None
+    message = None
+    if build is not None and build.status == "done" and build.id == shown and not error:
+        message = build.message
     return render(
         request,
         "files.html",
@@ -369,6 +374,7 @@ def _files_page(
         size=human_size,
         message=message,
         error=error,
+        build=build,
         filing=filing,
         filing_fields=FILING_FIELDS,
         review=review,
@@ -391,7 +397,8 @@ def run_files(
     used = run_dir_of(request, run) / FILINGS_DIR / FILING_DETAILS
     if used.is_file():
         filing.update(json.loads(used.read_text(encoding="utf-8")))
-    return _files_page(request, user, run, filing, request.session.pop("flash", None), db=db)
+    shown = request.query_params.get("build")
+    return _files_page(request, user, run, filing, shown, db=db)
 
 
 @router.get("/runs/{run_id}/files/{relative:path}")
@@ -419,96 +426,8 @@ def download(
     return FileResponse(target, filename=target.name, headers=DOWNLOAD_HEADERS)
 
 
-class BuildBusy(Exception):
-    """Another build of the same run's filings is in progress."""
-
-
-BUILD_BUSY = (
-    "Another build of this run's filings is in progress. The previous filings stay as they "
-    "are; reload this page in a minute to see the new ones."
-)
-BUILD_LOCK = ".filings-build.lock"
-
-
-@contextmanager
-def one_build_at_a_time(run_dir: Path) -> Iterator[None]:
-    """A lock file in the run folder: a second build of the same run is refused at once.
-
-    An advisory lock (flock) is released by the system when its holder dies, so a build that
-    crashed never blocks the next one; it works across processes as well as threads.
-    """
-    import fcntl
-
-    with (run_dir / BUILD_LOCK).open("a+") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildBusy from None
-        yield
-
-
-def build_reviewed_and_filings(
-    sessions: Any,
-    run_id: int,
-    run_dir: Path,
-    filing: dict[str, str],
-    include_pending: bool,
-    actor: str,
-) -> ReviewScope | None:
-    """Write reviewed/ and filings/ of a run beside the old ones, then put both in place.
-
-    Everything is built in a hidden staging folder of the run folder; only when both are
-    complete do they replace the previous reviewed/ and filings/, so a failed build (missing
-    filing details, a crash) leaves the previous good set exactly as it was.
-    """
-    with one_build_at_a_time(run_dir):
-        staging = Path(tempfile.mkdtemp(prefix=".build-", dir=run_dir))
-        try:
-            with sessions() as db:
-                reviewed = export_reviewed_run(db, run_id, staging / REVIEWED_DIR, actor=actor)
-            result = write_filings(
-                reviewed,
-                staging / FILINGS_DIR,
-                filing=filing,
-                style="form",
-                include_pending=include_pending,
-            )
-            (staging / FILINGS_DIR / FILING_DETAILS).write_text(
-                json.dumps(filing, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-            )
-            replace_folder(staging / REVIEWED_DIR, run_dir / REVIEWED_DIR)
-            replace_folder(staging / FILINGS_DIR, run_dir / FILINGS_DIR)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    review = result.manifest.get("review")
-    if not isinstance(review, dict):
-        return None
-    return ReviewScope(
-        int(review["reviewed_convictions"]),
-        int(review["pending_convictions"]),
-        bool(review["pending_included"]),
-    )
-
-
-def _built_message(scope: ReviewScope | None) -> str:
-    if scope is None:
-        return "Built the reviewed outputs and the filings."
-    text = (
-        f"Built the reviewed outputs and the filings from {scope.reviewed:,} reviewed "
-        f"decision{'s' if scope.reviewed != 1 else ''}."
-    )
-    if scope.held:
-        text += (
-            f" {scope.held:,} decision{'s' if scope.held != 1 else ''} still pending review "
-            f"{'are' if scope.held != 1 else 'is'} in no filing."
-        )
-    if scope.included:
-        text += (
-            f" {scope.included:,} unreviewed (pending) decision"
-            f"{'s are' if scope.included != 1 else ' is'} included, as you asked; the report "
-            "and manifest say so."
-        )
-    return text
+def _filings_target(run: Run) -> str:
+    return f"run:{run.id}"
 
 
 @router.post("/runs/{run_id}/filings", dependencies=[Depends(verify_csrf)])
@@ -518,12 +437,14 @@ async def build_filings(
     user: User = Depends(require(CAN_REVIEW, "build filings")),
     db: Session = Depends(get_db),
 ) -> Response:
-    """Write the reviewed outputs (overrides applied) and the filings made from them.
+    """Start a build of the reviewed outputs (overrides applied) and the filings made from them.
 
     Only reviewed decisions (accepted or overridden) are filed unless the attorney ticks the
     box that includes the pending ones. The filing details (office, signer, bar number, court)
-    come from the form, prefilled from the run's policy. Every build is audited, whether it
-    was written, failed or refused because another was running.
+    come from the form, prefilled from the run's policy, and are checked here, before any job
+    starts. The build itself is a job (`builds.FilingsBuilds`): this answers at once with the
+    downloads page, which follows the build. Every build is audited, whether it was written,
+    failed or refused because another was under way.
     """
     run = run_or_404(db, run_id)
     if run.status != "done":
@@ -532,10 +453,9 @@ async def build_filings(
     filing = {key: str(form.get(key) or "").strip()[:300] for key in FILING_FIELDS}
     include_pending = form.get("include_pending") == "yes"
     run_dir = run_dir_of(request, run)
-    target = f"run:{run.id}"
 
     def failed(action: str, error: str, status_code: int) -> Response:
-        audit.append(db, user.username, action, target, {"error": error[:300]})
+        audit.append(db, user.username, action, _filings_target(run), {"error": error[:300]})
         db.commit()
         return _files_page(request, user, run, filing, error=error, status_code=status_code, db=db)
 
@@ -545,39 +465,43 @@ async def build_filings(
             "The filings were not written: this run's files are no longer on the server.",
             409,
         )
+    policy = run_policy(run)
+    if policy is None:
+        return failed("filings.failed", INCOMPLETE_RUN, 409)
     try:
-        scope = await run_in_threadpool(
-            build_reviewed_and_filings,
-            request.app.state.sessions,
-            run.id,
-            run_dir,
-            filing,
-            include_pending,
-            user.username,
+        resolve_filing(policy, filing, "form")
+    except FilingsError as exc:
+        return failed("filings.failed", NOT_WRITTEN + str(exc), 400)
+    builds: FilingsBuilds = request.app.state.builds
+    try:
+        build_id = await run_in_threadpool(
+            builds.submit, run.id, run_dir, filing, include_pending, user.username
         )
     except BuildBusy:
         return failed("filings.refused", BUILD_BUSY, 409)
-    except FilingsError as exc:
-        return failed(
-            "filings.failed",
-            f"The filings were not written (the previous ones are unchanged): {exc}",
-            400,
-        )
-    except StoreError:
-        return failed(
-            "filings.failed",
-            "The filings were not written (the previous ones are unchanged): the run's files "
-            "on the server are not complete.",
-            409,
-        )
-    details: dict[str, Any] = {"folder": FILINGS_DIR}
-    if scope is not None:
-        details |= {
-            "reviewed": scope.reviewed,
-            "pending": scope.pending,
-            "pending_included": scope.include_pending,
-        }
-    audit.append(db, user.username, "filings.built", target, details)
+    audit.append(
+        db,
+        user.username,
+        "filings.started",
+        _filings_target(run),
+        {"pending_included": include_pending},
+    )
     db.commit()
-    request.session["flash"] = _built_message(scope)
-    return RedirectResponse(f"/runs/{run.id}/files", status_code=303)
+    return RedirectResponse(f"/runs/{run.id}/files?build={build_id}", status_code=303)
+
+
+@router.get("/runs/{run_id}/filings/status")
+def build_status(
+    request: Request,
+    run_id: int,
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> Response:
+    """The build fragment the downloads page polls; reopens the page when the build ends."""
+    run = run_or_404(db, run_id)
+    build = read_build(run_dir_of(request, run)) if run.status == "done" else None
+    if build is None or not build.active:
+        shown = f"?build={build.id}" if build is not None else ""
+        headers = {"HX-Redirect": f"/runs/{run.id}/files{shown}"}
+        return render(request, "build_status.html", user, headers=headers, run=run, build=None)
+    return render(request, "build_status.html", user, run=run, build=build)
