@@ -110,7 +110,7 @@ def workspace(server: Server, browser: Any) -> Iterator[Workspace]:
     for field, value in FILING.items():
         page.fill(f"#filing-{field}", value)
     page.click("#build-filings")
-    page.wait_for_selector("#filings-result")
+    page.wait_for_selector("#filings-result", timeout=300_000)  # the build is a job: follow it
     context.close()
     yield Workspace(server, done, failed)
 

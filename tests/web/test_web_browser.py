@@ -227,7 +227,7 @@ def test_review_a_run_in_the_browser(server: Server, browser: object, tmp_path: 
     for field, value in FILING.items():
         page.fill(f"#filing-{field}", value)
     page.click("#build-filings")
-    page.wait_for_selector("#filings-result")
+    page.wait_for_selector("#filings-result", timeout=300_000)  # the build is a job: follow it
     links = page.locator("#downloads a")
     names = [links.nth(i).inner_text() for i in range(links.count())]
     motions = [

@@ -228,7 +228,7 @@ def test_the_main_path_with_the_keyboard_only(server: Server, browser: Any, tmp_
             page.keyboard.type(FILING[element_id.removeprefix("filing-")])
     tab_to(page, is_id("build-filings"))
     page.keyboard.press("Enter")
-    page.wait_for_selector("#filings-result, .notice.error")
+    page.wait_for_selector("#filings-result, .notice.error", timeout=300_000)
     assert page.locator("#filings-result").count() == 1, page.inner_text("main")
     check_page(page, "filings built")
 

@@ -245,7 +245,11 @@ def create_app(
         )
 
     @app.exception_handler(RequestValidationError)
-    async def bad_input(request: Request, _: RequestValidationError) -> Response:
+    async def bad_input(request: Request, exc: RequestValidationError) -> Response:
+        # A path whose id is not a number (/runs/abc) names nothing: not found, like an id
+        # too large to be a row. Bad form or query fields are the caller's error (422).
+        if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in exc.errors()):
+            return await http_error(request, HTTPException(404, "No such page."))
         return PlainTextResponse("The request's fields are not valid.", status_code=422)
 
     return app
