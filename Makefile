@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SAMPLE := examples/peer-generated-sacramento-20k.dat.gz
 AS_OF  ?= 2026-11-21
 
-.PHONY: demo test lint bench bench-large bench-scale bench-scale-large clean
+.PHONY: demo test lint bench bench-large bench-scale bench-scale-large bench-web clean
 
 # System packages: Chromium for the browser tests, poppler-utils to render PDF pages,
 # LibreOffice (headless Writer) to render the filings' DOCX for the tests, DejaVu fonts (the
@@ -64,6 +64,11 @@ bench-scale: $(STAMP)
 
 bench-scale-large: $(STAMP)
 	$(BIN)/python bench/scale.py --statewide 10000000 --outofcore 20000000
+
+# The workspace under load: 20 clients browsing while a run and a filings build execute on a
+# 1M-row file (real server process); p50/p95/max per route into bench/RESULTS.md.
+bench-web: $(STAMP)
+	$(BIN)/python bench/web.py --rows 1000000 --clients 20
 
 clean:
 	rm -rf $(VENV) demo-output bench/cache bench/out

@@ -28,7 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,12 +139,15 @@ class Workspace:
     def upload(self, path: Path, county: str = "Sacramento", policy: str = "statute") -> int:
         """Start a run of `path`; its id (the run goes on in its worker)."""
         client, token = self.client("analyst")
-        with client, path.open("rb") as handle:
-            response = client.post(
-                "/runs",
-                data={"csrf_token": token, "county": county, "policy": policy, "as_of": AS_OF},
-                files={"file": (path.name, handle, "application/octet-stream")},
-            )
+        try:
+            with path.open("rb") as handle:
+                response = client.post(
+                    "/runs",
+                    data={"csrf_token": token, "county": county, "policy": policy, "as_of": AS_OF},
+                    files={"file": (path.name, handle, "application/octet-stream")},
+                )
+        finally:
+            client.close()
         if response.status_code != 303:
             raise RuntimeError(f"upload refused ({response.status_code})")
         return int(response.headers["location"].rsplit("/", 1)[-1])
@@ -168,8 +171,10 @@ class Workspace:
         data = FILING | {"csrf_token": token}
         if include_pending:
             data["include_pending"] = "yes"
-        with client:
+        try:
             response = client.post(f"/runs/{run_id}/filings", data=data)
+        finally:
+            client.close()
         if response.status_code != 303:
             raise RuntimeError(f"build refused ({response.status_code})")
 
@@ -241,49 +246,40 @@ class Targets:
         return "build status", f"/runs/{run}/filings/status", {}, hx
 
 
-async def _client(
-    base: str,
-    username: str,
+async def _signed_in(base: str, username: str) -> httpx.AsyncClient:
+    """A client with its own session (signing in is not measured: Argon2 is slow on purpose)."""
+    client = httpx.AsyncClient(base_url=base, timeout=600, follow_redirects=False)
+    page = await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+    )
+    if response.status_code != 303:
+        raise RuntimeError(f"sign-in of {username} refused ({response.status_code})")
+    return client
+
+
+async def _requests(
+    client: httpx.AsyncClient,
     targets: Targets,
     samples: list[Sample],
     seed: int,
     until: asyncio.Event,
     requests: int | None,
 ) -> None:
+    """One client's requests, one after another without pause."""
     rng = random.Random(seed)
-    async with httpx.AsyncClient(base_url=base, timeout=600, follow_redirects=False) as client:
-        page = await client.get("/login")
-        await client.post(
-            "/login",
-            data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
-        )
-        done = 0
-        while not until.is_set() and (requests is None or done < requests):
-            route, path, query, headers = targets.pick(rng)
-            started = time.perf_counter()
-            try:
-                response = await client.get(path, params=query, headers=headers)
-                status = response.status_code
-            except httpx.HTTPError:
-                status = 0
-            samples.append(Sample(route, status, time.perf_counter() - started))
-            done += 1
-
-
-async def _browse(
-    base: str,
-    targets: Targets,
-    clients: int,
-    requests: int | None,
-    stop: asyncio.Event,
-) -> list[Sample]:
-    samples: list[Sample] = []
-    tasks = [
-        _client(base, ROLES[i % len(ROLES)], targets, samples, i, stop, requests)
-        for i in range(clients)
-    ]
-    await asyncio.gather(*tasks)
-    return samples
+    done = 0
+    while not until.is_set() and (requests is None or done < requests):
+        route, path, query, headers = targets.pick(rng)
+        started = time.perf_counter()
+        try:
+            response = await client.get(path, params=query, headers=headers)
+            status = response.status_code
+        except httpx.HTTPError:
+            status = 0
+        samples.append(Sample(route, status, time.perf_counter() - started))
+        done += 1
 
 
 def browse(
@@ -292,14 +288,18 @@ def browse(
     clients: int,
     *,
     requests: int | None = None,
-    while_true: object = None,
+    while_true: Callable[[], bool] | None = None,
     seconds: float | None = None,
 ) -> list[Sample]:
     """`clients` signed-in clients request pages without pause: `requests` each, or for
     `seconds`, or for as long as `while_true()` holds (checked every half second)."""
 
     async def main() -> list[Sample]:
+        sessions = []
+        for i in range(clients):  # one at a time: the sign-in rate limits are per address
+            sessions.append(await _signed_in(base, ROLES[i % len(ROLES)]))
         stop = asyncio.Event()
+        samples: list[Sample] = []
 
         async def watch() -> None:
             started = time.monotonic()
@@ -307,16 +307,23 @@ def browse(
                 await asyncio.sleep(0.5)
                 if seconds is not None and time.monotonic() - started >= seconds:
                     break
-                if callable(while_true) and not await asyncio.to_thread(while_true):
+                if while_true is not None and not await asyncio.to_thread(while_true):
                     break
             stop.set()
 
-        watcher = None
-        if requests is None:
-            watcher = asyncio.create_task(watch())
-        samples = await _browse(base, targets, clients, requests, stop)
-        if watcher is not None:
-            watcher.cancel()
+        watcher = asyncio.create_task(watch()) if requests is None else None
+        try:
+            await asyncio.gather(
+                *(
+                    _requests(client, targets, samples, i, stop, requests)
+                    for i, client in enumerate(sessions)
+                )
+            )
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            for client in sessions:
+                await client.aclose()
         return samples
 
     return asyncio.run(main())
