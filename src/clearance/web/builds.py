@@ -350,6 +350,7 @@ class FilingsBuilds:
         self._lock = threading.Lock()
         self._active: set[int] = set()
         self._processes: dict[int, BaseProcess] = {}
+        self._stopped: set[int] = set()
         self._stopping = False
 
     def building(self, run_id: int) -> bool:
@@ -407,6 +408,7 @@ class FilingsBuilds:
             self._stopping = True
             executor, self._executor = self._executor, None
             processes = list(self._processes.values())
+            self._stopped |= set(self._processes)
         for process in processes:
             process.terminate()
         if executor is not None:
@@ -445,7 +447,9 @@ class FilingsBuilds:
                 failure = BUILD_INTERRUPTED
             else:
                 process.join()
-                if self._stopping and process.exitcode != EXIT_OK:
+                with self._lock:
+                    stopped = run_id in self._stopped
+                if stopped and process.exitcode != EXIT_OK:
                     failure = BUILD_INTERRUPTED
                 else:
                     failure = self._outcome(process.exitcode, read_state(state).get("error"))
@@ -458,6 +462,7 @@ class FilingsBuilds:
                 self._record_failure(run_id, run_dir, actor, failure, action)
             with self._lock:
                 self._processes.pop(run_id, None)
+                self._stopped.discard(run_id)
                 self._active.discard(run_id)
 
     def _outcome(self, exitcode: int | None, written: object) -> str | None:
@@ -475,10 +480,16 @@ class FilingsBuilds:
     ) -> None:
         """The state file says why, the audit log too (without data); a dead worker's staging
         folder is deleted (the lock is free once no worker holds it)."""
+        if not run_dir.is_dir():  # the run was deleted meanwhile: only the audit remains
+            self._audit(run_id, actor, action, message)
+            return
         update_state(state_path(run_dir), status="failed", error=message)
         if lock_is_free(run_dir):
             for staging in run_dir.glob(".build-*"):
                 shutil.rmtree(staging, ignore_errors=True)
+        self._audit(run_id, actor, action, message)
+
+    def _audit(self, run_id: int, actor: str, action: str, message: str) -> None:
         with self.sessions() as db:
             audit.append(db, actor, action, f"run:{run_id}", {"error": message[:300]})
             db.commit()
