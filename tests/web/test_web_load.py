@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from web_site import ROOT, SAMPLE
+from sqlalchemy import text
+from web_site import ROOT, SAMPLE, Site, login
+
+from clearance.web.app import REQUEST_THREADS
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +62,20 @@ def test_clients_browse_while_a_run_and_a_build_execute(
         assert site.build_state(first) == "done"
     log = (tmp_path / "server.log").read_text(encoding="utf-8", errors="replace")
     assert " 500" not in log and "Traceback" not in log
+
+
+def test_every_request_thread_can_hold_a_database_connection(site: Site) -> None:
+    """Under load each request thread holds a connection for the whole request; a pool smaller
+    than the thread pool made requests wait for one and fail (500) after 30 s. Here every
+    request thread takes one at the same moment, and none waits."""
+    sessions = [site.app.state.sessions() for _ in range(REQUEST_THREADS)]
+    try:
+        with ThreadPoolExecutor(max_workers=REQUEST_THREADS) as pool:
+            answers = list(pool.map(lambda db: db.execute(text("SELECT 1")).scalar(), sessions))
+        assert answers == [1] * REQUEST_THREADS
+    finally:
+        for db in sessions:
+            db.close()
+    with site.client() as client:  # the app started: its thread pool is REQUEST_THREADS wide
+        login(client, "viewer")
+        assert client.get("/").status_code == 200

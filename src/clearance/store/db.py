@@ -51,19 +51,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, connections: int | None = None) -> Engine:
     """An engine for `url`, set up for the dialect.
 
     SQLite waits up to 30 s for a lock instead of failing at once, and its connections may be
     used by the web server's worker threads. PostgreSQL connections are checked before use, so
-    a restarted server does not fail the first request.
+    a restarted server does not fail the first request. `connections` sizes the pool (the web
+    server: one per request thread, so no request ever waits for one); default SQLAlchemy's 15.
     """
+    pool: dict[str, Any] = {}
+    if connections is not None:
+        pool = {"pool_size": connections, "max_overflow": 0}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def alembic_config(url: str) -> Config:
@@ -123,7 +129,7 @@ def upgrade(url: str) -> None:
         engine.dispose()
 
 
-def session_factory(url: str) -> sessionmaker[Session]:
+def session_factory(url: str, connections: int | None = None) -> sessionmaker[Session]:
     """Sessions on an up-to-date database.
 
     The schema is upgraded first, so a caller never meets a missing table. Objects stay usable
@@ -131,4 +137,4 @@ def session_factory(url: str) -> sessionmaker[Session]:
     that changed them has ended.
     """
     upgrade(url)
-    return sessionmaker(bind=make_engine(url), expire_on_commit=False)
+    return sessionmaker(bind=make_engine(url, connections), expire_on_commit=False)
