@@ -462,9 +462,10 @@ def main() -> None:
 
         def start_jobs() -> None:
             started.append(time.monotonic())
-            second.append(site.upload(source))
+            run_id = site.upload(source)
             site.start_build(first)
-            targets.following.append(second[0])
+            targets.following.append(run_id)
+            second.append(run_id)  # both jobs started: busy() may now see them end
 
         def busy() -> bool:
             if not started:

@@ -296,9 +296,11 @@ def build_job(
                         {"folder": FILINGS_DIR} | counts,
                     )
                     db.commit()
+                # "built": the supervisor marks it done once it has let go of the run, so
+                # the page never offers a new build that would still be refused.
                 update_state(
                     state,
-                    status="done",
+                    built=True,
                     stage="done",
                     reviewed=counts["reviewed"],
                     pending=counts["pending"],
@@ -400,7 +402,11 @@ class FilingsBuilds:
                 continue
             if self.building(int(run_dir.name)) or not lock_is_free(run_dir):
                 continue
+            if read_state(state).get("built"):  # in place and audited: only not yet marked
+                update_state(state, status="done")
+                continue
             self._record_failure(int(run_dir.name), run_dir, build.actor, BUILD_INTERRUPTED)
+            update_state(state, status="failed", error=BUILD_INTERRUPTED)
 
     def shutdown(self) -> None:
         """Stop taking builds; running workers are terminated (recorded on the next start)."""
@@ -460,10 +466,18 @@ class FilingsBuilds:
         finally:
             if failure is not None:
                 self._record_failure(run_id, run_dir, actor, failure, action)
+            # The final state and the end of the build change together: once the page says
+            # done or failed, a new build of the run is accepted.
             with self._lock:
-                self._processes.pop(run_id, None)
-                self._stopped.discard(run_id)
-                self._active.discard(run_id)
+                try:
+                    if failure is None:
+                        update_state(state, status="done")
+                    elif run_dir.is_dir():
+                        update_state(state, status="failed", error=failure)
+                finally:
+                    self._processes.pop(run_id, None)
+                    self._stopped.discard(run_id)
+                    self._active.discard(run_id)
 
     def _outcome(self, exitcode: int | None, written: object) -> str | None:
         """The user's message for how a worker ended (None: built)."""
@@ -478,16 +492,14 @@ class FilingsBuilds:
     def _record_failure(
         self, run_id: int, run_dir: Path, actor: str, message: str, action: str = "filings.failed"
     ) -> None:
-        """The state file says why, the audit log too (without data); a dead worker's staging
-        folder is deleted (the lock is free once no worker holds it)."""
+        """The audit log says why (without data) and a dead worker's staging folder is deleted
+        (the lock is free once no worker holds it), before the state file says failed."""
+        self._audit(run_id, actor, action, message)
         if not run_dir.is_dir():  # the run was deleted meanwhile: only the audit remains
-            self._audit(run_id, actor, action, message)
             return
-        update_state(state_path(run_dir), status="failed", error=message)
         if lock_is_free(run_dir):
             for staging in run_dir.glob(".build-*"):
                 shutil.rmtree(staging, ignore_errors=True)
-        self._audit(run_id, actor, action, message)
 
     def _audit(self, run_id: int, actor: str, action: str, message: str) -> None:
         with self.sessions() as db:
