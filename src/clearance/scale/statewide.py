@@ -1,8 +1,12 @@
 """`clearance run ... --county all`: every county of the input decided in one pass.
 
-Each county is decided as its own run would decide it, on the records of the people with a
-count there (`people.narrow`), and written with the run's own writer to
-`counties/<county>/`: the same convictions, people, summary and record files, byte for byte.
+The input is read once and every county decided in one engine call (`engine.EVERY_COUNTY`):
+each conviction as its own county's run decides it (a decision reads the person's whole
+record, in any county, and only the county's own convictions are decided and followed by
+related charges), so a person with convictions in several counties is decided once per
+county. The what-if policies are decided once too. The tables are then split by county and
+each written with the run's own writer to `counties/<county>/`: the same convictions, people,
+summary and record files as the county's own run, byte for byte.
 What is about the whole input rather than a county is written once at the top: results.csv
 (every input row, with the decision of the county that decided it: each count is decided by at
 most its own county), quarantine.csv, and the statewide summary (statewide.csv, statewide.json,
@@ -21,17 +25,26 @@ from typing import Any
 
 import polars as pl
 
-from clearance.engine import DECISIONS, Decided, EngineError, counties, decide
+from clearance.engine import (
+    DECISIONS,
+    EVERY_COUNTY,
+    Decided,
+    EngineError,
+    FactsCache,
+    counties,
+    decide,
+    keep_for_figures,
+)
 from clearance.outputs.cells import write_people_csv
 from clearance.outputs.run import write_run
-from clearance.outputs.summary import impact
+from clearance.outputs.summary import impact, what_if_policies
 from clearance.outputs.tables import conviction_base, write_results_csv
 from clearance.policy.schema import Policy
 from clearance.records.doj import Records
-from clearance.scale.people import narrow, people_in_county
+from clearance.records.federal import federal_overview
 
 #: The word that asks for every county.
-ALL = "ALL"
+ALL = EVERY_COUNTY
 
 #: The folder of the per-county outputs.
 COUNTIES_DIR = "counties"
@@ -79,50 +92,63 @@ def run_statewide(
     with_what_ifs: bool = True,
     on_county: Callable[[str], None] | None = None,
 ) -> StatewideFiles:
-    """Decide and write every county of `records`; see the module's docstring."""
+    """Decide and write every county of `records`; see the module's docstring.
+
+    One engine call decides every county (`EVERY_COUNTY`), and one more each what-if policy;
+    the tables are then split by county and each county written by the run's own writer."""
     present = counties(records)
     if not present:
         raise EngineError("no court event with a county in the input")
     out_dir.mkdir(parents=True, exist_ok=True)
     # The people's record before any decision: one table for every county's run.
     base = conviction_base(records, as_of)
+    decided, what_ifs = decide_every_county(records, policy, as_of, with_what_ifs)
+    skipped = [c for c in present if c not in decided.counties]
+    every = Decided(
+        table=decided.table.select(*_RESULT_COLUMNS, *_FIGURE_COLUMNS),
+        policy=policy,
+        as_of=as_of,
+        county=ALL,
+        rules=(),
+    )
+    parts = by_county(decided.table)
+    what_if_parts = {key: by_county(table) for key, table in what_ifs.items()}
+    empty, empty_what_if = decided.table.clear(), {k: t.clear() for k, t in what_ifs.items()}
+    rules, decided_counties = decided.rules, decided.counties
+    del decided, what_ifs
+    # About the whole input, and the same in every county's summary: found once.
+    federal = federal_overview(records)
     rows: list[dict[str, Any]] = []
-    decided_parts: list[pl.DataFrame] = []
-    skipped: list[str] = []
-    for county in present:
+    for county in decided_counties:
         if on_county is not None:
             on_county(county)
-        mine = narrow(records, people_in_county(records, county))
-        try:
-            decided = decide(mine, policy, as_of, county)
-        except EngineError:
-            # A county with court events but no cannabis conviction: its own run stops with
-            # that message, so it has no folder either.
-            skipped.append(county)
-            continue
-        del mine
+        mine = Decided(
+            table=parts.pop(county, empty), policy=policy, as_of=as_of, county=county, rules=rules
+        )
+        theirs = {
+            key: Decided(
+                table=tables.pop(county, empty_what_if[key]),
+                policy=policy,
+                as_of=as_of,
+                county=county,
+                rules=(),
+            )
+            for key, tables in what_if_parts.items()
+        }
         written = write_run(
             out_dir / COUNTIES_DIR / county_folder(county),
-            decided,
+            mine,
             records,
             inputs,
             policy_text,
             with_what_ifs=with_what_ifs,
             base=base,
             whole_input=False,
+            what_ifs=theirs if with_what_ifs else None,
+            federal=federal,
         )
+        del mine, theirs
         rows.append(_row(county, written.summary))
-        decided_parts.append(decided.table.select(*_RESULT_COLUMNS, *_FIGURE_COLUMNS))
-    if not decided_parts:
-        raise EngineError("no cannabis conviction in any county of the input")
-    every = Decided(
-        table=pl.concat(decided_parts, how="vertical"),
-        policy=policy,
-        as_of=as_of,
-        county=ALL,
-        rules=(),
-    )
-    del decided_parts
     write_results_csv(out_dir / "results.csv", every, records, inputs)
     # As a county's run writes it (cells that a spreadsheet would run as formulas escaped).
     write_people_csv(records.quarantine, out_dir / "quarantine.csv")
@@ -142,6 +168,34 @@ def run_statewide(
         totals=totals,
         skipped=skipped,
     )
+
+
+def decide_every_county(
+    records: Records, policy: Policy, as_of: date, with_what_ifs: bool
+) -> tuple[Decided, dict[str, pl.DataFrame]]:
+    """Every county decided in one engine call under `policy` (explained), and under each
+    what-if policy (figures only), by the keys of `what_if_policies`. The what-ifs share the
+    run's facts where their judgment calls are the same, as a county's run does."""
+    cache: FactsCache = {}
+    try:
+        decided = decide(records, policy, as_of, EVERY_COUNTY, cache)
+    except EngineError:
+        raise EngineError("no cannabis conviction in any county of the input") from None
+    # The what-ifs need no more of the facts than their figures.
+    keep_for_figures(cache)
+    what_ifs = {
+        key: decide(records, other, as_of, EVERY_COUNTY, cache, explained=False).table
+        for key, other in (what_if_policies().items() if with_what_ifs else ())
+    }
+    cache.clear()
+    return decided, what_ifs
+
+
+def by_county(table: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """A determinations table split by county, each part in the table's order (a county's
+    run's order: the rows of one county of an every-county table are its run's rows)."""
+    parts = table.partition_by("county", as_dict=True, maintain_order=True)
+    return {str(key[0]): part for key, part in parts.items()}
 
 
 def _row(county: str, summary: dict[str, Any]) -> dict[str, Any]:
