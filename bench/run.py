@@ -246,10 +246,16 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
             f"| {r['peak_mb']:,} | {load[0]} / {load[1]} | {notes} |"
         )
 
-    state = scale.get("statewide")
-    if isinstance(state, dict):
+    states = sorted((k for k in scale if k.startswith("statewide")), key=lambda k: k != "statewide")
+    for key in states:
+        state = scale[key]
         row("`--county all`", state, f"{state['counties']} counties, "
             f"{state['convictions']:,} convictions decided")  # fmt: skip
+        compared = state.get("compared")
+        if isinstance(compared, dict):
+            same = "yes" if compared["identical_outputs"] else "NO"
+            row("`--county all`, the version compared", {**compared, "rows": state["rows"],
+                "bytes": state["bytes"]}, f"same outputs, byte for byte: {same}")  # fmt: skip
     core = scale.get("outofcore")
     if isinstance(core, dict):
         row(f"`--memory-limit {core['memory_limit']}`", core,

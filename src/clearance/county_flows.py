@@ -748,7 +748,7 @@ def related(
     """San Joaquin and Contra Costa decided every related-charge conviction in the county with
     their flow's first steps; San Francisco reviewed possible plea bargains. Returns them as
     determinations (`kind` related); none for the other flows. `counties` are the counties
-    decided (one, or every county with a conviction in scope: each county's are its own)."""
+    decided (one, or every county: each county's related charges are its own)."""
     from clearance.engine import DETERMINATION_COLUMNS, REMEDY_COMPLETED, REMEDY_SERVING
 
     flow = policy.flow

@@ -814,7 +814,10 @@ def decide(
 
     `county` `EVERY_COUNTY` decides every county in one pass: each conviction as its own
     county's run decides it (the scope, and the related charges, are each county's own), so
-    the rows of one county are that county's run's rows, in the same order."""
+    the rows of one county are that county's run's rows, in the same order. `counties` of the
+    result names the counties with a conviction in scope: only those have a run, and the
+    rows of the others (related charges a policy reviews) are the caller's to leave out. No
+    conviction in scope is then no error (a part of the people may have none)."""
     wanted = normalize_county(county)
     present = counties(records)
     every = wanted == EVERY_COUNTY
@@ -835,9 +838,8 @@ def decide(
     facts = cache.get(key)
     if facts is None or not needed <= set(facts.columns):
         facts = cache[key] = build_facts(records, scope, policy, as_of)
-    if facts.height == 0:
-        where = "any county" if every else f"{wanted.title()} County"
-        raise EngineError(f"no cannabis conviction in {where} in the input")
+    if facts.height == 0 and not every:
+        raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
     decided_counties = tuple(sorted(facts["county"].unique().to_list())) if every else (wanted,)
     if policy.flow != "clearance":
         # The configurable tool and the county flows read a conviction as a disposition that
@@ -860,13 +862,14 @@ def decide(
     columns = _output_columns() if explained else list(FIGURE_COLUMNS)
     # Every rule reads one count's facts only, so the facts are decided a slice at a time: the
     # rules' working columns and texts for a statewide record never exist all at once.
-    for start in range(0, facts.height, _SLICE_ROWS):
+    # (No conviction in scope still gives the table's columns, from one empty slice.)
+    for start in range(0, facts.height, _SLICE_ROWS) or range(1):
         decided, rules = flow(facts.slice(start, _SLICE_ROWS))
         pieces.append(_display(decided).select(columns))
         del decided
     table = pl.concat(pieces, how="vertical", rechunk=False)
     find_related = county_flows.related if county_flow else _related
-    related = find_related(records, table, policy, decided_counties, as_of).select(columns)
+    related = find_related(records, table, policy, scope, as_of).select(columns)
     table = pl.concat([table, related], how="vertical")
     if explained and (related.height or not is_sorted_by(table, _ORDER)):
         table = table.sort(_ORDER)

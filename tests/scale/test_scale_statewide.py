@@ -229,3 +229,47 @@ def test_related_charges_follow_their_own_county(tmp_path: Path) -> None:
     related_rows = sacramento.filter(pl.col("code_section").str.starts_with("PC 148"))
     assert related_rows["subject_id"].to_list() == ["81000002"]
     assert related_rows["decision"].to_list() == ["dismiss"]
+    # The same in buckets of people, where Fresno's people decide nothing.
+    result = invoke("run", source, "--county", "all", "--as-of", AS_OF, "--out",
+                    tmp_path / "buckets", "--memory-limit", "1M", "--policy", str(policy))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert_same_statewide(tmp_path / "all", tmp_path / "buckets")
+
+
+def assert_same_statewide(memory: Path, buckets: Path) -> None:
+    """Two statewide folders hold the same files with the same bytes; the record tables of
+    each county (written bucket by bucket) hold the same rows for the people decided, by
+    person and count (in buckets they hold the people of the what-ifs too, as a county's run
+    in buckets does)."""
+
+    def files(root: Path) -> set[str]:
+        return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+    assert files(memory) == files(buckets)
+    record = {"counts.parquet", "subjects.parquet"}
+    for name in sorted(files(memory) - {"run.json"}):
+        a, b = memory / name, buckets / name
+        if a.name in record and a.parent.name == "record":
+            keys = ["subject_id", "count_id"] if a.name == "counts.parquet" else ["subject_id"]
+            kept = pl.read_parquet(a)
+            written = pl.read_parquet(b).filter(
+                pl.col("subject_id").is_in(kept["subject_id"].implode())
+            )
+            assert kept.sort(keys).equals(written.sort(keys)), name
+        else:
+            assert a.read_bytes() == b.read_bytes(), name
+
+
+def test_statewide_in_buckets_equals_in_memory(statewide_file: Path, tmp_path: Path) -> None:
+    """`--county all` above the memory limit (a tiny one forces it): every county decided in
+    buckets of people on disk gives the in-memory statewide run's files, under a county's
+    flow (related charges of its own) and with the what-ifs."""
+    for path, extra in ((SAMPLE, ()), (statewide_file, ("--policy", "san-joaquin-2019"))):
+        name = path.name.split(".")[0]
+        memory = run(path, "all", tmp_path / f"{name}-memory", *extra)
+        result = invoke("run", path, "--county", "all", "--as-of", AS_OF, "--out",
+                        tmp_path / f"{name}-buckets", "--memory-limit", "1M", *extra)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "buckets of people" in result.output and "counties," in result.output
+        assert_same_statewide(memory, tmp_path / f"{name}-buckets")
+        assert not list(tmp_path.glob(".clearance-buckets-*"))

@@ -158,8 +158,10 @@ class PieceWriter:
         inputs: Sequence[Path],
         policy_text: str,
         with_what_ifs: bool,
+        whole_input: bool = True,
     ) -> RunFiles:
-        """Write the run's files from every piece (see the module's docstring)."""
+        """Write the run's files from every piece (see the module's docstring).
+        `whole_input=False`: one county's folder of a statewide run (see `write_run`)."""
         for writer in self._writers.values():
             writer.close()
         wanted = normalize_county(county)
@@ -206,6 +208,7 @@ class PieceWriter:
             base=_concat(self.base),
             what_ifs=what_ifs,
             input_totals={"people": self.people_total, "counts": self.counts_total},
+            whole_input=whole_input,
             record_tables=False,
             federal=overview_of(_concat(self.federal) if self.federal else empty_federal()),
         )

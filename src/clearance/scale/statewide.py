@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -55,10 +56,9 @@ STATEWIDE_COLUMNS = (
     "no_conviction_left",
 )  # fmt: skip
 
-#: The columns of the determinations results.csv reads.
-_RESULT_COLUMNS = ("source_file", "source_line", "decision", "new_level", "remedy", "reasons")
-#: ... and those the statewide figures of people read.
-_FIGURE_COLUMNS = ("subject_id", "level", "conviction_date")
+#: The columns of the determinations that results.csv and the statewide figures of people read.
+RESULT_COLUMNS = ("source_file", "source_line", "decision", "new_level", "remedy", "reasons",
+                  "subject_id", "level", "conviction_date")  # fmt: skip
 
 
 def is_statewide(county: str) -> bool:
@@ -103,9 +103,11 @@ def run_statewide(
     # The people's record before any decision: one table for every county's run.
     base = conviction_base(records, as_of)
     decided, what_ifs = decide_every_county(records, policy, as_of, with_what_ifs)
+    if not decided.counties:
+        raise EngineError("no cannabis conviction in any county of the input")
     skipped = [c for c in present if c not in decided.counties]
     every = Decided(
-        table=decided.table.select(*_RESULT_COLUMNS, *_FIGURE_COLUMNS),
+        table=with_a_run(decided.table, decided.counties).select(*RESULT_COLUMNS),
         policy=policy,
         as_of=as_of,
         county=ALL,
@@ -119,41 +121,56 @@ def run_statewide(
     # About the whole input, and the same in every county's summary: found once.
     federal = federal_overview(records)
     rows: list[dict[str, Any]] = []
-    for county in decided_counties:
-        if on_county is not None:
-            on_county(county)
-        mine = Decided(
-            table=parts.pop(county, empty), policy=policy, as_of=as_of, county=county, rules=rules
-        )
-        theirs = {
-            key: Decided(
-                table=tables.pop(county, empty_what_if[key]),
+    # results.csv streams the inputs again (mostly disk and memory copies): it is written on a
+    # second thread while this one writes the counties, as a county's run does.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results = pool.submit(write_results_csv, out_dir / "results.csv", every, records, inputs)
+        for county in decided_counties:
+            if on_county is not None:
+                on_county(county)
+            mine = Decided(
+                table=parts.pop(county, empty),
                 policy=policy,
                 as_of=as_of,
                 county=county,
-                rules=(),
+                rules=rules,
             )
-            for key, tables in what_if_parts.items()
-        }
-        written = write_run(
-            out_dir / COUNTIES_DIR / county_folder(county),
-            mine,
-            records,
-            inputs,
-            policy_text,
-            with_what_ifs=with_what_ifs,
-            base=base,
-            whole_input=False,
-            what_ifs=theirs if with_what_ifs else None,
-            federal=federal,
-        )
-        del mine, theirs
-        rows.append(_row(county, written.summary))
-    write_results_csv(out_dir / "results.csv", every, records, inputs)
+            theirs = {
+                key: Decided(
+                    table=tables.pop(county, empty_what_if[key]),
+                    policy=policy,
+                    as_of=as_of,
+                    county=county,
+                    rules=(),
+                )
+                for key, tables in what_if_parts.items()
+            }
+            written = write_run(
+                out_dir / COUNTIES_DIR / county_folder(county),
+                mine,
+                records,
+                inputs,
+                policy_text,
+                with_what_ifs=with_what_ifs,
+                base=base,
+                whole_input=False,
+                what_ifs=theirs if with_what_ifs else None,
+                federal=federal,
+            )
+            del mine, theirs
+            rows.append(summary_row(county, written.summary))
+        results.result()
     # As a county's run writes it (cells that a spreadsheet would run as formulas escaped).
     write_people_csv(records.quarantine, out_dir / "quarantine.csv")
-    totals = _totals(every, records, base, rows)
-    _write_statewide(out_dir, rows, totals, skipped, policy, as_of)
+    totals = statewide_totals(every, records, base, rows)
+    write_statewide(out_dir, rows, totals, skipped, policy, as_of)
+    return statewide_files(out_dir, rows, totals, skipped)
+
+
+def statewide_files(
+    out_dir: Path, rows: list[dict[str, Any]], totals: dict[str, Any], skipped: list[str]
+) -> StatewideFiles:
+    """What a statewide run wrote (for the command's closing lines)."""
     return StatewideFiles(
         out_dir=out_dir,
         files=(
@@ -175,12 +192,12 @@ def decide_every_county(
 ) -> tuple[Decided, dict[str, pl.DataFrame]]:
     """Every county decided in one engine call under `policy` (explained), and under each
     what-if policy (figures only), by the keys of `what_if_policies`. The what-ifs share the
-    run's facts where their judgment calls are the same, as a county's run does."""
+    run's facts where their judgment calls are the same, as a county's run does.
+
+    The tables can hold rows of counties without a run (`Decided.counties` names those with
+    one): related charges that a policy reviews wherever there is a cannabis charge."""
     cache: FactsCache = {}
-    try:
-        decided = decide(records, policy, as_of, EVERY_COUNTY, cache)
-    except EngineError:
-        raise EngineError("no cannabis conviction in any county of the input") from None
+    decided = decide(records, policy, as_of, EVERY_COUNTY, cache)
     # The what-ifs need no more of the facts than their figures.
     keep_for_figures(cache)
     what_ifs = {
@@ -191,6 +208,11 @@ def decide_every_county(
     return decided, what_ifs
 
 
+def with_a_run(table: pl.DataFrame, decided: Iterable[str]) -> pl.DataFrame:
+    """The rows of the counties that have a run (`decided`)."""
+    return table.filter(pl.col("county").is_in(list(decided)))
+
+
 def by_county(table: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """A determinations table split by county, each part in the table's order (a county's
     run's order: the rows of one county of an every-county table are its run's rows)."""
@@ -198,7 +220,7 @@ def by_county(table: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return {str(key[0]): part for key, part in parts.items()}
 
 
-def _row(county: str, summary: dict[str, Any]) -> dict[str, Any]:
+def summary_row(county: str, summary: dict[str, Any]) -> dict[str, Any]:
     """A county's line of the statewide summary, from its own summary.json."""
     people = summary["people_impact"]
     return {
@@ -212,7 +234,7 @@ def _row(county: str, summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _totals(
+def statewide_totals(
     every: Decided, records: Records, base: pl.DataFrame, rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The statewide line: convictions add up across counties (each is decided by its own
@@ -231,7 +253,7 @@ def _totals(
     }
 
 
-def _write_statewide(
+def write_statewide(
     out_dir: Path,
     rows: list[dict[str, Any]],
     totals: dict[str, Any],
