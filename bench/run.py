@@ -249,13 +249,15 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
     states = sorted((k for k in scale if k.startswith("statewide")), key=lambda k: k != "statewide")
     for key in states:
         state = scale[key]
+        cpu = f", {state['cpu_s']} s of processor time" if "cpu_s" in state else ""
         row("`--county all`", state, f"{state['counties']} counties, "
-            f"{state['convictions']:,} convictions decided")  # fmt: skip
+            f"{state['convictions']:,} convictions decided{cpu}")  # fmt: skip
         compared = state.get("compared")
         if isinstance(compared, dict):
             same = "yes" if compared["identical_outputs"] else "NO"
+            cpu = f"{compared['cpu_s']} s of processor time; " if "cpu_s" in compared else ""
             row("`--county all`, the version compared", {**compared, "rows": state["rows"],
-                "bytes": state["bytes"]}, f"same outputs, byte for byte: {same}")  # fmt: skip
+                "bytes": state["bytes"]}, f"{cpu}same outputs, byte for byte: {same}")  # fmt: skip
     core = scale.get("outofcore")
     if isinstance(core, dict):
         row(f"`--memory-limit {core['memory_limit']}`", core,

@@ -68,10 +68,18 @@ def timed(args: list[str]) -> dict[str, object]:
         raise SystemExit(f"failed: {' '.join(args)}")
     return {
         "wall_s": round(_elapsed(done.stderr), 2),
+        "cpu_s": round(_cpu_seconds(done.stderr), 2),
         "peak_mb": round(_peak_mb(done.stderr)),
         "load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "stdout": done.stdout,
     }
+
+
+def _cpu_seconds(text: str) -> float:
+    """User plus system seconds: on a loaded machine the wall time mostly measures the load,
+    the processor time much less so."""
+    found = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text)
+    return sum(float(f) for f in found)
 
 
 def run_args(path: Path, out: Path, county: str, *extra: str) -> list[str]:
