@@ -803,6 +803,7 @@ def decide(
     county: str,
     cache: FactsCache | None = None,
     explained: bool = True,
+    empty_ok: bool = False,
 ) -> Decided:
     """Decide every cannabis conviction of `county` under `policy` as of `as_of`.
 
@@ -817,7 +818,11 @@ def decide(
     the rows of one county are that county's run's rows, in the same order. `counties` of the
     result names the counties with a conviction in scope: only those have a run, and the
     rows of the others (related charges a policy reviews) are the caller's to leave out. No
-    conviction in scope is then no error (a part of the people may have none)."""
+    conviction in scope is then no error (a part of the people may have none).
+
+    `empty_ok`: no conviction of the county in scope is no error either, for a part of the
+    people decided on its own (a bucket): its related charges in the county are still
+    decided (a county's flow decides every one), and `counties` is empty."""
     wanted = normalize_county(county)
     present = counties(records)
     every = wanted == EVERY_COUNTY
@@ -838,9 +843,9 @@ def decide(
     facts = cache.get(key)
     if facts is None or not needed <= set(facts.columns):
         facts = cache[key] = build_facts(records, scope, policy, as_of)
-    if facts.height == 0 and not every:
+    if facts.height == 0 and not (every or empty_ok):
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
-    decided_counties = tuple(sorted(facts["county"].unique().to_list())) if every else (wanted,)
+    decided_counties = tuple(sorted(facts["county"].unique().to_list()))
     if policy.flow != "clearance":
         # The configurable tool and the county flows read a conviction as a disposition that
         # starts with CONVICTED: a PC 1203.4 set-aside was never in their scope.

@@ -230,10 +230,11 @@ def test_related_charges_follow_their_own_county(tmp_path: Path) -> None:
     assert related_rows["subject_id"].to_list() == ["81000002"]
     assert related_rows["decision"].to_list() == ["dismiss"]
     # The same in buckets of people, where Fresno's people decide nothing.
-    result = invoke("run", source, "--county", "all", "--as-of", AS_OF, "--out",
-                    tmp_path / "buckets", "--memory-limit", "1M", "--policy", str(policy))  # fmt: skip
+    buckets = tmp_path / "buckets"
+    result = invoke("run", source, "--county", "all", "--as-of", AS_OF, "--out", buckets,
+                    "--memory-limit", "1M", "--policy", str(policy))  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert_same_statewide(tmp_path / "all", tmp_path / "buckets")
+    assert_same_statewide(tmp_path / "all", buckets)
 
 
 def assert_same_statewide(memory: Path, buckets: Path) -> None:
@@ -273,3 +274,18 @@ def test_statewide_in_buckets_equals_in_memory(statewide_file: Path, tmp_path: P
         assert "buckets of people" in result.output and "counties," in result.output
         assert_same_statewide(memory, tmp_path / f"{name}-buckets")
         assert not list(tmp_path.glob(".clearance-buckets-*"))
+
+
+def test_county_flow_in_buckets_keeps_every_related_charge(
+    statewide_file: Path, tmp_path: Path
+) -> None:
+    """A county's own run in buckets: a bucket without a cannabis conviction of the county
+    still has the related charges that the county's flow decides there, and the what-ifs'
+    convictions; the files are the in-memory run's."""
+    for county in ("contra-costa", "alpine"):
+        extra = ("--policy", "san-joaquin-2019")
+        memory = run(statewide_file, county, tmp_path / f"{county}-memory", *extra)
+        buckets = run(statewide_file, county, tmp_path / f"{county}-buckets", "--memory-limit",
+                      "1M", *extra)  # fmt: skip
+        for name in (*SAME_FILES, "results.csv", "quarantine.csv"):
+            assert (memory / name).read_bytes() == (buckets / name).read_bytes(), (county, name)
