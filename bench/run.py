@@ -256,7 +256,8 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
         if isinstance(compared, dict):
             same = "yes" if compared["identical_outputs"] else "NO"
             cpu = f"{compared['cpu_s']} s of processor time; " if "cpu_s" in compared else ""
-            row("`--county all`, the version compared", {**compared, "rows": state["rows"],
+            label = compared.get("label", "the version compared")
+            row(f"`--county all`, {label}", {**compared, "rows": state["rows"],
                 "bytes": state["bytes"]}, f"{cpu}same outputs, byte for byte: {same}")  # fmt: skip
     core = scale.get("outofcore")
     if isinstance(core, dict):

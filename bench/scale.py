@@ -108,7 +108,7 @@ def spark(rows: int) -> dict[str, object]:
     return figures
 
 
-def statewide(rows: int, compare_with: Path | None = None) -> dict[str, object]:
+def statewide(rows: int, compare_with: Path | None = None, label: str = "") -> dict[str, object]:
     path = synth(rows, "--county", "all")
     out = OUT / f"scale-statewide-{rows}"
     shutil.rmtree(out, ignore_errors=True)
@@ -127,7 +127,8 @@ def statewide(rows: int, compare_with: Path | None = None) -> dict[str, object]:
         shutil.rmtree(other, ignore_errors=True)
         compared = timed([str(compare_with), *run_args(path, other, "all", "--quiet")[1:]])
         compared.pop("stdout")
-        figures["compared"] = {**compared, "identical_outputs": same_tree(out, other)}
+        figures["compared"] = {**compared, "identical_outputs": same_tree(out, other),
+                               "label": label or "the version compared"}  # fmt: skip
     return figures
 
 
@@ -174,6 +175,7 @@ def main() -> None:
         default=None,
         help="--statewide: another installation's clearance to compare with",
     )
+    parser.add_argument("--compare-label", default="", help="what --compare-with is")
     args = parser.parse_args()
     data: dict[str, object] = {"results": {}}
     if RESULTS_JSON.exists():
@@ -186,7 +188,7 @@ def main() -> None:
     state_key = "statewide" if args.statewide in (0, 10_000_000) else f"statewide-{args.statewide}"
     for key, rows, measure in (
         ("spark", args.spark, lambda n: spark(n)),
-        (state_key, args.statewide, lambda n: statewide(n, args.compare_with)),
+        (state_key, args.statewide, lambda n: statewide(n, args.compare_with, args.compare_label)),
         ("outofcore", args.outofcore, lambda n: outofcore(n, args.memory_limit)),
     ):
         if rows:
