@@ -54,6 +54,7 @@ _KNOWN_OUTPUTS = (
     "subjects.parquet",
     "convictions.csv",
     "manifest.json",
+    "federal-summary.json",
 )
 
 

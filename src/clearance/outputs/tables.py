@@ -18,7 +18,7 @@ from clearance.engine import Decided
 from clearance.frames import chunk_slices, is_sorted_by
 from clearance.outputs.bulkfile import BulkFile
 from clearance.policy.rules import minus_years
-from clearance.records.chunks import Chunk, as_utf8, iter_chunks
+from clearance.records.chunks import Chunk, as_utf8, distinct_files, iter_chunks
 from clearance.records.doj import PLAN_DROP, PLAN_JOIN, Records, reread
 from clearance.records.schema import DOJ_COLUMNS
 
@@ -184,7 +184,8 @@ def write_results_csv(
         .alias("suffix"),
     )
     empty_suffix = "," * len(RESULT_COLUMNS)
-    sources = list(dict.fromkeys(inputs))
+    # Each file once, as the reader read it (a file given twice is one file).
+    sources = distinct_files(inputs)[0]
     read = {f.path: f for f in records.files if f.planned}
     stats = {s: read[str(s)] if str(s) in read else reread(s) for s in sources}
     extras = tuple(dict.fromkeys(e for s in sources for e in stats[s].extra_columns))
@@ -199,7 +200,8 @@ def write_results_csv(
             plan = stats[source].plan
             columns = stats[source].columns
             padded = mine.with_columns(pl.lit(pad) + pl.col("suffix")) if pad else mine
-            for number, (chunk, _) in enumerate(iter_chunks(source), 1):
+            chunks = iter_chunks(source, max_line=stats[source].max_line_bytes)
+            for number, (chunk, _) in enumerate(chunks, 1):
                 if not chunk.data:
                     continue
                 # `mine` is in line order: the chunk's lines are one slice of it.

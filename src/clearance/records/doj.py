@@ -40,6 +40,7 @@ from clearance.records.chunks import (
     Chunk,
     ReadError,
     as_utf8,
+    distinct_files,
     iter_chunks,
 )
 from clearance.records.layout import DOJ_LAYOUT, USED_COLUMNS, Layout, layout_of
@@ -84,6 +85,9 @@ class FileStats:
     plan: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: Whether `plan` was made by this reader (a table read back from a run folder has none).
     planned: bool = field(default=False, repr=False, compare=False)
+    #: The longest line read whole (a longer one is quarantined): results.csv reads the file
+    #: again with the same limit, so that its lines are the lines the plan speaks of.
+    max_line_bytes: int = field(default=MAX_LINE_BYTES, repr=False, compare=False)
 
 
 @dataclass
@@ -96,6 +100,9 @@ class Records:
     files: list[FileStats] = field(default_factory=list)
     #: Counts that appeared in more than one file for the same person and were merged.
     merged_duplicate_counts: int = 0
+    #: What the reading has to tell the user without stopping (a file given twice, a file with
+    #: no usable row), one line each, naming files but never their content.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -135,7 +142,8 @@ def read_doj(
     parts: list[_ChunkResult] = []
     stats: list[FileStats] = []
     # A file named twice is read once: its sentence parts would otherwise be summed twice.
-    for index, path in enumerate(dict.fromkeys(Path(p) for p in paths)):
+    files, repeats = distinct_files(paths)
+    for index, path in enumerate(files):
         file_stats, file_parts = _read_file(path, index, progress, max_line_bytes)
         stats.append(file_stats)
         parts.extend(file_parts)
@@ -163,7 +171,30 @@ def read_doj(
         quarantine=quarantine,
         files=stats,
         merged_duplicate_counts=merged,
+        warnings=[*repeated_warnings(repeats), *unusable_warnings(stats)],
     )
+
+
+def repeated_warnings(repeats: Sequence[tuple[Path, Path]]) -> list[str]:
+    """One line for each file given again under another spelling (read once)."""
+    return [
+        f"{again}: given more than once, read once"
+        if again == first
+        else f"{again}: the same file as {first}, read once"
+        for again, first in repeats
+    ]
+
+
+def unusable_warnings(stats: Sequence[FileStats]) -> list[str]:
+    """One line for each file of which no row could be used, beside files that have rows
+    (when no file has any, the command says so as its own outcome)."""
+    if not any(f.rows_loaded for f in stats):
+        return []
+    return [
+        f"{f.path}: no usable rows: {f.rows_quarantined:,} quarantined, see quarantine.csv"
+        for f in stats
+        if f.rows_loaded == 0
+    ]
 
 
 @dataclass
@@ -245,7 +276,9 @@ def _seq(file_index: int) -> pl.Expr:
 def _read_file(
     path: Path, file_index: int, progress: ProgressCallback | None, max_line: int
 ) -> tuple[FileStats, list[_ChunkResult]]:
-    stats = FileStats(path=str(path), bytes=path.stat().st_size if path.is_file() else 0)
+    stats = FileStats(
+        path=str(path), bytes=path.stat().st_size if path.is_file() else 0, max_line_bytes=max_line
+    )
     results: list[_ChunkResult] = []
 
     def collect(future: Future[_ChunkResult], consumed: int) -> None:
