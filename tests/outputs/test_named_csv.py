@@ -32,11 +32,11 @@ def test_latin1_files_are_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("error", [LettersError, ReconcileError])
 def test_errors_are_the_callers_and_name_only_the_file(tmp_path: Path, error: type) -> None:
-    with pytest.raises(error, match="nope.csv: no such file"):
+    with pytest.raises(error, match=r"nope\.csv: no such file"):
         read_named_csv(tmp_path / "nope.csv", ALIASES, error)
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    with pytest.raises(error, match="empty.csv: not a CSV file with a header row"):
+    with pytest.raises(error, match=r"empty\.csv: not a CSV file with a header row"):
         read_named_csv(empty, ALIASES, error)
 
 
