@@ -73,7 +73,7 @@ class Chunk:
         if len(indices) == 0:
             return []
         starts, ends = self.bounds
-        return [_decode(self.data[starts[i] : ends[i]]) for i in indices]
+        return [as_text(self.data[starts[i] : ends[i]]) for i in indices]
 
 
 def as_utf8(data: bytes) -> tuple[bytes, int, int]:
@@ -95,7 +95,7 @@ def as_utf8(data: bytes) -> tuple[bytes, int, int]:
     return b"\n".join(lines), latin1, utf8
 
 
-def _decode(line: bytes) -> str:
+def as_text(line: bytes) -> str:
     """A line as UTF-8 when it is, else as Latin-1 (which decodes any byte): each line alone."""
     try:
         return line.decode("utf-8")

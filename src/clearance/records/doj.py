@@ -39,6 +39,7 @@ from clearance.records.chunks import (
     TOO_LONG,
     Chunk,
     ReadError,
+    as_text,
     as_utf8,
     distinct_files,
     iter_chunks,
@@ -153,16 +154,23 @@ def read_doj(
         # The chunks' byte strings are gone: their pages go back before the merge needs more.
         heap.release()
     quarantined = [p.quarantine for p in parts if p.quarantine.height]
+    people = [p.subjects for p in parts]
+    chunk_counts = [p.counts for p in parts]
+    # The chunks' tables are handed on and dropped here, so each lives once in memory.
+    del parts
+    dedupe = CrossChunkDuplicates(stats)
+    counts, merged = _finish_counts(chunk_counts, len(stats), dedupe)
+    quarantined += [
+        found.with_columns(pl.col("source_file").cast(quarantined[0].schema["source_file"]))
+        if quarantined
+        else found
+        for found in dedupe.found
+    ]
     quarantine = (
         pl.concat(quarantined, how="vertical").sort("_seq").drop("_seq")
         if quarantined
         else schema.empty(schema.QUARANTINE_SCHEMA)
     )
-    people = [p.subjects for p in parts]
-    chunk_counts = [p.counts for p in parts]
-    # The chunks' tables are handed on and dropped here, so each lives once in memory.
-    del parts
-    counts, merged = _finish_counts(chunk_counts, len(stats))
     counts = carry_case_numbers(counts)
     subjects = _subjects(people, counts)
     return Records(
@@ -1095,11 +1103,14 @@ def _as_parts(rows: pl.DataFrame) -> pl.DataFrame:
 _GROUPED = [*_KEY, "source_file", "_seq", "source_line", "event_date", "sentence_end", *_SUMS]
 
 
-def _merge_parts(parts: list[pl.DataFrame], across: list[int]) -> pl.DataFrame:
+def _merge_parts(
+    parts: list[pl.DataFrame], across: list[int], dedupe: CrossChunkDuplicates | None = None
+) -> pl.DataFrame:
     """One row per (person, CNT_ORDER): repeated rows are parts of one sentence, in one file or
     across files (see `_sentence_totals` for when the sentence ends); the other values are the
     first part's. Most counts have one part, so only the repeated keys are grouped. Returns the
-    counts, in input order.
+    counts, in input order. `dedupe`, when given, takes out of the grouping the rows that
+    repeat a line of an earlier chunk of their file byte for byte (see `CrossChunkDuplicates`).
 
     A statewide file has millions of counts, so the whole table is never copied: each chunk's
     later parts are dropped and its merged counts patched with their totals, chunk by chunk,
@@ -1123,11 +1134,23 @@ def _merge_parts(parts: list[pl.DataFrame], across: list[int]) -> pl.DataFrame:
         drop = later.slice(offset, part.height)
         offset += part.height
         if mine.any():
-            grouped.append(part.filter(mine).select(_GROUPED))
+            chosen = part.filter(mine)
+            if dedupe is None:
+                grouped.append(chosen.select(_GROUPED))
+            else:
+                grouped.append(
+                    chosen.select(
+                        *_GROUPED, pl.lit(index, pl.Int32).alias("_part"), _value_hash(chosen)
+                    )
+                )
         if drop.any():
             parts[index] = part.filter(~drop)
     del part
-    totals = _sentence_totals(pl.concat(grouped, how="vertical"))
+    rows = pl.concat(grouped, how="vertical")
+    if dedupe is not None:
+        rows = dedupe.take_out(rows).select(_GROUPED)
+    totals = _sentence_totals(rows)
+    del rows
     across.append(int((totals["_files"] > 1).sum()))
     del grouped
     # Parts are in input order, so `_seq` ascends across them: each part's totals are a slice.
@@ -1139,6 +1162,113 @@ def _merge_parts(parts: list[pl.DataFrame], across: list[int]) -> pl.DataFrame:
                 part = _with_totals(part, totals.slice(int(low), int(high - low)))
         parts[index] = _finished(part)
     return pl.concat(parts, how="vertical", rechunk=False)
+
+
+def _value_hash(rows: pl.DataFrame) -> pl.Expr:
+    """A hash of everything a row's line said (its canonical values), its line number aside:
+    two lines that are byte for byte the same have the same hash."""
+    skip = {"source_line", "source_lines", "_seq", "_key"}
+    # Texts are hashed as texts, whatever their dictionary encoding in each chunk.
+    values = [
+        pl.col(c).cast(pl.String) if rows.schema[c] == pl.Categorical() else pl.col(c)
+        for c in rows.columns
+        if c not in skip
+    ]
+    return pl.struct(values).hash().alias("_vh")
+
+
+@dataclass
+class CrossChunkDuplicates:
+    """Lines that repeat a line of an earlier chunk of their file byte for byte.
+
+    Within a chunk its lines' texts are at hand (`_mark_duplicates`); across chunks they are
+    gone, and holding every line's text to the end of a read would double its memory. But a
+    line that repeats another has the same person and CNT_ORDER, so it is among the rows of
+    repeated keys that merging groups anyway (a few percent), and it has every value of that
+    line: hashes of the values find the candidates, and only their lines are read again from
+    the file to compare their bytes. A duplicate is set aside ("exact duplicate of line N"),
+    not summed as one more sentence part; results.csv still carries it, as it does every
+    quarantined row of the layout's shape.
+    """
+
+    files: list[FileStats]
+    #: The quarantine rows of the duplicates found (with `_seq`), one frame per call.
+    found: list[pl.DataFrame] = field(default_factory=list)
+
+    def take_out(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """`rows` (grouped rows with `_part` and `_vh`) without the duplicates found."""
+        # Equal hashes are rare among the rows of repeated keys (parts differ): only those
+        # rows are asked whether they come from more than one chunk of a file.
+        same = rows["_vh"].is_duplicated()
+        if not same.any():
+            return rows
+        shared = pl.col("_part").n_unique().over("source_file", "_vh") > 1
+        candidates = rows.filter(same).filter(shared)
+        if candidates.height == 0:
+            return rows
+        gone: list[pl.DataFrame] = []
+        for source, group in candidates.partition_by("source_file", as_dict=True).items():
+            stats = self._stats(str(source[0]))
+            lines = group["source_line"].unique().sort().to_numpy()
+            texts = _line_texts(Path(stats.path), lines, stats.plan, stats.max_line_bytes)
+            found = _repeats(group, texts)
+            if found.height:
+                stats.rows_loaded -= found.height
+                stats.rows_quarantined += found.height
+                gone.append(found)
+        if not gone:
+            return rows
+        duplicates = pl.concat(gone, how="vertical")
+        self.found.append(duplicates.select(*schema.QUARANTINE_SCHEMA, "_seq"))
+        return rows.join(duplicates.select("_seq"), on="_seq", how="anti", maintain_order="left")
+
+    def _stats(self, path: str) -> FileStats:
+        return next(f for f in self.files if f.path == path)
+
+
+def _repeats(group: pl.DataFrame, texts: dict[int, bytes]) -> pl.DataFrame:
+    """Quarantine rows (with `_seq`) for the lines of `group` (one file) whose bytes repeat an
+    earlier line of the same values: each is a duplicate of the first line of its text."""
+    found = [texts.get(n, b"") for n in group["source_line"].to_list()]
+    lines = group.select("source_file", "source_line", "_seq", "_vh").with_columns(
+        pl.Series("_text", found, dtype=pl.Binary)
+    )
+    firsts = pl.col("source_line").min().over("_vh", "_text")
+    repeats = lines.with_columns(firsts.alias("_first")).filter(
+        pl.col("source_line") != pl.col("_first")
+    )
+    return repeats.select(
+        pl.col("source_file").cast(pl.String),
+        "source_line",
+        pl.format("{} {}", pl.lit(schema.REASON_DUPLICATE), pl.col("_first")).alias("reason"),
+        pl.Series([as_text(t) for t in repeats["_text"].to_list()], dtype=pl.String).alias("raw"),
+        "_seq",
+    )
+
+
+def _line_texts(
+    path: Path, wanted: np.ndarray, plan: np.ndarray | None, max_line: int
+) -> dict[int, bytes]:
+    """The bytes of some rows of a file, read again (a row's line break is left out; a row
+    whose quoted field holds line breaks runs to its last line)."""
+    texts: dict[int, bytes] = {}
+    if len(wanted) == 0:
+        return texts
+    for chunk, _ in iter_chunks(path, max_line=max_line):
+        low, high = np.searchsorted(wanted, [chunk.first_line, chunk.first_line + chunk.line_count])
+        if high == low:
+            if chunk.first_line > wanted[-1]:
+                break
+            continue
+        starts, ends = chunk.bounds
+        for number in wanted[low:high].tolist():
+            last = number
+            while plan is not None and last < len(plan) and plan[last] == PLAN_JOIN:
+                last += 1
+            last = min(last, chunk.first_line + chunk.line_count - 1)
+            begin = int(starts[number - chunk.first_line])
+            texts[number] = chunk.data[begin : int(ends[last - chunk.first_line])]
+    return texts
 
 
 def _is_repeated(keys: pl.Series) -> pl.Series:
@@ -1268,13 +1398,16 @@ def _sentence_totals(parts: pl.DataFrame) -> pl.DataFrame:
     return ended.select(*_PATCHED, "source_lines", "_seq", "_files").sort("_seq")
 
 
-def _finish_counts(parts: list[pl.DataFrame], files: int) -> tuple[pl.DataFrame, int]:
-    """The counts of all chunks: parts straddling chunks or files merged; returns how many
-    counts more than one file gave."""
+def _finish_counts(
+    parts: list[pl.DataFrame], files: int, dedupe: CrossChunkDuplicates | None = None
+) -> tuple[pl.DataFrame, int]:
+    """The counts of all chunks: parts straddling chunks or files merged (without the lines
+    `dedupe` finds to repeat a line of an earlier chunk); returns how many counts more than
+    one file gave."""
     if not parts:
         return schema.empty(schema.COUNTS_SCHEMA), 0
     across: list[int] = []
-    counts = _merge_parts(parts, across)
+    counts = _merge_parts(parts, across, dedupe)
     parts.clear()
     return counts, sum(across)
 
