@@ -195,7 +195,7 @@ def write_results_csv(
         header = ",".join((*DOJ_COLUMNS, *extras, *RESULT_COLUMNS)) + "\n"
         out.write([header.encode("utf-8")])
         for source in sources:
-            mine = _lines_decided(decisions, counts, str(source))
+            mine = _lines_decided(decisions, counts, str(source), records.lines_elsewhere)
             first = mine["source_line"].to_numpy()
             plan = stats[source].plan
             columns = stats[source].columns
@@ -278,16 +278,23 @@ def _chunk_plan(plan: np.ndarray | None, chunk: Chunk) -> np.ndarray:
     return part
 
 
-def _lines_decided(decisions: pl.DataFrame, counts: pl.DataFrame, source: str) -> pl.DataFrame:
+def _lines_decided(
+    decisions: pl.DataFrame,
+    counts: pl.DataFrame,
+    source: str,
+    elsewhere: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """(source_line, suffix) of every line of `source` that carries a decision, in line order.
 
     A count is known in its file by its first line (`source_line`), so the counts folded from
-    several lines are found by that number.
+    several lines are found by that number. A count whose parts are in several files is known
+    by its first file: its lines in `source`, when that is another file, are in `elsewhere`
+    (`doj.ELSEWHERE_SCHEMA`) and carry its decision too.
     """
     mine = decisions.filter(pl.col("source_file") == source).drop("source_file")
     in_file = (counts["source_rows"] > 1) & (counts["source_file"] == source)
     folded = counts.select("source_line", "source_lines").filter(in_file)
-    return (
+    own = (
         mine.join(folded, on="source_line", how="left")
         .select(
             pl.col("source_lines").fill_null(pl.concat_list(pl.col("source_line"))),
@@ -295,8 +302,20 @@ def _lines_decided(decisions: pl.DataFrame, counts: pl.DataFrame, source: str) -
         )
         .explode("source_lines")
         .rename({"source_lines": "source_line"})
-        .sort("source_line")
     )
+    if elsewhere is not None and elsewhere.height:
+        here = elsewhere.filter(pl.col("source_file") == source)
+        if here.height:
+            keyed = decisions.select(
+                pl.col("source_file").cast(pl.String).alias("count_file"),
+                pl.col("source_line").alias("count_line"),
+                pl.col("suffix").cast(pl.String),
+            )
+            found = here.join(keyed, on=["count_file", "count_line"], how="inner").select(
+                "source_line", "suffix"
+            )
+            own = pl.concat([own, found], how="vertical")
+    return own.sort("source_line")
 
 
 def _append_columns(

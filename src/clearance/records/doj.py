@@ -104,6 +104,9 @@ class Records:
     #: What the reading has to tell the user without stopping (a file given twice, a file with
     #: no usable row), one line each, naming files but never their content.
     warnings: list[str] = field(default_factory=list)
+    #: The lines, in other files, of counts merged across files (`ELSEWHERE_SCHEMA`): a count is
+    #: known by its first file and line; results.csv marks these lines with its decision too.
+    lines_elsewhere: pl.DataFrame | None = None
 
     @property
     def rows_read(self) -> int:
@@ -116,6 +119,16 @@ class Records:
     @property
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
+
+
+#: A line of a count merged across files, in a file other than the count's own (`source_*`),
+#: and the file and first line by which the count is known (`count_*`).
+ELSEWHERE_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_line": pl.Int64(),
+    "count_file": pl.String(),
+    "count_line": pl.Int64(),
+}
 
 
 def reread(path: Path) -> FileStats:
@@ -159,7 +172,8 @@ def read_doj(
     # The chunks' tables are handed on and dropped here, so each lives once in memory.
     del parts
     dedupe = CrossChunkDuplicates(stats)
-    counts, merged = _finish_counts(chunk_counts, len(stats), dedupe)
+    elsewhere: list[pl.DataFrame] = []
+    counts, merged = _finish_counts(chunk_counts, len(stats), dedupe, elsewhere)
     quarantined += [
         found.with_columns(pl.col("source_file").cast(quarantined[0].schema["source_file"]))
         if quarantined
@@ -180,6 +194,7 @@ def read_doj(
         files=stats,
         merged_duplicate_counts=merged,
         warnings=[*repeated_warnings(repeats), *unusable_warnings(stats)],
+        lines_elsewhere=elsewhere[0] if elsewhere else None,
     )
 
 
@@ -1104,13 +1119,18 @@ _GROUPED = [*_KEY, "source_file", "_seq", "source_line", "event_date", "sentence
 
 
 def _merge_parts(
-    parts: list[pl.DataFrame], across: list[int], dedupe: CrossChunkDuplicates | None = None
+    parts: list[pl.DataFrame],
+    across: list[int],
+    dedupe: CrossChunkDuplicates | None = None,
+    elsewhere: list[pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """One row per (person, CNT_ORDER): repeated rows are parts of one sentence, in one file or
     across files (see `_sentence_totals` for when the sentence ends); the other values are the
     first part's. Most counts have one part, so only the repeated keys are grouped. Returns the
     counts, in input order. `dedupe`, when given, takes out of the grouping the rows that
-    repeat a line of an earlier chunk of their file byte for byte (see `CrossChunkDuplicates`).
+    repeat a line of an earlier chunk of their file byte for byte (see `CrossChunkDuplicates`);
+    `elsewhere`, when given, receives the lines of counts merged across files that are not in
+    the count's own file (`ELSEWHERE_SCHEMA`).
 
     A statewide file has millions of counts, so the whole table is never copied: each chunk's
     later parts are dropped and its merged counts patched with their totals, chunk by chunk,
@@ -1149,6 +1169,8 @@ def _merge_parts(
     rows = pl.concat(grouped, how="vertical")
     if dedupe is not None:
         rows = dedupe.take_out(rows).select(_GROUPED)
+    if elsewhere is not None:
+        elsewhere.append(_lines_elsewhere(rows))
     totals = _sentence_totals(rows)
     del rows
     across.append(int((totals["_files"] > 1).sum()))
@@ -1162,6 +1184,18 @@ def _merge_parts(
                 part = _with_totals(part, totals.slice(int(low), int(high - low)))
         parts[index] = _finished(part)
     return pl.concat(parts, how="vertical", rechunk=False)
+
+
+def _lines_elsewhere(rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows (of repeated keys) in another file than their count's first part, with the
+    count's file and line (`ELSEWHERE_SCHEMA`)."""
+    first = rows.sort("_seq").with_columns(
+        pl.col("source_file").first().over(_KEY).alias("count_file"),
+        pl.col("source_line").first().over(_KEY).alias("count_line"),
+    )
+    return first.filter(pl.col("source_file") != pl.col("count_file")).select(
+        pl.col(c).cast(t) for c, t in ELSEWHERE_SCHEMA.items()
+    )
 
 
 def _value_hash(rows: pl.DataFrame) -> pl.Expr:
@@ -1399,15 +1433,19 @@ def _sentence_totals(parts: pl.DataFrame) -> pl.DataFrame:
 
 
 def _finish_counts(
-    parts: list[pl.DataFrame], files: int, dedupe: CrossChunkDuplicates | None = None
+    parts: list[pl.DataFrame],
+    files: int,
+    dedupe: CrossChunkDuplicates | None = None,
+    elsewhere: list[pl.DataFrame] | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """The counts of all chunks: parts straddling chunks or files merged (without the lines
-    `dedupe` finds to repeat a line of an earlier chunk); returns how many counts more than
-    one file gave."""
+    `dedupe` finds to repeat a line of an earlier chunk; the lines of counts merged across
+    files kept in `elsewhere`, see `_merge_parts`); returns how many counts more than one file
+    gave."""
     if not parts:
         return schema.empty(schema.COUNTS_SCHEMA), 0
     across: list[int] = []
-    counts = _merge_parts(parts, across, dedupe)
+    counts = _merge_parts(parts, across, dedupe, elsewhere if files > 1 else None)
     parts.clear()
     return counts, sum(across)
 
