@@ -278,6 +278,8 @@ def _process(
     if _DROPPED_REASONS:
         dropped = quarantine.filter(pl.col("reason").is_in(_DROPPED_REASONS))["source_line"]
         plan[(dropped - chunk.first_line).to_numpy()] = PLAN_DROP
+    if b"\r" in chunk.data:
+        parsed, quarantine = _set_aside_bare_cr(chunk, plan, parsed, quarantine, str(path))
     seq = _seq(file_index)
     parsed = parsed.with_columns(seq)
     return _ChunkResult(
@@ -289,6 +291,70 @@ def _process(
         first_line=chunk.first_line,
         plan=plan,
     )
+
+
+def _set_aside_bare_cr(
+    chunk: Chunk, plan: np.ndarray, parsed: pl.DataFrame, quarantine: pl.DataFrame, source: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows with a carriage return inside an unquoted field, set aside and left out of
+    results.csv.
+
+    A CR outside quotes ends a line for many CSV readers (and for the DOJ's own older
+    extracts), so the row cannot be copied into results.csv byte for byte without breaking
+    the file for them, and reading the CR as part of a value (or as a space) would change a
+    fact silently. A CR inside a quoted field is valid CSV and stays; a CR before a line feed
+    is a line end (CRLF)."""
+    rows = _bare_cr_rows(chunk, plan)
+    if len(rows) == 0:
+        return parsed, quarantine
+    lines = rows + chunk.first_line
+    loaded = parsed.filter(pl.col("source_line").is_in(lines)).select("source_line")
+    if loaded.height:
+        parsed = parsed.filter(~pl.col("source_line").is_in(lines))
+        index = (loaded["source_line"] - chunk.first_line).to_numpy()
+        found = pl.DataFrame(
+            {
+                "source_file": [source] * loaded.height,
+                "source_line": loaded["source_line"],
+                "reason": [schema.REASON_CR] * loaded.height,
+                "raw": chunk.lines(index),
+            },
+            schema=schema.QUARANTINE_SCHEMA,
+        )
+        quarantine = pl.concat([quarantine, found], how="vertical").sort("source_line")
+    return parsed, quarantine
+
+
+def _bare_cr_rows(chunk: Chunk, plan: np.ndarray) -> np.ndarray:
+    """The first lines (0-based in the chunk) of the rows holding a CR outside quotes; the
+    lines of those rows get `PLAN_DROP`. Rare, so the few rows found are looked at one by
+    one."""
+    data = chunk.data
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    crs = np.flatnonzero(buffer == 13)
+    after = np.append(buffer, 10)[crs + 1]
+    # A CR before a line feed, or ending the chunk, ends its line.
+    crs = crs[(after != 10) & (crs + 1 < len(data))]
+    if len(crs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts, ends = chunk.bounds
+    found: list[int] = []
+    for line in np.unique(np.searchsorted(chunk.newlines, crs)).tolist():
+        first = line
+        while first > 0 and plan[first - 1] == PLAN_JOIN:
+            first -= 1
+        last = line
+        while last < len(plan) - 1 and plan[last] == PLAN_JOIN:
+            last += 1
+        if found and found[-1] == first:
+            continue
+        begin, end = int(starts[first]), int(ends[last])
+        mine = crs[(crs >= begin) & (crs < end)]
+        # Inside quotes when an odd number of quotes precede it in its row.
+        if any(data.count(b'"', begin, int(at)) % 2 == 0 for at in mine.tolist()):
+            found.append(first)
+            plan[first : last + 1] = PLAN_DROP
+    return np.array(found, dtype=np.int64)
 
 
 def _seq(file_index: int) -> pl.Expr:
