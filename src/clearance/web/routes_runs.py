@@ -39,6 +39,7 @@ from clearance.store.runs import (
 )
 from clearance.web import charts
 from clearance.web.files import (
+    download_name,
     human_size,
     is_full_record,
     list_files,
@@ -46,7 +47,8 @@ from clearance.web.files import (
     resolve_download,
 )
 from clearance.web.pages import render
-from clearance.web.policies import all_policies, get_policy
+from clearance.web.policies import all_policies, get_policy, policies_dir
+from clearance.web.policy_versions import version_with_text
 from clearance.web.security import (
     CAN_REVIEW,
     CAN_RUN,
@@ -297,8 +299,10 @@ def run_policy_page(
     """The exact policy text the run used (stored with the run), not the policy's text today."""
     run = run_or_404(db, run_id)
     policy = run_policy(run)
-    current = get_policy(request.app.state.config.data_dir, run.policy_name)
+    data_dir = request.app.state.config.data_dir
+    current = get_policy(data_dir, run.policy_name)
     changed = current is not None and text_sha256(current.text) != run.policy_sha256
+    version = version_with_text(policies_dir(data_dir), run.policy_name, run.policy_sha256)
     return render(
         request,
         "run_policy.html",
@@ -308,6 +312,7 @@ def run_policy_page(
         rules=all_rules(policy, run.as_of) if policy is not None else [],
         changed=changed,
         current=current,
+        version=version,
     )
 
 
@@ -416,7 +421,7 @@ def download(
         )
     audit.append(db, user.username, "file.download", f"run:{run.id}", {"file": relative})
     db.commit()
-    return FileResponse(target, filename=target.name, headers=DOWNLOAD_HEADERS)
+    return FileResponse(target, filename=download_name(relative), headers=DOWNLOAD_HEADERS)
 
 
 class BuildBusy(Exception):
