@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -16,8 +17,9 @@ from web_site import DoneRun, login
 
 from clearance.outputs.folder import verify_folder
 from clearance.store.models import AuditEntry, Run
+from clearance.web.bundle import BLOCK, zip_stream
 from clearance.web.descriptions import describe
-from clearance.web.files import download_name, is_internal
+from clearance.web.files import download_name, is_internal, list_files
 
 LINK = re.compile(r'<a href="/runs/\d+/files/([^"]+)" download="([^"]+)">([^<]+)</a>')
 
@@ -146,3 +148,15 @@ def test_download_all_only_from_a_completed_run(done_run: DoneRun) -> None:
             assert run is not None
             run.status = "done"
             db.commit()
+
+
+def test_the_zip_is_sent_as_it_is_made(tmp_path: Path) -> None:
+    # 24 MB that do not compress: were the ZIP built whole first, it would come as one piece.
+    (tmp_path / "big.csv").write_bytes(os.urandom(24 * 1024 * 1024))
+    (tmp_path / "people.csv").write_text("subject_id\n1\n", encoding="utf-8")
+    pieces = list(zip_stream(tmp_path, list_files(tmp_path), "run-1-x", {"id": 1}))
+    assert len(pieces) >= 24
+    assert max(len(piece) for piece in pieces) <= 2 * BLOCK
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(pieces)))
+    assert archive.read("run-1-x/big.csv") == (tmp_path / "big.csv").read_bytes()
+    assert json.loads(archive.read("run-1-x/run.json"))["total_files"] == 2
