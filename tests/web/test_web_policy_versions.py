@@ -71,6 +71,8 @@ def test_saving_adds_versions_with_who_and_when_and_never_overwrites(site: Site)
         assert admin.get(f"/policies/{NAME}/versions/9").status_code == 404
         assert admin.get(f"/policies/{NAME}/versions/{2**70}").status_code == 404
         assert admin.get("/policies/statute/versions").status_code == 404
+        for odd in ("..", "...", "UPPER", "a%2e%2e"):
+            assert admin.get(f"/policies/{odd}/versions").status_code == 404, odd
 
     folder = site.data_dir / "policies"
     assert (folder / f"{NAME}.yaml").read_text(encoding="utf-8") == second

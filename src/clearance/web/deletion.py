@@ -56,6 +56,12 @@ def may_delete_run(user: User | None, run: Run) -> bool:
     return user.role == "admin" or (user.role in CAN_RUN and user.username == run.created_by)
 
 
+def is_inside(run_dir: Path, runs_dir: Path) -> bool:
+    """Whether a run's folder is one of the data folder's run folders (deleted with the run)."""
+    folder, root = run_dir.resolve(), runs_dir.resolve()
+    return folder != root and folder.is_relative_to(root)
+
+
 def folder_contents(folder: Path) -> tuple[int, int]:
     """Files and bytes under a folder (0, 0 when there is none)."""
     if not folder.is_dir():
@@ -84,7 +90,7 @@ def delete_run(
             f"Run #{run.id} is {run.status}: its worker is still writing. Cancel it first "
             "(the Cancel button on its page), then delete it."
         )
-    inside = run_dir.resolve().is_relative_to(runs_dir.resolve())
+    inside = is_inside(run_dir, runs_dir)
     files, size = folder_contents(run_dir) if inside else (0, 0)
     total, reviewed = review_counts(db, run.id)
     aside: Path | None = None

@@ -37,6 +37,11 @@ class PolicyChoice:
     text: str
 
 
+def valid_name(name: str) -> bool:
+    """Whether `name` can be a saved policy's name (and so a file name in the data folder)."""
+    return bool(_NAME.match(name))
+
+
 def policies_dir(data_dir: Path) -> Path:
     """Where saved policies live."""
     return data_dir / "policies"

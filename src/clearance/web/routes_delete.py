@@ -18,6 +18,7 @@ from clearance.web.deletion import (
     DeleteRefused,
     delete_run,
     folder_contents,
+    is_inside,
     may_delete_run,
     review_counts,
 )
@@ -53,7 +54,7 @@ def confirm_delete(
     run = run_or_404(db, run_id)
     _allowed_or_403(user, run)
     run_dir = run_dir_of(request, run)
-    inside = run_dir.resolve().is_relative_to(request.app.state.config.runs_dir.resolve())
+    inside = is_inside(run_dir, request.app.state.config.runs_dir)
     files, size = folder_contents(run_dir) if inside else (0, 0)
     total, reviewed = review_counts(db, run.id)
     return render(

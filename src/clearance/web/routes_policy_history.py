@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from clearance.policy.loader import preset_names
 from clearance.store.models import Run, User
 from clearance.web.pages import render
-from clearance.web.policies import policies_dir
+from clearance.web.policies import policies_dir, valid_name
 from clearance.web.policy_versions import (
     PolicyVersion,
     diff_rows,
@@ -29,6 +29,8 @@ router = APIRouter()
 
 
 def _versions_or_404(request: Request, name: str) -> list[PolicyVersion]:
+    if not valid_name(name):
+        raise HTTPException(status_code=404, detail="No such policy.")
     if name in preset_names():
         raise HTTPException(
             status_code=404, detail="A shipped preset has one text and no saved versions."
