@@ -32,6 +32,7 @@ PARAMS = {
     "name": "statute",
     "check_id": "0" * 32,
     "index": "0",
+    "number": "1",
 }
 #: The only routes that answer without a session: the sign-in form and its POST.
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
