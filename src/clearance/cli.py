@@ -432,7 +432,8 @@ def run(
             inputs = prepare_inputs(files, staging.spool)
             # Every county at once, an input above the memory limit, or Spark (`scale`).
             plan = scale_plan(inputs, county, engine, master, memory_limit, fmt, county_files)
-            if plan is not None and plan.kind != "statewide" and max_line_bytes != MAX_LINE_BYTES:
+            in_memory = plan is None or (plan.kind == "statewide" and not plan.buckets)
+            if not in_memory and max_line_bytes != MAX_LINE_BYTES:
                 raise UsageError(
                     "--max-line-bytes goes with the in-memory run (not with --engine spark or "
                     "an input above the memory limit)"
