@@ -63,7 +63,7 @@ bench-scale: $(STAMP)
 	$(BIN)/python bench/scale.py --spark 1000000
 
 bench-scale-large: $(STAMP)
-	$(BIN)/python bench/scale.py --statewide 10000000 --outofcore 20000000
+	$(BIN)/python bench/scale.py --statewide 10000000 --outofcore 10000000,20000000
 
 clean:
 	rm -rf $(VENV) demo-output bench/cache bench/out

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -250,10 +251,12 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
     if isinstance(state, dict):
         row("`--county all`", state, f"{state['counties']} counties, "
             f"{state['convictions']:,} convictions decided")  # fmt: skip
-    core = scale.get("outofcore")
-    if isinstance(core, dict):
+    cores = _outofcore(scale)
+    for core in cores.values():
+        stages = ", ".join(f"{k} {v} s" for k, v in core.get("stages_s", {}).items())
         row(f"`--memory-limit {core['memory_limit']}`", core,
-            f"{core['buckets']:,} buckets, {core['disk_mb']:,} MB on disk")  # fmt: skip
+            f"{core['buckets']:,} buckets, {core['disk_mb']:,} MB on disk"
+            + (f"; {stages}" if stages else ""))  # fmt: skip
     spark = scale.get("spark")
     if isinstance(spark, dict):
         for engine in ("local", "spark"):
@@ -269,19 +272,29 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
         ]
     lines.append("")
     lines.append("Targets (issue 18), as measured above:")
-    if isinstance(core, dict):
+    for core in cores.values():
         lines.append(
             f"- {core['rows']:,} rows out of core, peak RSS <= 3 GB: {core['peak_mb']:,} MB, "
-            + ("met" if int(core["peak_mb"]) <= 3072 else "NOT met")  # type: ignore[call-overload]
+            + ("met" if int(core["peak_mb"]) <= 3072 else "NOT met")
         )
-        ten = by_rows.get(10_000_000)
-        if ten and core["rows"] == 20_000_000:
-            ratio = float(core["wall_s"]) / float(ten["wall_s_median"])  # type: ignore[arg-type]
-            lines.append(
-                f"- 20M rows within 2.2x of 10M rows' wall time (in memory, above): {ratio:.1f}x, "
-                + ("met" if ratio <= 2.2 else "NOT met (see the load)")
-            )
+    twenty, ten = cores.get(20_000_000), cores.get(10_000_000)
+    if twenty and ten:
+        ratio = float(twenty["wall_s"]) / float(ten["wall_s"])
+        lines.append(
+            f"- 20M rows within 2.2x of 10M rows' wall time (both out of core): {ratio:.2f}x, "
+            + ("met" if ratio <= 2.2 else "NOT met (see the load)")
+        )
     return lines
+
+
+def _outofcore(scale: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The out-of-core figures by rows (older results hold a single one)."""
+    core = scale.get("outofcore")
+    if not isinstance(core, dict):
+        return {}
+    if "rows" in core:
+        return {int(core["rows"]): core}
+    return {int(rows): figures for rows, figures in sorted(core.items(), key=lambda kv: int(kv[0]))}
 
 
 def main() -> None:
