@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from clearance.outputs.run import RunFiles
 from clearance.policy.schema import Policy
-from clearance.records.doj import FileStats, Records
+from clearance.records.doj import FileStats, Records, finish_records, quarantine_of
 from clearance.scale.people import concerned_convictions, narrow
 from clearance.scale.pieces import Piece, PieceWriter, decide_piece, from_bytes, to_bytes
 
@@ -269,8 +269,6 @@ def _batch(rows: list[tuple[int, int, int, str, bytes]]) -> pa.RecordBatch:
 
 def _accounting(rows: list[Any], files: int) -> tuple[list[FileStats], pl.DataFrame]:
     """Each file's accounting and the quarantine, in input order, from the read step."""
-    from clearance.records import schema
-
     stats: list[FileStats | None] = [None] * files
     quarantined: list[tuple[int, int, pl.DataFrame]] = []
     plans: dict[int, bytes] = {}
@@ -284,11 +282,7 @@ def _accounting(rows: list[Any], files: int) -> tuple[list[FileStats], pl.DataFr
                 (row["file_index"], row["chunk_index"], from_bytes(bytes(row["payload"])))
             )
     quarantined.sort(key=lambda q: (q[0], q[1]))
-    quarantine = (
-        pl.concat([q[2] for q in quarantined], how="vertical").sort("_seq").drop("_seq")
-        if quarantined
-        else schema.empty(schema.QUARANTINE_SCHEMA)
-    )
+    quarantine = quarantine_of([q[2] for q in quarantined])
     for index, plan in plans.items():
         read = stats[index]
         if read is not None:
@@ -304,8 +298,6 @@ def _decider(
     bucket also sends the input lines of its people by county (`write_county_files`)."""
 
     def decide_bucket(table: pa.Table) -> pa.Table:
-        from clearance.scale.reading import finish_records
-
         rows = table.to_pylist()
         if not rows:
             return _PAYLOAD.empty_table()
