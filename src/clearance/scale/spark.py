@@ -13,7 +13,8 @@ Spark does the moving; Polars does the law. The steps:
    takes over its whole repository), and decides them with `engine.decide` under the run's
    policy and the what-if policies (`scale.pieces.decide_piece`).
 4. **Write.** The driver gathers the pieces and writes the run's files with the run's own
-   writer: the same bytes as `--engine local`.
+   writer: the same bytes as `--engine local`; and the convictions again as a Parquet dataset
+   partitioned by county (`convictions-by-county/county=<name>/`, `scale.partitioned`).
 
 There is no second implementation of any rule: the workers run the same functions.
 """
@@ -27,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ import pyarrow as pa
 from clearance.outputs.run import RunFiles
 from clearance.policy.schema import Policy
 from clearance.records.doj import FileStats, Records, finish_records, quarantine_of
+from clearance.scale.partitioned import write_by_county
 from clearance.scale.people import concerned_convictions, narrow
 from clearance.scale.pieces import Piece, PieceWriter, decide_piece, from_bytes, to_bytes
 
@@ -145,6 +147,7 @@ def run_on_spark(
             policy, as_of, county, stats, quarantine, [Path(p) for p in paths], policy_text,
             with_what_ifs,
         )  # fmt: skip
+        written = replace(written, files=(*written.files, write_by_county(out_dir) + "/"))
         clock.lap("write")
         by_county: dict[str, Path] = {}
         if county_files is not None:
