@@ -1,4 +1,5 @@
-"""Settings shared by the whole suite.
+"""Hypothesis settings for the whole suite (loaded as a plugin: `-p hypothesis_profile` in
+pyproject.toml, so it does not shadow the `conftest` modules the test folders import).
 
 Property tests (Hypothesis) run derandomized by default: `make test` explores the same
 examples on every machine, so a red run can be replayed exactly and a green one means the
