@@ -172,21 +172,24 @@ class PieceWriter:
             )
         if not self.decided:
             raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
-        table = _concat(self.decided).sort(_ORDER)
-        self.decided.clear()
+        # Each list is emptied as its table is made: the pieces then live only in that table
+        # (not copied: `_take`), so the determinations are held once, plus their sorted copy.
+        table = _take(self.decided).sort(_ORDER)
         decided = Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=())
+        del table
         what_ifs = (
             {
                 key: Decided(
-                    table=_concat(parts), policy=policy, as_of=as_of, county=wanted, rules=()
+                    table=_take(parts), policy=policy, as_of=as_of, county=wanted, rules=()
                 )
                 for key, parts in self.what_ifs.items()
             }
             if with_what_ifs
             else None
         )
-        folded = _concat(self.folded)
-        people = _concat(self.subjects)
+        self.what_ifs.clear()
+        folded = _take(self.folded)
+        people = _take(self.subjects)
         view = Records(
             subjects=people,
             counts=folded,
@@ -203,7 +206,7 @@ class PieceWriter:
             inputs,
             policy_text,
             with_what_ifs=with_what_ifs,
-            base=_concat(self.base),
+            base=_take(self.base),
             what_ifs=what_ifs,
             input_totals={"people": self.people_total, "counts": self.counts_total},
             record_tables=False,
@@ -213,6 +216,14 @@ class PieceWriter:
 
 def _concat(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(list(frames), how="vertical")
+
+
+def _take(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The frames as one table, sharing their memory (no copy: a run in buckets holds the
+    determinations of millions of convictions), and the list emptied."""
+    table = pl.concat(frames, how="vertical", rechunk=False)
+    frames.clear()
+    return table
 
 
 def _empty_record(out_dir: Path) -> None:
