@@ -272,10 +272,16 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
             f"{state['convictions']:,} convictions decided")  # fmt: skip
     cores = _outofcore(scale)
     for core in cores.values():
-        stages = ", ".join(f"{k} {v} s" for k, v in core.get("stages_s", {}).items())
-        row(f"`--memory-limit {core['memory_limit']}`", core,
-            f"{core['buckets']:,} buckets, {core['disk_mb']:,} MB on disk"
-            + (f"; {stages}" if stages else ""))  # fmt: skip
+        # A figure measured before a change of the code it measures is kept beside it.
+        for figures, label in ((core.get("before"), " (before)"), (core, "")):
+            if not isinstance(figures, dict):
+                continue
+            stages = ", ".join(f"{k} {v} s" for k, v in figures.get("stages_s", {}).items())
+            notes = [f"{figures['buckets']:,} buckets, {figures['disk_mb']:,} MB on disk"]
+            notes += [stages] if stages else []
+            notes += [str(figures["change"])] if figures.get("change") else []
+            row(f"`--memory-limit {figures['memory_limit']}`{label}", {**figures,
+                "rows": core["rows"], "bytes": core["bytes"]}, "; ".join(notes))  # fmt: skip
     spark = scale.get("spark")
     if isinstance(spark, dict):
         for engine in ("local", "spark"):

@@ -74,3 +74,18 @@ def test_outofcore_sizes_are_judged_against_each_other() -> None:
     # Results made before sizes were kept apart hold a single figure.
     data["scale"]["outofcore"] = outofcore(20_000_000, 250.0, 2500)
     assert "- 20,000,000 rows out of core, peak RSS <= 3 GB: 2,500 MB, met" in bench().render(data)
+
+
+def test_a_figure_before_a_change_is_shown_beside_it() -> None:
+    after = outofcore(10_000_000, 900.0, 2100)
+    after["before"] = {**outofcore(10_000_000, 1000.0, 2700), "change": "before the fix"}
+    data: dict[str, Any] = {
+        "machine": {"cores": "2"},
+        "results": {},
+        "scale": {"outofcore": {"10000000": after}},
+    }
+    lines = bench().render(data).splitlines()
+    before = next(i for i, line in enumerate(lines) if "`--memory-limit 3G` (before)" in line)
+    assert "| 2,700 |" in lines[before] and "before the fix" in lines[before]
+    assert "| 2,100 |" in lines[before + 1] and "(before)" not in lines[before + 1]
+    assert "- 10,000,000 rows out of core, peak RSS <= 3 GB: 2,100 MB, met" in lines
