@@ -10,7 +10,13 @@ from store_helpers import PASSWORD, SampleRun
 
 from clearance.store import audit, runs
 from clearance.store.models import AuditEntry, Determination, Run, User
-from clearance.store.reviews import ReviewError, bulk_accept, review_count
+from clearance.store.reviews import (
+    NOTE_LIMIT,
+    ReviewError,
+    bulk_accept,
+    reset_review,
+    review_count,
+)
 from clearance.store.users import add_user, authenticate, disable_user
 
 
@@ -86,6 +92,53 @@ def test_override_to_the_same_decision_is_an_accept(
     with pytest.raises(ReviewError, match="accept"):
         review_count(session, run.id, count.id, attorney, "override", decision="dismiss",
                      note="same")  # fmt: skip
+
+
+@pytest.mark.parametrize(("decision", "new_level"), [("dismiss", None), (None, "infraction")])
+def test_accept_with_a_new_decision_is_refused(
+    session: Session, run: Run, attorney: User, decision: str | None, new_level: str | None
+) -> None:
+    count = _first(session, run, decision="not_eligible")
+    with pytest.raises(ReviewError, match="choose override"):
+        review_count(session, run.id, count.id, attorney, "accept", decision=decision,
+                     new_level=new_level)  # fmt: skip
+    session.rollback()
+    assert session.get(Determination, count.id, populate_existing=True).review_status == "pending"  # type: ignore[union-attr]
+    # Naming the proposed decision itself is no conflict.
+    accepted = review_count(session, run.id, count.id, attorney, "accept", decision="not_eligible")
+    assert accepted.review_status == "accepted"
+
+
+def test_note_limit(session: Session, run: Run, attorney: User) -> None:
+    count = _first(session, run, decision="not_eligible")
+    with pytest.raises(ReviewError, match=f"{NOTE_LIMIT + 1:,} characters long; the limit is"):
+        review_count(session, run.id, count.id, attorney, "override", decision="dismiss",
+                     note="x" * (NOTE_LIMIT + 1))  # fmt: skip
+    session.rollback()
+    saved = review_count(session, run.id, count.id, attorney, "override", decision="dismiss",
+                         note="x" * NOTE_LIMIT)  # fmt: skip
+    assert saved.review_note == "x" * NOTE_LIMIT
+
+
+def test_reset_to_pending(session: Session, run: Run, attorney: User) -> None:
+    count = _first(session, run, decision="reduce")
+    review_count(session, run.id, count.id, attorney, "override", decision="dismiss",
+                 note="lawful now")  # fmt: skip
+    reset = reset_review(session, run.id, count.id, attorney)
+    assert reset.review_status == "pending" and reset.final_decision == "reduce"
+    assert (reset.reviewed_decision, reset.review_note, reset.reviewed_by) == (None, None, None)
+    with pytest.raises(ReviewError, match="nothing to reset"):
+        reset_review(session, run.id, count.id, attorney)
+    entry = audit.entries(session, 1, 1)[0][0]
+    assert entry.action == "review.reset" and entry.target == f"run:{run.id}/count:{count.id}"
+    assert entry.details["undone"]["status"] == "overridden"
+    assert entry.details["undone"]["decision"] == "dismiss"
+    assert count.subject_id not in entry.details_json
+    viewer = add_user(session, "v1", PASSWORD, "viewer")
+    with pytest.raises(PermissionError):
+        reset_review(session, run.id, count.id, viewer)
+    with pytest.raises(LookupError):
+        reset_review(session, run.id + 1, count.id, attorney)
 
 
 @pytest.mark.parametrize("role", ["analyst", "viewer"])
@@ -174,7 +227,8 @@ def test_audit_log_has_no_personal_data(
         f"{e.actor} {e.action} {e.target} {e.details_json}"
         for e in session.execute(select(AuditEntry)).scalars()
     )
-    assert count.subject_id in log and count.count_id in log  # pointers are there
+    assert f"count:{count.id}" in log  # the count is named by its determination id
+    assert count.subject_id not in log, "never by the person's SUBJECT_ID"
     names = table["name"].drop_nulls().unique().to_list()
     dobs = [d.isoformat() for d in table["dob"].drop_nulls().unique().to_list()]
     ciis = table["cii_number"].drop_nulls().unique().to_list()

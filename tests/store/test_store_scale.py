@@ -76,6 +76,25 @@ def test_hundred_thousand_counts(session: Session, sample_run: SampleRun, attorn
     _, total = runs.query_determinations(session, run.id)
     assert total == COUNTS
 
+    # The search box over the whole run, counted by the database against the table's own count.
+    person = table.filter(
+        pl.col("dob").is_not_null() & pl.col("name").str.contains(",")
+    ).row(COUNTS // 2, named=True)
+    last = str(person["name"]).split(",")[0].strip()
+
+    def holds(column: str, text: str) -> pl.Expr:
+        found = pl.col(column).str.to_uppercase().str.contains(text.upper(), literal=True)
+        return found.fill_null(False)
+
+    searches = {
+        str(person["subject_id"]): pl.col("subject_id") == person["subject_id"],
+        person["dob"].strftime("%m/%d/%Y"): pl.col("dob") == person["dob"],
+        last.lower(): holds("name", last) | holds("court_case_number", last),
+    }
+    for text, expected in searches.items():
+        _, total = runs.query_determinations(session, run.id, search=text, page=2)
+        assert total == table.filter(expected).height > 0, text
+
     accepted = bulk_accept(session, run.id, attorney, decision="dismiss")  # type: ignore[arg-type]
     assert accepted == table.filter(pl.col("decision") == "dismiss").height
     assert runs.reviewed_table(session, run.id).height == COUNTS

@@ -7,7 +7,8 @@ axe-core (as shipped by the `axe-playwright-python` package) runs in Chromium on
   (a crawl, so that a new page is covered as soon as something links to it), on a workspace
   with a finished run of the sample, a failed run and built filings;
 - the states no link leads to: a refused sign-in, a refused upload, a failed run, a policy with
-  errors, a review refused for want of a note, a saved review, a refused page, a missing page,
+  errors, a review refused for want of a note, an accept refused for its new decision, a saved
+  review, a review reset to pending, a searched queue, a refused page, a missing page,
   a refused and a finished record check, and the impact report written with the filings.
 
 The rules are axe's WCAG 2.0 and 2.1 A and AA rules and its best practices (unique landmarks,
@@ -230,6 +231,32 @@ def _review_saved(page: Any, ws: Workspace) -> None:
     page.wait_for_selector("#review-result")
 
 
+def _accept_refused(page: Any, ws: Workspace) -> None:
+    _first_person(page, ws)
+    form = page.locator("form.reviewbox").first
+    proposed = page.locator("article.count h3 .badge").first.get_attribute("class") or ""
+    other = "dismiss" if "dismiss" not in proposed.split() else "not_eligible"
+    form.locator("select[name=action]").select_option("accept")
+    form.locator("select[name=decision]").select_option(other)
+    form.locator("textarea").fill(NOTE)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#review-error")
+
+
+def _review_reset(page: Any, ws: Workspace) -> None:
+    _review_saved(page, ws)
+    page.locator("button[id^=reset-]").first.click()
+    page.wait_for_selector("#review-result")
+
+
+def _queue_searched(page: Any, ws: Workspace) -> None:
+    page.goto(f"{ws.server.base}/runs/{ws.done}/review")
+    page.fill("#f-search", "a")
+    page.press("#f-search", "Enter")
+    page.wait_for_url(re.compile(r"search=a"))
+    page.wait_for_load_state("networkidle")
+
+
 def _forbidden(page: Any, ws: Workspace) -> None:
     response = page.goto(ws.server.base + "/runs/new")
     assert response is not None and response.status == 403
@@ -273,6 +300,9 @@ STATES: dict[str, tuple[str | None, State]] = {
     "policy with errors": ("attorney", lambda p, w, t: _policy_errors(p, w)),
     "review refused (no note)": ("attorney", lambda p, w, t: _review_refused(p, w)),
     "review saved": ("admin", lambda p, w, t: _review_saved(p, w)),
+    "accept with a new decision refused": ("attorney", lambda p, w, t: _accept_refused(p, w)),
+    "review reset to pending": ("attorney", lambda p, w, t: _review_reset(p, w)),
+    "queue searched": ("analyst", lambda p, w, t: _queue_searched(p, w)),
     "page refused to the role": ("viewer", lambda p, w, t: _forbidden(p, w)),
     "page not found": ("analyst", lambda p, w, t: _missing(p, w)),
     "record check refused": ("analyst", _check_refused),

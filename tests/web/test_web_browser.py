@@ -260,7 +260,7 @@ def test_review_a_run_in_the_browser(server: Server, browser: object, tmp_path: 
     # Nothing personal in the server's log: names, the subject's id, the case number.
     time.sleep(0.3)
     log = server.log.read_text(encoding="utf-8", errors="replace")
-    assert "POST /runs/{run_id}/counts/{determination_id}/review 303" in log
+    assert "POST /runs/{run_id}/people/{subject_id} 303" in log
     for secret in (*_sample_names(), count.subject_id, count.court_case_number, NOTE):
         assert secret not in log, "the server log must not carry personal data"
     requests = [line for line in log.splitlines() if re.search(r" (GET|POST) /", line)]

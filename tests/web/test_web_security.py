@@ -153,17 +153,20 @@ def test_only_attorneys_and_admins_can_override(done_run: DoneRun, role: str) ->
         token = login(client, role)
         page = client.get(f"/runs/{run_id}/people/{row.subject_id}")
         assert page.status_code == 200
-        assert f"/counts/{row.id}/review" not in page.text, "no review form for this role"
+        assert 'class="reviewbox"' not in page.text, "no review form for this role"
+        assert 'name="determination"' not in page.text, "no reset form either"
+        override = {"action": "override", "decision": "dismiss", "note": "not allowed"}
         response = client.post(
-            f"/runs/{run_id}/counts/{row.id}/review",
-            data={
-                "csrf_token": token,
-                "action": "override",
-                "decision": "dismiss",
-                "note": "not allowed",
-            },
+            f"/runs/{run_id}/counts/{row.id}/review", data={"csrf_token": token, **override}
         )
         assert response.status_code == 403
+        for action in ("override", "reset"):
+            on_page = client.post(
+                f"/runs/{run_id}/people/{row.subject_id}",
+                data={"csrf_token": token, **override, "action": action,
+                      "determination": str(row.id)},
+            )  # fmt: skip
+            assert on_page.status_code == 403
         bulk = client.post(f"/runs/{run_id}/review/accept", data={"csrf_token": token})
         assert bulk.status_code == 403
     assert _first_count(site, run_id).review_status == row.review_status

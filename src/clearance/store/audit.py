@@ -11,8 +11,9 @@ consistently; `clearance audit verify` prints the head hash so an office can wri
 (or send it elsewhere) and compare later.
 
 Details are for pointing at rows, never for copying data: keys that would carry a name, a date
-of birth, an identifier or a password are refused, so the log can be shown to anyone who may see
-the audit trail.
+of birth, an identifier (a person's SUBJECT_ID included: a count is named by its determination
+id, the store's own row number) or a password are refused, so the log can be shown to anyone who
+may see the audit trail.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ FORBIDDEN_KEYS = frozenset(
         "name", "first_name", "last_name", "full_name", "pri_name", "dob", "date_of_birth",
         "pri_dob", "birth_date", "cii", "cii_number", "ssn", "fbi_number", "address",
         "password", "password_hash", "note", "review_note", "raw", "offense_raw",
+        "subject_id", "subject_ids",
     }
 )  # fmt: skip
 

@@ -60,6 +60,7 @@ from clearance.store.models import (
     RunInput,
     utcnow,
 )
+from clearance.store.search import escape_like, search_condition
 
 __all__ = [
     "SORTS",
@@ -110,8 +111,9 @@ SORTS: dict[str, tuple[str, ...]] = {
     "id": ("id",),
 }
 
-#: Filters shared by `query_determinations` and `reviews.bulk_accept`.
-FILTERS = ("decision", "reason", "section", "court", "status")
+#: Filters shared by `query_determinations` and `reviews.bulk_accept` (`search`: see
+#: `clearance.store.search`).
+FILTERS = ("decision", "reason", "section", "court", "status", "search")
 
 
 class StoreError(ValueError):
@@ -443,10 +445,6 @@ def _executemany_sqlite(dbapi: Any, table: Table, frame: pl.DataFrame) -> None:
 # Finding counts
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def determination_filters(
     run_id: int,
     *,
@@ -455,12 +453,14 @@ def determination_filters(
     section: str | None = None,
     court: str | None = None,
     status: str | None = None,
+    search: str | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE conditions for a run's counts; empty filters are ignored.
 
     decision: the engine's decision. reason: a rule id among the count's reasons. section:
     'HS 11359' (any subsection), 'HS 11359(b)' (exactly) or '11359'. court: the county of the
-    court or a court case number. status: the review status.
+    court or a court case number. status: the review status. search: a name, SUBJECT_ID, CII
+    number, date of birth or part of a case number (`clearance.store.search`).
     """
     d = Determination
     conditions: list[ColumnElement[bool]] = [d.run_id == run_id]
@@ -468,13 +468,13 @@ def determination_filters(
         conditions.append(d.decision == decision)
     if reason:
         wrapped = literal(";") + d.reasons + literal(";")
-        conditions.append(wrapped.like(f"%;{_escape_like(reason.strip())};%", escape="\\"))
+        conditions.append(wrapped.like(f"%;{escape_like(reason.strip())};%", escape="\\"))
     if section:
         text = section.strip()
         conditions.append(
             or_(
                 d.code_section == text,
-                d.code_section.like(f"{_escape_like(text)}(%", escape="\\"),
+                d.code_section.like(f"{escape_like(text)}(%", escape="\\"),
                 d.section == text,
             )
         )
@@ -486,6 +486,9 @@ def determination_filters(
         )  # fmt: skip
     if status:
         conditions.append(d.review_status == status)
+    found = search_condition(search or "")
+    if found is not None:
+        conditions.append(found)
     return conditions
 
 
@@ -498,6 +501,7 @@ def query_determinations(
     section: str | None = None,
     court: str | None = None,
     status: str | None = None,
+    search: str | None = None,
     sort: str = "subject_id",
     descending: bool = False,
     page: int = 1,
@@ -514,7 +518,13 @@ def query_determinations(
     page = max(1, int(page))
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
     conditions = determination_filters(
-        run_id, decision=decision, reason=reason, section=section, court=court, status=status
+        run_id,
+        decision=decision,
+        reason=reason,
+        section=section,
+        court=court,
+        status=status,
+        search=search,
     )
     total = session.execute(
         select(func.count()).select_from(Determination).where(and_(*conditions))
