@@ -266,10 +266,19 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
             f"| {r['peak_mb']:,} | {load[0]} / {load[1]} | {notes} |"
         )
 
-    state = scale.get("statewide")
-    if isinstance(state, dict):
+    states = sorted((k for k in scale if k.startswith("statewide")), key=lambda k: k != "statewide")
+    for key in states:
+        state = scale[key]
+        cpu = f", {state['cpu_s']} s of processor time" if "cpu_s" in state else ""
         row("`--county all`", state, f"{state['counties']} counties, "
-            f"{state['convictions']:,} convictions decided")  # fmt: skip
+            f"{state['convictions']:,} convictions decided{cpu}")  # fmt: skip
+        compared = state.get("compared")
+        if isinstance(compared, dict):
+            same = "yes" if compared["identical_outputs"] else "NO"
+            cpu = f"{compared['cpu_s']} s of processor time; " if "cpu_s" in compared else ""
+            label = compared.get("label", "the version compared")
+            row(f"`--county all`, {label}", {**compared, "rows": state["rows"],
+                "bytes": state["bytes"]}, f"{cpu}same outputs, byte for byte: {same}")  # fmt: skip
     cores = _outofcore(scale)
     for core in cores.values():
         # A figure measured before a change of the code it measures is kept beside it.

@@ -5,7 +5,9 @@ made once (bench/cache/, outside git):
 
 - `--spark N`: the Spark engine in local mode on two cores against the local engine, on N rows
   (1M by default), with where Spark's time goes (`--timings`);
-- `--statewide N`: `--county all` on a statewide file of N rows (10M);
+- `--statewide N`: `--county all` on a statewide file of N rows (10M; other sizes are kept
+  beside it), and with `--compare-with CMD` the same run made by another installation's
+  `clearance` command (e.g. the version before a change), its outputs compared byte for byte;
 - `--outofcore N[,M...]`: N rows (20M, and 10M for the ratio) with `--memory-limit 3G`, so the
   input is decided in buckets of people on disk: wall time, peak memory, the disk the buckets
   used and the seconds of each stage.
@@ -67,10 +69,18 @@ def timed(args: list[str]) -> dict[str, object]:
         raise SystemExit(f"failed: {' '.join(args)}")
     return {
         "wall_s": round(_elapsed(done.stderr), 2),
+        "cpu_s": round(_cpu_seconds(done.stderr), 2),
         "peak_mb": round(_peak_mb(done.stderr)),
         "load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "stdout": done.stdout,
     }
+
+
+def _cpu_seconds(text: str) -> float:
+    """User plus system seconds: on a loaded machine the wall time mostly measures the load,
+    the processor time much less so."""
+    found = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text)
+    return sum(float(f) for f in found)
 
 
 def run_args(path: Path, out: Path, county: str, *extra: str) -> list[str]:
@@ -99,20 +109,42 @@ def spark(rows: int) -> dict[str, object]:
     return figures
 
 
-def statewide(rows: int) -> dict[str, object]:
+def statewide(rows: int, compare_with: Path | None = None, label: str = "") -> dict[str, object]:
     path = synth(rows, "--county", "all")
     out = OUT / f"scale-statewide-{rows}"
     shutil.rmtree(out, ignore_errors=True)
     result = timed(run_args(path, out, "all", "--quiet"))
     result.pop("stdout")
     counties = json.loads((out / "statewide.json").read_text(encoding="utf-8"))
-    return {
+    figures: dict[str, object] = {
         "rows": rows,
         "bytes": path.stat().st_size,
         "counties": len(counties["counties"]),
         "convictions": counties["statewide"]["convictions"],
         **result,
     }
+    if compare_with is not None:
+        other = OUT / f"scale-statewide-{rows}-compared"
+        shutil.rmtree(other, ignore_errors=True)
+        compared = timed([str(compare_with), *run_args(path, other, "all", "--quiet")[1:]])
+        compared.pop("stdout")
+        figures["compared"] = {**compared, "identical_outputs": same_tree(out, other),
+                               "label": label or "the version compared"}  # fmt: skip
+    return figures
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    """Whether two output folders hold the same files with the same bytes (run.json aside:
+    it names its folder)."""
+
+    def files(root: Path) -> dict[str, Path]:
+        return {str(p.relative_to(root)): p for p in root.rglob("*")
+                if p.is_file() and p.name != "run.json"}  # fmt: skip
+
+    left, right = files(a), files(b)
+    return left.keys() == right.keys() and all(
+        left[k].read_bytes() == right[k].read_bytes() for k in left
+    )
 
 
 def outofcore(rows: int, limit: str) -> dict[str, object]:
@@ -143,6 +175,13 @@ def main() -> None:
     parser.add_argument("--statewide", type=int, default=0, help="rows for --county all")
     parser.add_argument("--outofcore", default="", help="rows for the buckets (N or N,M,...)")
     parser.add_argument("--memory-limit", default="3G")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        help="--statewide: another installation's clearance to compare with",
+    )
+    parser.add_argument("--compare-label", default="", help="what --compare-with is")
     args = parser.parse_args()
     data: dict[str, object] = {"results": {}}
     if RESULTS_JSON.exists():
@@ -151,9 +190,11 @@ def main() -> None:
     assert isinstance(scale, dict)
     stamp = {"measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
              "machine": machine()}  # fmt: skip
+    # The 10M statewide figure is the issue's; another size is kept beside it.
+    state_key = "statewide" if args.statewide in (0, 10_000_000) else f"statewide-{args.statewide}"
     for key, rows, measure in (
         ("spark", args.spark, lambda n: spark(n)),
-        ("statewide", args.statewide, lambda n: statewide(n)),
+        (state_key, args.statewide, lambda n: statewide(n, args.compare_with, args.compare_label)),
     ):
         if rows:
             print(f"measuring {key} on {rows:,} rows", flush=True)

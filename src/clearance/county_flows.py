@@ -739,11 +739,16 @@ def _with_three_same(facts: pl.DataFrame, convs: pl.DataFrame) -> pl.DataFrame:
 
 
 def related(
-    records: Records, decided: pl.DataFrame, policy: Policy, county: str, as_of: date
+    records: Records,
+    decided: pl.DataFrame,
+    policy: Policy,
+    counties: tuple[str, ...],
+    as_of: date,
 ) -> pl.DataFrame:
     """San Joaquin and Contra Costa decided every related-charge conviction in the county with
     their flow's first steps; San Francisco reviewed possible plea bargains. Returns them as
-    determinations (`kind` related); none for the other flows."""
+    determinations (`kind` related); none for the other flows. `counties` are the counties
+    decided (one, or every county: each county's related charges are its own)."""
     from clearance.engine import DETERMINATION_COLUMNS, REMEDY_COMPLETED, REMEDY_SERVING
 
     flow = policy.flow
@@ -751,9 +756,9 @@ def related(
     empty = decided.clear()
     if flow not in ("san_joaquin_2019", "contra_costa_2019", "san_francisco_2018"):
         return empty
-    in_county = ((counts["disposition"] == "convicted") & (counts["county"] == county)).fill_null(
-        False
-    )
+    in_county = (
+        (counts["disposition"] == "convicted") & counts["county"].is_in(list(counties))
+    ).fill_null(False)
     found = by_value(
         counts.select("subject_id", "count_id", "offense_raw", "code", "section").filter(in_county)
         .with_row_index("_row"),

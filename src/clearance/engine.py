@@ -79,9 +79,13 @@ DETERMINATION_COLUMNS = (
 #: What the figures of a decision read (`decide(..., explained=False)`): the summary's counts by
 #: decision and the people relieved, and the arrest cycles that related charges follow.
 FIGURE_COLUMNS = (
-    "subject_id", "count_id", "cycle_id", "kind", "code_section", "conviction_date", "level",
-    "decision", "new_level", "remedy", "reasons", "explanation",
+    "subject_id", "count_id", "cycle_id", "kind", "county", "code_section", "conviction_date",
+    "level", "decision", "new_level", "remedy", "reasons", "explanation",
 )  # fmt: skip
+
+#: The `county` that asks for every county at once (`decide`): each conviction is decided as
+#: its own county's run decides it, so the table holds every county's determinations.
+EVERY_COUNTY = "ALL"
 
 _MARIJUANA_TEXT = r"(?i)MARIJ|CANNABIS|HASH"
 #: The Uniform Controlled Substances Act (Stats. 1972, ch. 1407) renumbered the drug sections.
@@ -119,6 +123,9 @@ class Decided:
     county: str
     rules: tuple[Rule, ...]
     cache: FactsCache = field(default_factory=dict, repr=False, compare=False)
+    #: The counties with a conviction in scope: the county decided, or for `EVERY_COUNTY` each
+    #: county whose own run would decide something (a county without one has no run).
+    counties: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,8 +169,15 @@ def _pick_rows(counts: pl.DataFrame, where: pl.Expr, offense: pl.Expr) -> pl.Ser
     return rows.filter(offenses["_pass"])
 
 
-def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
-    """Convictions in the county that Proposition 64 concerns, each with its `kind`."""
+def _in_counties(counties: tuple[str, ...]) -> pl.Expr:
+    """Whether a count is in one of `counties` (one for a county's run, or every county)."""
+    if len(counties) == 1:
+        return pl.col("county") == counties[0]
+    return pl.col("county").is_in(list(counties))
+
+
+def _scope(counts: pl.DataFrame, counties: tuple[str, ...], policy: Policy) -> pl.DataFrame:
+    """Convictions in the counties that Proposition 64 concerns, each with its `kind`."""
     cannabis = is_cannabis(pl.col("code"), pl.col("section"))
     text = pl.col("offense_raw").cast(pl.String).fill_null("")
     conspiracy = (cannabis & pl.col("conspiracy")) | (
@@ -216,7 +230,7 @@ def _scope(counts: pl.DataFrame, county: str, policy: Policy) -> pl.DataFrame:
     in_county = (
         pl.col("disposition").is_in(["convicted", "set_aside"])
         & (pl.col("step_type") == "court")
-        & (pl.col("county") == county)
+        & _in_counties(counties)
     )
     return (
         _pick(counts, in_county, concerned)
@@ -446,10 +460,14 @@ def _person_facts(counts: pl.DataFrame, as_of: date) -> pl.DataFrame:
     )
 
 
-def build_facts(records: Records, county: str, policy: Policy, as_of: date) -> pl.DataFrame:
-    """The fact table the rules read: one row per cannabis conviction in the county."""
+def build_facts(
+    records: Records, counties: tuple[str, ...], policy: Policy, as_of: date
+) -> pl.DataFrame:
+    """The fact table the rules read: one row per cannabis conviction in the counties (each
+    county's facts are what its own run builds: a person's priors and figures come from their
+    whole record, in any county)."""
     counts = records.counts
-    scope = _scope(counts, county, policy)
+    scope = _scope(counts, counties, policy)
     subjects = records.subjects.select("subject_id", "dob", "deceased")
     age_offense = pl.when(pl.col("dob").is_not_null() & pl.col("offense_date").is_not_null())
     facts = (
@@ -785,6 +803,7 @@ def decide(
     county: str,
     cache: FactsCache | None = None,
     explained: bool = True,
+    empty_ok: bool = False,
 ) -> Decided:
     """Decide every cannabis conviction of `county` under `policy` as of `as_of`.
 
@@ -792,14 +811,27 @@ def decide(
     `explained=False` is for figures only (the what-ifs of a summary): the table holds the
     `FIGURE_COLUMNS`, with reasons and explanations empty, and the related charges after the
     other rows instead of in (subject_id, count_id) order. A statewide what-if then costs a
-    fraction of the memory of a run."""
+    fraction of the memory of a run.
+
+    `county` `EVERY_COUNTY` decides every county in one pass: each conviction as its own
+    county's run decides it (the scope, and the related charges, are each county's own), so
+    the rows of one county are that county's run's rows, in the same order. `counties` of the
+    result names the counties with a conviction in scope: only those have a run, and the
+    rows of the others (related charges a policy reviews) are the caller's to leave out. No
+    conviction in scope is then no error (a part of the people may have none).
+
+    `empty_ok`: no conviction of the county in scope is no error either, for a part of the
+    people decided on its own (a bucket): its related charges in the county are still
+    decided (a county's flow decides every one), and `counties` is empty."""
     wanted = normalize_county(county)
     present = counties(records)
-    if wanted not in present:
+    every = wanted == EVERY_COUNTY
+    if not every and wanted not in present:
         listed = ", ".join(present[:12]) + (" ..." if len(present) > 12 else "")
         raise EngineError(
             f"county {county!r} does not appear in the input; counties present: {listed or 'none'}"
         )
+    scope = tuple(present) if every else (wanted,)
     records, reading = _sentence_ends(records, policy)
     cache = {} if cache is None else cache
     key = (wanted, as_of, policy.judgment.model_dump_json() + reading)
@@ -810,9 +842,10 @@ def decide(
     needed = set(_SHOWN_ONLY) if explained else {"offense_raw"} if county_flow else set()
     facts = cache.get(key)
     if facts is None or not needed <= set(facts.columns):
-        facts = cache[key] = build_facts(records, wanted, policy, as_of)
-    if facts.height == 0:
+        facts = cache[key] = build_facts(records, scope, policy, as_of)
+    if facts.height == 0 and not (every or empty_ok):
         raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
+    decided_counties = tuple(sorted(facts["county"].unique().to_list()))
     if policy.flow != "clearance":
         # The configurable tool and the county flows read a conviction as a disposition that
         # starts with CONVICTED: a PC 1203.4 set-aside was never in their scope.
@@ -834,17 +867,26 @@ def decide(
     columns = _output_columns() if explained else list(FIGURE_COLUMNS)
     # Every rule reads one count's facts only, so the facts are decided a slice at a time: the
     # rules' working columns and texts for a statewide record never exist all at once.
-    for start in range(0, facts.height, _SLICE_ROWS):
+    # (No conviction in scope still gives the table's columns, from one empty slice.)
+    for start in range(0, facts.height, _SLICE_ROWS) or range(1):
         decided, rules = flow(facts.slice(start, _SLICE_ROWS))
         pieces.append(_display(decided).select(columns))
         del decided
     table = pl.concat(pieces, how="vertical", rechunk=False)
     find_related = county_flows.related if county_flow else _related
-    related = find_related(records, table, policy, wanted, as_of).select(columns)
+    related = find_related(records, table, policy, scope, as_of).select(columns)
     table = pl.concat([table, related], how="vertical")
     if explained and (related.height or not is_sorted_by(table, _ORDER)):
         table = table.sort(_ORDER)
-    return Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=rules, cache=cache)
+    return Decided(
+        table=table,
+        policy=policy,
+        as_of=as_of,
+        county=wanted,
+        rules=rules,
+        cache=cache,
+        counties=decided_counties,
+    )
 
 
 #: Facts read only to show and explain a decision: where the count was read and its texts.
@@ -882,9 +924,14 @@ def _policy_list(list_id: str, texts: list[str], source: str) -> lists.OffenseLi
 
 
 def _related(
-    records: Records, decided: pl.DataFrame, policy: Policy, county: str, as_of: date
+    records: Records,
+    decided: pl.DataFrame,
+    policy: Policy,
+    counties: tuple[str, ...],
+    as_of: date,
 ) -> pl.DataFrame:
-    """Policy-listed convictions in the same arrest cycle as a cannabis conviction."""
+    """Policy-listed convictions in the same arrest cycle as a cannabis conviction. Each
+    county's follow its own relieved convictions (the county's run decides no other)."""
     rc = policy.related_charges
     empty = decided.clear()
     if not rc.dismiss and not rc.review:
@@ -894,9 +941,9 @@ def _related(
     review_list = _policy_list("related_review", rc.review, policy.source)
     counts = records.counts
     relieved_cycles = (
-        decided.select("subject_id", "cycle_id", "decision")
+        decided.select("subject_id", "cycle_id", "county", "decision")
         .filter(pl.col("decision").is_in(["dismiss", "reduce"]))
-        .select("subject_id", "cycle_id")
+        .select("subject_id", "cycle_id", "county")
         .unique()
         .with_columns(pl.lit(True).alias("_relieved"))
     )
@@ -905,13 +952,13 @@ def _related(
     in_county = (
         (pl.col("disposition") == "convicted")
         & (pl.col("step_type") == "court")
-        & (pl.col("county") == county)
+        & _in_counties(counties)
     )
     # Listed convictions can be a large share of a statewide record: they are narrowed down on
     # their keys, and only the related charges found are copied whole. (Their order does not
     # matter: `decide` sorts them in.)
     listed = _pick_rows(counts, in_county, d_exact | r_exact)
-    keys = ["subject_id", "count_id", "cycle_id", "code", "section", "subsection"]
+    keys = ["subject_id", "count_id", "cycle_id", "county", "code", "section", "subsection"]
     found = (
         as_strings(counts.select(keys)[listed])
         .with_columns(listed.alias("_row"))
@@ -931,7 +978,7 @@ def _related(
         .with_columns(pl.lit(True).alias("_cannabis"))
     )
     found = (
-        found.join(relieved_cycles, on=["subject_id", "cycle_id"], how="left")
+        found.join(relieved_cycles, on=["subject_id", "cycle_id", "county"], how="left")
         .join(cannabis_cycles, on=["subject_id", "cycle_id"], how="left")
         .with_columns(
             (d_exact & pl.col("_relieved").fill_null(False)).alias("_dismiss"),

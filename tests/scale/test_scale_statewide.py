@@ -169,3 +169,123 @@ def test_synth_repository_and_statewide_files(tmp_path: Path) -> None:
     assert 0 < concerned["subject_id"].n_unique() < records.subjects.height / 2
     homes = records.counts["county"].cast(pl.String).value_counts(sort=True)
     assert homes["county"].head(2).sort().to_list() == ["ALAMEDA", "ALPINE"]
+
+
+def _in_cycle(rows: list[list[str]], cycle: int, into: int) -> list[list[str]]:
+    """The rows of arrest cycle `cycle` moved into cycle `into`, after its steps: one arrest
+    cycle whose court events are in two counties."""
+    from clearance.records.schema import DOJ_COLUMNS
+
+    at = DOJ_COLUMNS.index("CNT_ORDER")
+    moved = []
+    for row in rows:
+        order = row[at]
+        if order.startswith(f"{cycle:03d}"):
+            step = int(order[3:6]) + 2
+            row = [*row[:at], f"{into:03d}{step:03d}{order[6:]}", *row[at + 1 :]]
+        moved.append(row)
+    return moved
+
+
+def test_related_charges_follow_their_own_county(tmp_path: Path) -> None:
+    """A related charge follows a relieved cannabis conviction of its own county only (the
+    county's run decides no other), and a county without a cannabis conviction decides
+    nothing, not even a related charge to review: as in each county's run."""
+    from datetime import date
+
+    from scenarios.builder import Event, rows_for, write_doj
+
+    day = date(2010, 1, 5)
+    # One arrest cycle: possession dismissed in Alameda, obstruction convicted in Sacramento.
+    across = _in_cycle(
+        rows_for("81000001", date(1980, 1, 1), [
+            Event("11357(B) HS-POSSESS MARIJUANA", day, level="M", county="ALAMEDA"),
+            Event("148 PC-OBSTRUCT/ETC PUBLIC OFFICER", day, level="M", county="SACRAMENTO"),
+        ]), cycle=2, into=1,
+    )  # fmt: skip
+    # In Sacramento, the same pair in one county: the related charge is dismissed there.
+    home = rows_for("81000002", date(1981, 1, 1), [Event(
+        "11357(B) HS-POSSESS MARIJUANA", day, level="M", county="SACRAMENTO",
+        extra_counts=[{"offense": "148 PC-OBSTRUCT/ETC PUBLIC OFFICER", "level": "M"}],
+    )])  # fmt: skip
+    # Fresno: a cannabis arrest dismissed, a trespass convicted in its cycle (a related charge
+    # to review), and no cannabis conviction: Fresno has no run.
+    fresno = rows_for("81000003", date(1982, 1, 1), [Event(
+        "11359 HS-POSSESS MARIJUANA FOR SALE", day, disposition="DISMISSED", county="FRESNO",
+        extra_counts=[{"offense": "602 PC-TRESPASSING", "level": "M"}],
+    )])  # fmt: skip
+    source = write_doj(tmp_path / "across.dat", [across, home, fresno])
+    policy = tmp_path / "related.yaml"
+    demo = (SAMPLE.parent / "demo-policy.yaml").read_text(encoding="utf-8")
+    none = "related_charges:\n  dismiss: []\n  review: []\n"
+    related = "related_charges:\n  dismiss:\n    - PC 148\n  review:\n    - PC 602\n"
+    assert none in demo
+    policy.write_text(demo.replace(none, related), encoding="utf-8")
+    singles = assert_counties_equal_single_runs(source, tmp_path, "--policy", str(policy))
+    assert set(singles) == {"ALAMEDA", "SACRAMENTO"}
+    document = json.loads((tmp_path / "all" / "statewide.json").read_text(encoding="utf-8"))
+    assert document["counties_without_cannabis_conviction"] == ["FRESNO"]
+    sacramento = pl.read_csv(singles["SACRAMENTO"] / "convictions.csv", infer_schema=False)
+    related_rows = sacramento.filter(pl.col("code_section").str.starts_with("PC 148"))
+    assert related_rows["subject_id"].to_list() == ["81000002"]
+    assert related_rows["decision"].to_list() == ["dismiss"]
+    # The same in buckets of people, where Fresno's people decide nothing.
+    buckets = tmp_path / "buckets"
+    result = invoke("run", source, "--county", "all", "--as-of", AS_OF, "--out", buckets,
+                    "--memory-limit", "1M", "--policy", str(policy))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert_same_statewide(tmp_path / "all", buckets)
+
+
+def assert_same_statewide(memory: Path, buckets: Path) -> None:
+    """Two statewide folders hold the same files with the same bytes; the record tables of
+    each county (written bucket by bucket) hold the same rows for the people decided, by
+    person and count (in buckets they hold the people of the what-ifs too, as a county's run
+    in buckets does)."""
+
+    def files(root: Path) -> set[str]:
+        return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+    assert files(memory) == files(buckets)
+    record = {"counts.parquet", "subjects.parquet"}
+    for name in sorted(files(memory) - {"run.json"}):
+        a, b = memory / name, buckets / name
+        if a.name in record and a.parent.name == "record":
+            keys = ["subject_id", "count_id"] if a.name == "counts.parquet" else ["subject_id"]
+            kept = pl.read_parquet(a)
+            written = pl.read_parquet(b).filter(
+                pl.col("subject_id").is_in(kept["subject_id"].implode())
+            )
+            assert kept.sort(keys).equals(written.sort(keys)), name
+        else:
+            assert a.read_bytes() == b.read_bytes(), name
+
+
+def test_statewide_in_buckets_equals_in_memory(statewide_file: Path, tmp_path: Path) -> None:
+    """`--county all` above the memory limit (a tiny one forces it): every county decided in
+    buckets of people on disk gives the in-memory statewide run's files, under a county's
+    flow (related charges of its own) and with the what-ifs."""
+    for path, extra in ((SAMPLE, ()), (statewide_file, ("--policy", "san-joaquin-2019"))):
+        name = path.name.split(".")[0]
+        memory = run(path, "all", tmp_path / f"{name}-memory", *extra)
+        result = invoke("run", path, "--county", "all", "--as-of", AS_OF, "--out",
+                        tmp_path / f"{name}-buckets", "--memory-limit", "1M", *extra)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "buckets of people" in result.output and "counties," in result.output
+        assert_same_statewide(memory, tmp_path / f"{name}-buckets")
+        assert not list(tmp_path.glob(".clearance-buckets-*"))
+
+
+def test_county_flow_in_buckets_keeps_every_related_charge(
+    statewide_file: Path, tmp_path: Path
+) -> None:
+    """A county's own run in buckets: a bucket without a cannabis conviction of the county
+    still has the related charges that the county's flow decides there, and the what-ifs'
+    convictions; the files are the in-memory run's."""
+    for county in ("contra-costa", "alpine"):
+        extra = ("--policy", "san-joaquin-2019")
+        memory = run(statewide_file, county, tmp_path / f"{county}-memory", *extra)
+        buckets = run(statewide_file, county, tmp_path / f"{county}-buckets", "--memory-limit",
+                      "1M", *extra)  # fmt: skip
+        for name in (*SAME_FILES, "results.csv", "quarantine.csv"):
+            assert (memory / name).read_bytes() == (buckets / name).read_bytes(), (county, name)

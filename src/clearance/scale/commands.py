@@ -50,6 +50,14 @@ def statewide_run(
         state = run_statewide(
             out_dir, records, policy, as_of, files, policy_text, with_what_ifs, progress
         )
+    print_statewide(state, policy, as_of, quiet, out)
+    return state
+
+
+def print_statewide(
+    state: StatewideFiles, policy: Policy, as_of: date, quiet: bool, out: Console
+) -> None:
+    """The statewide table (unless quiet) and how many counties and convictions."""
     if not quiet:
         table = Table(title=f"Every county, policy {policy.name}, as of {as_of}",
                       title_justify="left")  # fmt: skip
@@ -61,7 +69,43 @@ def statewide_run(
         out.print(table)
     decided = sum(state.totals[d] for d in DECISIONS)
     out.print(f"{len(state.rows)} counties, {decided:,} convictions decided", highlight=False)
-    return state
+
+
+def _statewide_in_buckets(
+    plan: Plan,
+    files: Sequence[Path],
+    out_dir: Path,
+    policy: Policy,
+    as_of: date,
+    policy_text: str,
+    with_what_ifs: bool,
+    quiet: bool,
+    out: Console,
+    err: Console,
+) -> RunFiles:
+    """`--county all` above the memory limit (`statewide_buckets`), printed as in memory."""
+    from clearance.scale.statewide_buckets import run_statewide_in_buckets
+
+    show = not quiet and err.is_terminal
+    with err.status("deciding every county in buckets of people") if show else _nothing() as s:
+
+        def progress(done: int, total: int) -> None:
+            if s is not None:
+                s.update(f"deciding every county, bucket {done:,} of {total:,}")
+
+        ran = run_statewide_in_buckets(files, out_dir, policy, as_of, policy_text, plan.buckets,
+                                       with_what_ifs, progress)  # fmt: skip
+    if not quiet:
+        out.print(f"input larger than the memory limit: decided in {plan.buckets:,} buckets "
+                  f"of people ({ran.disk_bytes / 1e6:,.0f} MB on disk while running)",
+                  highlight=False)  # fmt: skip
+        rows = sum(f.rows_read for f in ran.files)
+        loaded = sum(f.rows_loaded for f in ran.files)
+        quarantined = sum(f.rows_quarantined for f in ran.files)
+        out.print(f"{rows:,} rows read = {loaded:,} loaded + {quarantined:,} quarantined",
+                  highlight=False)  # fmt: skip
+    print_statewide(ran.state, policy, as_of, quiet, out)
+    return RunFiles(out_dir=out_dir, files=ran.state.files, summary={})
 
 
 class _nothing:
@@ -78,7 +122,7 @@ class _nothing:
 class Plan:
     """How a run is made when it is not the usual in-memory one."""
 
-    kind: str  # "buckets" or "spark"
+    kind: str  # "statewide", "buckets" or "spark" (statewide with `buckets`: out of core)
     buckets: int = 0
     master: str | None = None
     county_files: Path | None = None
@@ -115,7 +159,8 @@ def scale_plan(
         raise EngineError(str(exc)) from None
     doj = fmt in (None, "doj") and all(detect_format(p) == "doj" for p in files if p.is_file())
     if engine == "local" and is_statewide(county):
-        return Plan(kind="statewide")
+        # Above the memory limit, every county is decided in buckets of people on disk.
+        return Plan(kind="statewide", buckets=buckets_for(files, limit) if doj else 0)
     if engine == "spark":
         if is_statewide(county):
             raise EngineError("--engine spark decides one county per run (or use --county all "
@@ -148,6 +193,9 @@ def scaled_run(
     receives the seconds of the engine's steps (for `--timings`); `read` reads the inputs in
     memory with the run's progress bar (every county at once)."""
     show = not quiet and err.is_terminal
+    if plan.kind == "statewide" and plan.buckets:
+        return _statewide_in_buckets(plan, files, out_dir, policy, as_of, policy_text,
+                                     with_what_ifs, quiet, out, err)  # fmt: skip
     if plan.kind == "statewide":
         assert read is not None
         records = read()

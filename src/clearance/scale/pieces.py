@@ -52,6 +52,9 @@ class Piece:
     counties: list[str] = field(default_factory=list)
     #: The part's federal entries (`records.federal`), for the summary's overview.
     federal: pl.DataFrame | None = None
+    #: Whether the part had a conviction of the county in scope (`decided` can hold only
+    #: related charges when not): a county without one in any part has no run.
+    in_scope: bool = True
 
 
 def decide_piece(
@@ -63,14 +66,18 @@ def decide_piece(
     cache: dict[tuple[str, date, str], pl.DataFrame] = {}
     decided: pl.DataFrame | None = None
     what_ifs: dict[str, pl.DataFrame] = {}
+    in_scope = False
     if wanted in present:
-        try:
-            decided = decide(records, policy, as_of, wanted, cache).table
-        except EngineError:
-            decided = None
-        if decided is not None and with_what_ifs:
+        # A part without a conviction of the county in scope still has its related charges
+        # there (a county's flow decides every one) and the what-ifs' convictions (the
+        # set-asides that a county's flow leaves out): both are kept.
+        run = decide(records, policy, as_of, wanted, cache, empty_ok=True)
+        decided, in_scope = run.table, bool(run.counties)
+        if with_what_ifs:
             for key, other in what_if_policies().items():
-                what_ifs[key] = decide(records, other, as_of, wanted, cache, explained=False).table
+                what_ifs[key] = decide(
+                    records, other, as_of, wanted, cache, explained=False, empty_ok=True
+                ).table
     tables = [t for t in (decided, *what_ifs.values()) if t is not None]
     people = (
         pl.concat([t.select("subject_id") for t in tables]).unique()
@@ -90,6 +97,7 @@ def decide_piece(
         merged_duplicates=records.merged_duplicate_counts,
         counties=present,
         federal=federal_entries(records),
+        in_scope=in_scope,
     )
 
 
@@ -111,6 +119,7 @@ class PieceWriter:
         self.merged_duplicates = 0
         self.counties: set[str] = set()
         self.federal: list[pl.DataFrame] = []
+        self.in_scope = False
         self._writers: dict[str, pq.ParquetWriter] = {}
         (out_dir / RECORD_DIR).mkdir(parents=True, exist_ok=True)
 
@@ -123,6 +132,7 @@ class PieceWriter:
             self.federal.append(piece.federal)
         if piece.decided is None:
             return
+        self.in_scope = self.in_scope or piece.in_scope
         self.decided.append(piece.decided)
         for key, table in piece.what_ifs.items():
             self.what_ifs.setdefault(key, []).append(table)
@@ -158,8 +168,10 @@ class PieceWriter:
         inputs: Sequence[Path],
         policy_text: str,
         with_what_ifs: bool,
+        whole_input: bool = True,
     ) -> RunFiles:
-        """Write the run's files from every piece (see the module's docstring)."""
+        """Write the run's files from every piece (see the module's docstring).
+        `whole_input=False`: one county's folder of a statewide run (see `write_run`)."""
         for writer in self._writers.values():
             writer.close()
         wanted = normalize_county(county)
@@ -170,7 +182,7 @@ class PieceWriter:
                 f"county {county!r} does not appear in the input; counties present: "
                 f"{listed or 'none'}"
             )
-        if not self.decided:
+        if not self.in_scope:
             raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
         # Each list is emptied as its table is made: the pieces then live only in that table
         # (not copied: `_take`), so the determinations are held once, plus their sorted copy.
@@ -209,6 +221,7 @@ class PieceWriter:
             base=_take(self.base),
             what_ifs=what_ifs,
             input_totals={"people": self.people_total, "counts": self.counts_total},
+            whole_input=whole_input,
             record_tables=False,
             federal=overview_of(_concat(self.federal) if self.federal else empty_federal()),
         )

@@ -365,6 +365,7 @@ def _piece_rows(bucket: int, piece: Piece) -> list[tuple[int, int, int, str, byt
         "merged_duplicates": piece.merged_duplicates,
         "counties": piece.counties,
         "decided": piece.decided is not None,
+        "in_scope": piece.in_scope,
     }
     rows = [(bucket, 0, 0, "meta", json.dumps(meta).encode())]
     tables = {
@@ -401,6 +402,7 @@ def _piece(rows: list[Any]) -> Piece:
         merged_duplicates=meta["merged_duplicates"],
         counties=meta["counties"],
         federal=from_bytes(tables["federal"]) if "federal" in tables else None,
+        in_scope=meta["in_scope"],
     )
 
 

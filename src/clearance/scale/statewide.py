@@ -1,8 +1,12 @@
 """`clearance run ... --county all`: every county of the input decided in one pass.
 
-Each county is decided as its own run would decide it, on the records of the people with a
-count there (`people.narrow`), and written with the run's own writer to
-`counties/<county>/`: the same convictions, people, summary and record files, byte for byte.
+The input is read once and every county decided in one engine call (`engine.EVERY_COUNTY`):
+each conviction as its own county's run decides it (a decision reads the person's whole
+record, in any county, and only the county's own convictions are decided and followed by
+related charges), so a person with convictions in several counties is decided once per
+county. The what-if policies are decided once too. The tables are then split by county and
+each written with the run's own writer to `counties/<county>/`: the same convictions, people,
+summary and record files as the county's own run, byte for byte.
 What is about the whole input rather than a county is written once at the top: results.csv
 (every input row, with the decision of the county that decided it: each count is decided by at
 most its own county), quarantine.csv, and the statewide summary (statewide.csv, statewide.json,
@@ -13,7 +17,8 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,17 +26,26 @@ from typing import Any
 
 import polars as pl
 
-from clearance.engine import DECISIONS, Decided, EngineError, counties, decide
+from clearance.engine import (
+    DECISIONS,
+    EVERY_COUNTY,
+    Decided,
+    EngineError,
+    FactsCache,
+    counties,
+    decide,
+    keep_for_figures,
+)
 from clearance.outputs.cells import write_people_csv
 from clearance.outputs.run import write_run
-from clearance.outputs.summary import impact
+from clearance.outputs.summary import impact, what_if_policies
 from clearance.outputs.tables import conviction_base, write_results_csv
 from clearance.policy.schema import Policy
 from clearance.records.doj import Records
-from clearance.scale.people import narrow, people_in_county
+from clearance.records.federal import federal_overview
 
 #: The word that asks for every county.
-ALL = "ALL"
+ALL = EVERY_COUNTY
 
 #: The folder of the per-county outputs.
 COUNTIES_DIR = "counties"
@@ -42,10 +56,9 @@ STATEWIDE_COLUMNS = (
     "no_conviction_left",
 )  # fmt: skip
 
-#: The columns of the determinations results.csv reads.
-_RESULT_COLUMNS = ("source_file", "source_line", "decision", "new_level", "remedy", "reasons")
-#: ... and those the statewide figures of people read.
-_FIGURE_COLUMNS = ("subject_id", "level", "conviction_date")
+#: The columns of the determinations that results.csv and the statewide figures of people read.
+RESULT_COLUMNS = ("source_file", "source_line", "decision", "new_level", "remedy", "reasons",
+                  "subject_id", "level", "conviction_date")  # fmt: skip
 
 
 def is_statewide(county: str) -> bool:
@@ -79,55 +92,85 @@ def run_statewide(
     with_what_ifs: bool = True,
     on_county: Callable[[str], None] | None = None,
 ) -> StatewideFiles:
-    """Decide and write every county of `records`; see the module's docstring."""
+    """Decide and write every county of `records`; see the module's docstring.
+
+    One engine call decides every county (`EVERY_COUNTY`), and one more each what-if policy;
+    the tables are then split by county and each county written by the run's own writer."""
     present = counties(records)
     if not present:
         raise EngineError("no court event with a county in the input")
     out_dir.mkdir(parents=True, exist_ok=True)
     # The people's record before any decision: one table for every county's run.
     base = conviction_base(records, as_of)
-    rows: list[dict[str, Any]] = []
-    decided_parts: list[pl.DataFrame] = []
-    skipped: list[str] = []
-    for county in present:
-        if on_county is not None:
-            on_county(county)
-        mine = narrow(records, people_in_county(records, county))
-        try:
-            decided = decide(mine, policy, as_of, county)
-        except EngineError:
-            # A county with court events but no cannabis conviction: its own run stops with
-            # that message, so it has no folder either.
-            skipped.append(county)
-            continue
-        del mine
-        written = write_run(
-            out_dir / COUNTIES_DIR / county_folder(county),
-            decided,
-            records,
-            inputs,
-            policy_text,
-            with_what_ifs=with_what_ifs,
-            base=base,
-            whole_input=False,
-        )
-        rows.append(_row(county, written.summary))
-        decided_parts.append(decided.table.select(*_RESULT_COLUMNS, *_FIGURE_COLUMNS))
-    if not decided_parts:
+    decided, what_ifs = decide_every_county(records, policy, as_of, with_what_ifs)
+    if not decided.counties:
         raise EngineError("no cannabis conviction in any county of the input")
+    skipped = [c for c in present if c not in decided.counties]
     every = Decided(
-        table=pl.concat(decided_parts, how="vertical"),
+        table=with_a_run(decided.table, decided.counties).select(*RESULT_COLUMNS),
         policy=policy,
         as_of=as_of,
         county=ALL,
         rules=(),
     )
-    del decided_parts
-    write_results_csv(out_dir / "results.csv", every, records, inputs)
+    parts = by_county(decided.table)
+    what_if_parts = {key: by_county(table) for key, table in what_ifs.items()}
+    empty, empty_what_if = decided.table.clear(), {k: t.clear() for k, t in what_ifs.items()}
+    rules, decided_counties = decided.rules, decided.counties
+    del decided, what_ifs
+    # About the whole input, and the same in every county's summary: found once.
+    federal = federal_overview(records)
+    rows: list[dict[str, Any]] = []
+    # results.csv streams the inputs again (mostly disk and memory copies): it is written on a
+    # second thread while this one writes the counties, as a county's run does.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results = pool.submit(write_results_csv, out_dir / "results.csv", every, records, inputs)
+        for county in decided_counties:
+            if on_county is not None:
+                on_county(county)
+            mine = Decided(
+                table=parts.pop(county, empty),
+                policy=policy,
+                as_of=as_of,
+                county=county,
+                rules=rules,
+            )
+            theirs = {
+                key: Decided(
+                    table=tables.pop(county, empty_what_if[key]),
+                    policy=policy,
+                    as_of=as_of,
+                    county=county,
+                    rules=(),
+                )
+                for key, tables in what_if_parts.items()
+            }
+            written = write_run(
+                out_dir / COUNTIES_DIR / county_folder(county),
+                mine,
+                records,
+                inputs,
+                policy_text,
+                with_what_ifs=with_what_ifs,
+                base=base,
+                whole_input=False,
+                what_ifs=theirs if with_what_ifs else None,
+                federal=federal,
+            )
+            del mine, theirs
+            rows.append(summary_row(county, written.summary))
+        results.result()
     # As a county's run writes it (cells that a spreadsheet would run as formulas escaped).
     write_people_csv(records.quarantine, out_dir / "quarantine.csv")
-    totals = _totals(every, records, base, rows)
-    _write_statewide(out_dir, rows, totals, skipped, policy, as_of)
+    totals = statewide_totals(every, records, base, rows)
+    write_statewide(out_dir, rows, totals, skipped, policy, as_of)
+    return statewide_files(out_dir, rows, totals, skipped)
+
+
+def statewide_files(
+    out_dir: Path, rows: list[dict[str, Any]], totals: dict[str, Any], skipped: list[str]
+) -> StatewideFiles:
+    """What a statewide run wrote (for the command's closing lines)."""
     return StatewideFiles(
         out_dir=out_dir,
         files=(
@@ -144,7 +187,40 @@ def run_statewide(
     )
 
 
-def _row(county: str, summary: dict[str, Any]) -> dict[str, Any]:
+def decide_every_county(
+    records: Records, policy: Policy, as_of: date, with_what_ifs: bool
+) -> tuple[Decided, dict[str, pl.DataFrame]]:
+    """Every county decided in one engine call under `policy` (explained), and under each
+    what-if policy (figures only), by the keys of `what_if_policies`. The what-ifs share the
+    run's facts where their judgment calls are the same, as a county's run does.
+
+    The tables can hold rows of counties without a run (`Decided.counties` names those with
+    one): related charges that a policy reviews wherever there is a cannabis charge."""
+    cache: FactsCache = {}
+    decided = decide(records, policy, as_of, EVERY_COUNTY, cache)
+    # The what-ifs need no more of the facts than their figures.
+    keep_for_figures(cache)
+    what_ifs = {
+        key: decide(records, other, as_of, EVERY_COUNTY, cache, explained=False).table
+        for key, other in (what_if_policies().items() if with_what_ifs else ())
+    }
+    cache.clear()
+    return decided, what_ifs
+
+
+def with_a_run(table: pl.DataFrame, decided: Iterable[str]) -> pl.DataFrame:
+    """The rows of the counties that have a run (`decided`)."""
+    return table.filter(pl.col("county").is_in(list(decided)))
+
+
+def by_county(table: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """A determinations table split by county, each part in the table's order (a county's
+    run's order: the rows of one county of an every-county table are its run's rows)."""
+    parts = table.partition_by("county", as_dict=True, maintain_order=True)
+    return {str(key[0]): part for key, part in parts.items()}
+
+
+def summary_row(county: str, summary: dict[str, Any]) -> dict[str, Any]:
     """A county's line of the statewide summary, from its own summary.json."""
     people = summary["people_impact"]
     return {
@@ -158,7 +234,7 @@ def _row(county: str, summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _totals(
+def statewide_totals(
     every: Decided, records: Records, base: pl.DataFrame, rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The statewide line: convictions add up across counties (each is decided by its own
@@ -177,7 +253,7 @@ def _totals(
     }
 
 
-def _write_statewide(
+def write_statewide(
     out_dir: Path,
     rows: list[dict[str, Any]],
     totals: dict[str, Any],
