@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from test_web_browser import FILING, Server, browser, server
-from web_site import PASSWORD, ROLES, SAMPLE
+from web_site import PASSWORD, ROLES, SAMPLE, sample_with_arrest_in
 
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 
@@ -83,21 +83,24 @@ class Workspace:
     failed: int
 
 
-def _start_run(page: Any, base: str, county: str) -> int:
+def _start_run(page: Any, base: str, county: str, source: Path = SAMPLE) -> int:
     page.goto(base + "/runs/new")
     page.select_option("#county", county)
     page.select_option("#policy", "sacramento-2019" if county == "Sacramento" else "statute")
     page.fill("#as_of", "2024-01-01")
-    page.set_input_files("#file", str(SAMPLE))
+    page.set_input_files("#file", str(source))
     page.click("#new-run button[type=submit]")
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     return int(page.url.rsplit("/", 1)[-1])
 
 
 @pytest.fixture(scope="module")
-def workspace(server: Server, browser: Any) -> Iterator[Workspace]:
+def workspace(
+    server: Server, browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Workspace]:
     """A finished run of the sample with its filings built, and a failed run (the sample
-    decided for a county it holds no record of)."""
+    decided for a county where it holds an arrest and no conviction)."""
+    alpine = sample_with_arrest_in(tmp_path_factory.mktemp("alpine"), "ALPINE")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -105,7 +108,7 @@ def workspace(server: Server, browser: Any) -> Iterator[Workspace]:
     sign_in(page, base, "attorney")
     done = _start_run(page, base, "Sacramento")
     page.wait_for_selector("#headline")
-    failed = _start_run(page, base, "Alpine")
+    failed = _start_run(page, base, "Alpine", alpine)
     page.wait_for_selector("#run-status .notice.error")
     page.goto(f"{base}/runs/{done}/files")
     for field, value in FILING.items():

@@ -231,10 +231,10 @@ def test_review_a_run_in_the_browser(server: Server, browser: object, tmp_path: 
     links = page.locator("#downloads a")
     names = [links.nth(i).inner_text() for i in range(links.count())]
     motions = [
-        n for n in names if n.startswith("filings/") and re.search(r"(motion|notice).*\.pdf$", n)
+        n for n in names if n.startswith("filings-") and re.search(r"(motion|notice).*\.pdf$", n)
     ]
     assert motions, names
-    assert "reviewed/convictions.csv" in names
+    assert "reviewed-convictions.csv" in names
     texts = {}
     for name in motions:
         with page.expect_download() as info:

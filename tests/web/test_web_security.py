@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select, text
-from web_site import SAMPLE, DoneRun, Site, csrf_of, login, make_site
+from web_site import SAMPLE, DoneRun, Site, csrf_of, login, make_site, sample_with_arrest_in
 
 from clearance.store.db import make_engine, session_factory
 from clearance.store.models import Determination, Run
@@ -32,6 +32,7 @@ PARAMS = {
     "name": "statute",
     "check_id": "0" * 32,
     "index": "0",
+    "number": "1",
 }
 #: The only routes that answer without a session: the sign-in form and its POST.
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
@@ -398,11 +399,14 @@ def test_request_log_has_route_templates_not_values(
     assert str(row.court_case_number) not in logged
 
 
-def test_run_failures_are_reported_without_data(done_run: DoneRun) -> None:
+def test_run_failures_are_reported_without_data(done_run: DoneRun, tmp_path: Path) -> None:
     site = done_run.site
+    # The file names Alpine (an arrest there), so it passes the upload's county check, but it
+    # holds no conviction there: the run itself fails.
+    alpine = sample_with_arrest_in(tmp_path, "ALPINE")
     with site.client() as client:
         token = login(client, "analyst")
-        with SAMPLE.open("rb") as handle:
+        with alpine.open("rb") as handle:
             response = client.post(
                 "/runs",
                 data={
@@ -411,7 +415,7 @@ def test_run_failures_are_reported_without_data(done_run: DoneRun) -> None:
                     "policy": "statute",
                     "as_of": "2024-01-01",
                 },
-                files={"file": (SAMPLE.name, handle)},
+                files={"file": (alpine.name, handle)},
             )
         assert response.status_code == 303
         run_id = int(response.headers["location"].rsplit("/", 1)[-1])

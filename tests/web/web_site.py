@@ -117,6 +117,26 @@ def upload_sample(
     raise AssertionError("the run did not finish in time")
 
 
+def sample_with_arrest_in(folder: Path, county: str = "ALPINE") -> Path:
+    """The sample plus one person arrested in `county` and never convicted there: the file
+    names the county (so the upload's county check lets it through) but holds no court event
+    of it, so a run for that county fails in the engine."""
+    import gzip
+
+    with gzip.open(SAMPLE, "rb") as handle:
+        data = handle.read()
+    lines = data.split(b"\n")
+    arrest = next(line for line in lines[1:] if b"ARREST/DETAINED/CITED" in line)
+    subject = arrest.split(b",")[2]
+    extra = arrest.replace(b"SACRAMENTO", county.encode("ascii"), 1).replace(
+        b"," + subject + b",", b",99999999,", 1
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"sample-with-an-arrest-in-{county.lower()}.dat.gz"
+    path.write_bytes(gzip.compress(data.rstrip(b"\n") + b"\n" + extra + b"\n"))
+    return path
+
+
 @dataclass
 class DoneRun:
     """A site with a finished run of the sample, shared by the read-mostly tests."""

@@ -13,6 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from clearance.web.descriptions import describe
+
 #: Shown first on the downloads page, in this order; everything else follows by name.
 PRIMARY = (
     "convictions.csv",
@@ -20,7 +22,6 @@ PRIMARY = (
     "people.csv",
     "summary.json",
     "quarantine.csv",
-    "convictions.parquet",
 )
 
 
@@ -37,10 +38,24 @@ class RunFile:
         parent = PurePosixPath(self.relative).parent
         return "" if str(parent) == "." else str(parent)
 
+    @property
+    def download_name(self) -> str:
+        """The name the file is saved under (see `download_name`)."""
+        return download_name(self.relative)
+
+    @property
+    def description(self) -> str:
+        """One line saying what the file holds (see `describe`)."""
+        return describe(self.relative)
+
 
 #: Folders of working files that the downloads page does not list (the canonical tables read
 #: back by the store and the filings; a download by name still works for roles that may).
 INTERNAL_DIRS = ("record",)
+#: Working files by suffix: Parquet copies of the tables (read back by the store and the
+#: filings, not by people) and lock files. Hidden files and folders (a build in progress,
+#: `.filings-build.lock`) are never served at all.
+INTERNAL_SUFFIXES = (".parquet", ".lock", ".tmp")
 #: Files that carry every column of the DOJ file (SSN, driver's licence, FBI number): only
 #: roles that may see full records download them.
 FULL_RECORD_FILES = ("results.csv",)
@@ -51,6 +66,21 @@ def is_full_record(relative: str) -> bool:
     return PurePosixPath(relative).name in FULL_RECORD_FILES
 
 
+def is_internal(relative: str) -> bool:
+    """Whether a run file is a working file the downloads page and the ZIP leave out."""
+    pure = PurePosixPath(relative)
+    return any(
+        part in INTERNAL_DIRS or part.startswith(".") for part in pure.parts
+    ) or pure.name.lower().endswith(INTERNAL_SUFFIXES)
+
+
+def download_name(relative: str) -> str:
+    """The file name a download is saved under: its folders joined to its name with '-', so
+    `reviewed/convictions.csv` is saved as `reviewed-convictions.csv`, never as a second
+    `convictions.csv` beside the run's own."""
+    return "-".join(PurePosixPath(relative).parts)
+
+
 def list_files(run_dir: Path) -> list[RunFile]:
     """Every regular file under the run folder that `resolve_download` would serve, but the
     internal working folders."""
@@ -59,7 +89,7 @@ def list_files(run_dir: Path) -> list[RunFile]:
     found: list[RunFile] = []
     for path in run_dir.rglob("*"):
         relative = path.relative_to(run_dir).as_posix()
-        if relative.split("/", 1)[0] in INTERNAL_DIRS or "/record/" in f"/{relative}":
+        if is_internal(relative):
             continue
         target = resolve_download(run_dir, relative)
         if target is not None:

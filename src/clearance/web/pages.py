@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from clearance.store.models import User
 from clearance.web.charts import DECISION_LABELS
+from clearance.web.deletion import may_delete_run
 from clearance.web.security import CAN_REVIEW, CAN_RUN, csrf_token
 
 PACKAGE = resources.files("clearance.web")
@@ -25,6 +26,8 @@ STATIC_DIR = Path(str(PACKAGE.joinpath("static")))
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.autoescape = True
+# Whether to offer "Delete this run" (the route checks again).
+templates.env.globals["may_delete_run"] = may_delete_run
 
 #: Extra response headers for every page: no framing, no caching of personal data, no referrer
 #: (URLs carry identifiers), and scripts only from this server.

@@ -2,7 +2,8 @@
 
 A saved policy is stored under its own `name` (`<data>/policies/<name>.yaml`) only after
 `policy_from_yaml_text` accepts it, so every policy offered for a run is a valid one. A saved
-policy cannot take a preset's name: a run's policy name must mean one text.
+policy cannot take a preset's name: a run's policy name must mean one text. Every save is a
+new version, kept with who saved it and when (`policy_versions`); none is overwritten.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from clearance.policy.loader import (
     preset_names,
 )
 from clearance.policy.schema import Policy
+from clearance.web.policy_versions import PolicyVersion, add_version
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 #: Largest policy text accepted (the presets are a few KB).
@@ -33,6 +35,11 @@ class PolicyChoice:
     source: str
     preset: bool
     text: str
+
+
+def valid_name(name: str) -> bool:
+    """Whether `name` can be a saved policy's name (and so a file name in the data folder)."""
+    return bool(_NAME.match(name))
 
 
 def policies_dir(data_dir: Path) -> Path:
@@ -81,8 +88,11 @@ def check_policy_text(text: str, source_name: str) -> Policy:
     return policy_from_yaml_text(text, source_name)
 
 
-def save_policy(data_dir: Path, text: str, source_name: str) -> Policy:
-    """Check and store a policy under its name; presets cannot be overwritten."""
+def save_policy(
+    data_dir: Path, text: str, source_name: str, saved_by: str
+) -> tuple[Policy, PolicyVersion]:
+    """Check a policy and store it as the next version under its name; presets cannot be
+    replaced."""
     policy = check_policy_text(text, source_name)
     line = next(
         (i for i, row in enumerate(text.splitlines(), 1) if re.match(r"name\s*:", row)), None
@@ -104,5 +114,4 @@ def save_policy(data_dir: Path, text: str, source_name: str) -> Policy:
         )
     folder = policies_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{policy.name}.yaml").write_text(text, encoding="utf-8")
-    return policy
+    return policy, add_version(folder, policy.name, text, saved_by)

@@ -20,7 +20,14 @@ from clearance.policy.loader import PolicyError, policy_from_yaml_text
 from clearance.store import audit
 from clearance.store.models import User
 from clearance.web.pages import render
-from clearance.web.policies import MAX_POLICY_BYTES, all_policies, get_policy, save_policy
+from clearance.web.policies import (
+    MAX_POLICY_BYTES,
+    all_policies,
+    get_policy,
+    policies_dir,
+    save_policy,
+)
+from clearance.web.policy_versions import list_versions
 from clearance.web.security import CAN_EDIT_POLICY, current_user, get_db, require, verify_csrf
 
 router = APIRouter()
@@ -81,7 +88,9 @@ async def save(
             text = data.decode("latin-1")
     text = text.replace("\r\n", "\n")
     try:
-        policy = save_policy(request.app.state.config.data_dir, text, source_name)
+        policy, version = save_policy(
+            request.app.state.config.data_dir, text, source_name, user.username
+        )
     except PolicyError as exc:
         error = {
             "message": exc.message,
@@ -103,17 +112,18 @@ async def save(
         user.username,
         "policy.saved",
         f"policy:{policy.name}",
-        {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()},
+        {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "version": version.number},
     )
     db.commit()
-    request.session["flash"] = f"Saved policy {policy.name}."
+    request.session["flash"] = f"Saved policy {policy.name} as version {version.number}."
     return RedirectResponse(f"/policies/{policy.name}", status_code=303)
 
 
 @router.get("/policies/{name}")
 def policy_page(request: Request, name: str, user: User = Depends(current_user)) -> Response:
     """A policy's text with line numbers and the rules a run under it evaluates."""
-    chosen = get_policy(request.app.state.config.data_dir, name)
+    data_dir = request.app.state.config.data_dir
+    chosen = get_policy(data_dir, name)
     if chosen is None:
         raise HTTPException(status_code=404, detail="No such policy.")
     policy = policy_from_yaml_text(chosen.text, f"{chosen.name}.yaml")
@@ -125,5 +135,6 @@ def policy_page(request: Request, name: str, user: User = Depends(current_user))
         lines=chosen.text.splitlines(),
         rules=all_rules(policy, LISTING_DATE),
         can_edit=user.role in CAN_EDIT_POLICY,
+        versions=[] if chosen.preset else list_versions(policies_dir(data_dir), name),
         message=request.session.pop("flash", None),
     )

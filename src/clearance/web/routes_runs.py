@@ -39,6 +39,7 @@ from clearance.store.runs import (
 )
 from clearance.web import charts
 from clearance.web.files import (
+    download_name,
     human_size,
     is_full_record,
     list_files,
@@ -46,7 +47,8 @@ from clearance.web.files import (
     resolve_download,
 )
 from clearance.web.pages import render
-from clearance.web.policies import all_policies, get_policy
+from clearance.web.policies import all_policies, get_policy, policies_dir
+from clearance.web.policy_versions import version_with_text
 from clearance.web.security import (
     CAN_REVIEW,
     CAN_RUN,
@@ -57,6 +59,7 @@ from clearance.web.security import (
     token_matches,
     verify_csrf,
 )
+from clearance.web.upload_checks import PROP_64_EFFECTIVE, as_of_warning, check_county
 from clearance.web.uploads import UploadRefused, check_doj_file, receive_upload, scan_upload
 
 router = APIRouter()
@@ -91,6 +94,10 @@ COUNTIES = (
 )  # fmt: skip
 
 
+class AsOfUnconfirmed(UploadRefused):
+    """An as-of date before Proposition 64 or in the future, not confirmed by the user."""
+
+
 def run_or_404(db: Session, run_id: int) -> Run:
     """The run, or 404 (the same for a run that does not exist and one never created)."""
     run = get_run(db, run_id)
@@ -110,16 +117,26 @@ def run_dir_of(request: Request, run: Run) -> Path:
 def home(
     request: Request, user: User = Depends(current_user), db: Session = Depends(get_db)
 ) -> Response:
-    """Every run, newest first."""
-    return render(request, "runs.html", user, runs=list_runs(db))
+    """Every run, newest first (and what was just deleted, if anything)."""
+    message = request.session.pop("flash", None)
+    return render(request, "runs.html", user, runs=list_runs(db), message=message)
 
 
 def _new_run_page(
-    request: Request, user: User, error: str | None = None, status_code: int = 200, **form: str
+    request: Request,
+    user: User,
+    error: str | None = None,
+    status_code: int = 200,
+    **form: str,
 ) -> Response:
     limit: int = request.app.state.config.max_upload_bytes
-    defaults = {"county": "", "policy": "statute", "as_of": date.today().isoformat()}
+    today = date.today()
+    defaults = {"county": "", "policy": "statute", "as_of": today.isoformat()}
     defaults.update({k: v for k, v in form.items() if v})
+    try:
+        warning = as_of_warning(date.fromisoformat(defaults["as_of"]), today)
+    except ValueError:
+        warning = None
     return render(
         request,
         "new_run.html",
@@ -130,6 +147,9 @@ def _new_run_page(
         policies=all_policies(request.app.state.config.data_dir),
         form=defaults,
         limit_text=human_size(limit),
+        as_of_warning=warning,
+        earliest=PROP_64_EFFECTIVE.isoformat(),
+        today=today.isoformat(),
     )
 
 
@@ -168,7 +188,7 @@ async def start_run(
             raise HTTPException(status_code=403, detail="Missing or wrong CSRF token.") from None
         return _new_run_page(request, user, str(exc), exc.status_code)
     fields = upload.fields
-    form = {k: fields.get(k, "") for k in ("county", "policy", "as_of")}
+    form = {k: fields.get(k, "") for k in ("county", "policy", "as_of", "confirm_as_of")}
     try:
         county = fields.get("county", "").strip()
         if county not in COUNTIES:
@@ -177,14 +197,21 @@ async def start_run(
             as_of = date.fromisoformat(fields.get("as_of", "").strip())
         except ValueError:
             raise UploadRefused("The as-of date must be a date (YYYY-MM-DD).") from None
+        warning = as_of_warning(as_of, date.today())
+        if warning and fields.get("confirm_as_of", "") != as_of.isoformat():
+            raise AsOfUnconfirmed(
+                f"{warning} Check the date, or tick the box to confirm it and upload the file "
+                "again. Nothing was stored."
+            )
         policy = get_policy(config.data_dir, fields.get("policy", "").strip())
         if policy is None:
             raise UploadRefused("Choose one of the listed policies.")
         assert upload.path is not None
-        await run_in_threadpool(check_doj_file, upload.path, upload.filename)
+        seen = await run_in_threadpool(check_doj_file, upload.path, upload.filename)
         await run_in_threadpool(
             scan_upload, upload.path, upload.filename, config.max_decompressed_bytes
         )
+        await run_in_threadpool(check_county, upload.path, upload.filename, county, seen)
     except UploadRefused as exc:
         upload.discard()
         return _new_run_page(request, user, str(exc), exc.status_code, **form)
@@ -297,8 +324,10 @@ def run_policy_page(
     """The exact policy text the run used (stored with the run), not the policy's text today."""
     run = run_or_404(db, run_id)
     policy = run_policy(run)
-    current = get_policy(request.app.state.config.data_dir, run.policy_name)
+    data_dir = request.app.state.config.data_dir
+    current = get_policy(data_dir, run.policy_name)
     changed = current is not None and text_sha256(current.text) != run.policy_sha256
+    version = version_with_text(policies_dir(data_dir), run.policy_name, run.policy_sha256)
     return render(
         request,
         "run_policy.html",
@@ -308,6 +337,7 @@ def run_policy_page(
         rules=all_rules(policy, run.as_of) if policy is not None else [],
         changed=changed,
         current=current,
+        version=version,
     )
 
 
@@ -416,7 +446,7 @@ def download(
         )
     audit.append(db, user.username, "file.download", f"run:{run.id}", {"file": relative})
     db.commit()
-    return FileResponse(target, filename=target.name, headers=DOWNLOAD_HEADERS)
+    return FileResponse(target, filename=download_name(relative), headers=DOWNLOAD_HEADERS)
 
 
 class BuildBusy(Exception):

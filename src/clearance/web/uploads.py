@@ -285,12 +285,15 @@ def scan_upload(
     return total
 
 
-def check_doj_file(path: Path, display_name: str) -> None:
-    """Refuse a file that is not a DOJ bulk file, with the reader's own checks and message.
+def check_doj_file(path: Path, display_name: str) -> list[str]:
+    """Refuse a file that is not a DOJ bulk file, with the reader's own checks and message;
+    returns the counties of the court events in what was read (for the county check).
 
     The reader is run on the first megabyte (whole lines, decompressed when gzip) written next
     to the upload, so a multi-GB file is judged in milliseconds by exactly the rules a run uses.
     """
+    from clearance.engine import counties
+
     probe_dir = path.parent / ".probe"
     probe_dir.mkdir(exist_ok=True)
     probe = probe_dir / display_name.removesuffix(".gz")
@@ -307,6 +310,7 @@ def check_doj_file(path: Path, display_name: str) -> None:
         records = read_doj([probe])
         if records.rows_loaded == 0:
             raise ReadError(f"{probe}: no row of the DOJ layout was found")
+        return counties(records)
     except ReadError as exc:
         message = str(exc).replace(str(probe), display_name)
         raise UploadRefused(f"Not a DOJ bulk file: {message}. Nothing was stored.") from None
