@@ -10,15 +10,16 @@ AS_OF  ?= 2026-11-21
 
 # System packages: Chromium for the browser tests, poppler-utils to render PDF pages,
 # LibreOffice (headless Writer) to render the filings' DOCX for the tests, DejaVu fonts (the
-# faces the DOCX names), Tesseract to read scanned RAP sheets (OCR).
+# faces the DOCX names), Tesseract to read scanned RAP sheets (OCR), strace to see a run flush
+# its files before the swap.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := chromium poppler-utils time libreoffice-writer-nogui fonts-dejavu-core tesseract-ocr
+SYSTEM_PACKAGES := chromium poppler-utils time libreoffice-writer-nogui fonts-dejavu-core tesseract-ocr strace
 
 .PHONY: system
 system:
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && test -x /usr/bin/time \
 	  && command -v soffice >/dev/null && test -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf \
-	  && command -v tesseract >/dev/null || \
+	  && command -v tesseract >/dev/null && command -v strace >/dev/null || \
 	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) )
 
 $(STAMP): pyproject.toml

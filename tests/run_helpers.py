@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import pytest
+
+from clearance.synth import write_synthetic
 
 #: The command as installed (`clearance` is `python -m clearance.main`).
 COMMAND = [sys.executable, "-m", "clearance.main"]
@@ -47,6 +52,28 @@ def run_args(inputs: Sequence[str | Path], out: Path, *extra: str) -> list[str |
     """The arguments of a statute run of `inputs` into `out`."""
     return ["run", *inputs, "--county", "Sacramento", "--as-of", AS_OF, "--out", out, "-q",
             *extra]  # fmt: skip
+
+
+def synthetic_input(factory: pytest.TempPathFactory, seed: int) -> Path:
+    """A small synthetic county file (3,000 rows), for a test module's runs."""
+    path = factory.mktemp("input") / "county.dat"
+    write_synthetic(path, rows=3000, county="SACRAMENTO", seed=seed)
+    return path
+
+
+def completed_run(factory: pytest.TempPathFactory, source: Path) -> Path:
+    """A complete run folder of `source` (tests that change it work on a `copy_run`)."""
+    out = factory.mktemp("done") / "first"
+    result = clearance(*run_args([source], out))
+    assert result.returncode == 0, result.stderr.decode()
+    return out
+
+
+def copy_run(done: Path, tmp_path: Path) -> Path:
+    """A copy of a run folder, to damage or replace."""
+    out = tmp_path / "results"
+    shutil.copytree(done, out)
+    return out
 
 
 def snapshot(folder: Path) -> dict[str, str]:

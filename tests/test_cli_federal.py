@@ -78,6 +78,11 @@ def test_synth_then_screen_accounts_for_every_row(tmp_path: Path) -> None:
     not_covered = summary["not_covered"]
     assert sum(not_covered["by_sentence"].values()) == not_covered["counts"]
     assert sum(not_covered["by_statute"].values()) == not_covered["counts"]
+    # The folder is whole: every file listed in run.json, packets included.
+    listed = {f["path"] for f in json.loads((out / "run.json").read_text())["files"]}
+    assert {"federal.csv", "federal-summary.json", "federal-quarantine.csv"} <= listed
+    assert any(name.startswith("packets/") for name in listed)
+    assert invoke("verify", out).exit_code == 0
     assert "covered_2022" in result.output
 
 
@@ -93,7 +98,7 @@ def test_rap_sheet_federal_entry_is_screened(tmp_path: Path) -> None:
 
 def test_bad_inputs_end_in_one_line_without_data(tmp_path: Path) -> None:
     missing = invoke("federal", tmp_path / "nope.csv", "--out", tmp_path / "o")
-    assert missing.exit_code == 2
+    assert missing.exit_code == 3
     assert "no such file" in missing.output and "Traceback" not in missing.output
     partial = tmp_path / "partial.csv"
     partial.write_text("person_id,name\nP1,SECRET PERSON\n", encoding="utf-8")
@@ -103,6 +108,19 @@ def test_bad_inputs_end_in_one_line_without_data(tmp_path: Path) -> None:
     assert "SECRET" not in refused.output
     switch = invoke("federal", partial, "--unplaced", "maybe", "--out", tmp_path / "o")
     assert switch.exit_code == 2 and "both_forms" in switch.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_failed_screen_leaves_the_previous_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert invoke("federal", RAPSHEETS / "every-event.txt", "--out", out).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    partial = tmp_path / "partial.csv"
+    partial.write_text("person_id,name\nP1,SECRET PERSON\n", encoding="utf-8")
+    refused = invoke("federal", partial, "--out", out)
+    assert refused.exit_code == 2
+    assert f"the previous outputs in {out} are unchanged" in refused.output
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_state_run_reports_federal_entries_and_points_to_the_screen(tmp_path: Path) -> None:

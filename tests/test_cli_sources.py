@@ -102,7 +102,32 @@ def test_check_refuses_what_is_not_one_rap_sheet(tmp_path: Path) -> None:
     assert "hold 2 people" in result.stderr
     assert "CHECKED" not in result.stderr  # no name in an error line
     missing = invoke("check", tmp_path / "nope.txt", "--out", tmp_path / "o")
-    assert missing.exit_code == 2 and "no such file" in missing.stderr
+    assert missing.exit_code == 3 and "nope.txt: no such file" in missing.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_check_writes_its_folder_whole_or_not_at_all(tmp_path: Path) -> None:
+    """The folder is listed in run.json (verify passes); a later check that fails leaves it as
+    it was and says so."""
+    sheet = tmp_path / "sheet.txt"
+    sheet.write_text(SHEET)
+    out = tmp_path / "out"
+    result = invoke("check", sheet, "--out", out, "--as-of", "2026-11-21")
+    assert result.exit_code == 0, result.output
+    assert f"petition packet: {out / 'san-diego'}/petition-" in " ".join(result.stdout.split())
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["command"] == "check"
+    listed = {f["path"] for f in manifest["files"]}
+    assert {"san-diego/convictions.csv", "san-francisco/summary.json"} <= listed
+    assert invoke("verify", out).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    other = tmp_path / "notes.txt"
+    other.write_text("a letter, not a record\n")
+    failed = invoke("check", other, "--out", out, "--as-of", "2026-11-21")
+    assert failed.exit_code == 2
+    assert f"the previous outputs in {out} are unchanged" in failed.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "out", "sheet.txt"]
 
 
 def test_synth_writes_rap_sheets_and_pdfs(tmp_path: Path) -> None:

@@ -26,33 +26,26 @@ from clearance.synth import write_synthetic
 from run_helpers import (
     COMMAND,
     clearance,
+    completed_run,
+    copy_run,
     error_line,
     leftovers,
     run_args,
     snapshot,
     start,
+    synthetic_input,
 )
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("input") / "county.dat"
-    write_synthetic(path, rows=3000, county="SACRAMENTO", seed=21)
-    return path
+    return synthetic_input(tmp_path_factory, seed=21)
 
 
 @pytest.fixture(scope="module")
 def done(tmp_path_factory: pytest.TempPathFactory, small: Path) -> Path:
-    out = tmp_path_factory.mktemp("done") / "first"
-    result = clearance(*run_args([small], out))
-    assert result.returncode == 0, result.stderr.decode()
-    return out
-
-
-def _copy(done: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "results"
-    shutil.copytree(done, out)
-    return out
+    """A complete run folder (copied by the tests that change it)."""
+    return completed_run(tmp_path_factory, small)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +113,7 @@ def _file_size_limit(limit: int):  # type: ignore[no-untyped-def]
 
 def test_disk_full_at_a_file_size_limit(done: Path, small: Path, tmp_path: Path) -> None:
     """The first output over the limit fails with EFBIG: exit 7, the old folder as it was."""
-    out = _copy(done, tmp_path)
+    out = copy_run(done, tmp_path)
     before = snapshot(out)
     result = clearance(*run_args([small], out, "--no-what-if"), preexec=_file_size_limit(200_000))
     assert result.returncode == 7
@@ -238,7 +231,7 @@ def _wait_for_building(out: Path, process: subprocess.Popen[bytes]) -> None:
 def test_a_signal_stops_the_run_and_keeps_the_previous_outputs(
     done: Path, small: Path, tmp_path: Path, signum: int, code: int, how: str
 ) -> None:
-    out = _copy(done, tmp_path)
+    out = copy_run(done, tmp_path)
     before = snapshot(out)
     process = start(*run_args([small], out, "--as-of", "2026-12-01"))
     _wait_for_building(out, process)
@@ -267,7 +260,7 @@ def test_ctrl_c_is_obeyed_even_when_inherited_as_ignored(
     done: Path, small: Path, tmp_path: Path
 ) -> None:
     """A shell starts background jobs with SIGINT ignored; `kill -INT` must still stop a run."""
-    out = _copy(done, tmp_path)
+    out = copy_run(done, tmp_path)
     before = snapshot(out)
     process = subprocess.Popen(
         [*COMMAND, *map(str, run_args([small], out, "--as-of", "2026-12-01"))],
@@ -285,7 +278,7 @@ def test_ctrl_c_is_obeyed_even_when_inherited_as_ignored(
 def test_a_killed_run_leaves_the_old_folder_and_the_next_run_cleans_up(
     done: Path, small: Path, tmp_path: Path
 ) -> None:
-    out = _copy(done, tmp_path)
+    out = copy_run(done, tmp_path)
     before = snapshot(out)
     process = start(*run_args([small], out, "--as-of", "2026-12-01"))
     _wait_for_building(out, process)

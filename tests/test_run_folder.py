@@ -11,36 +11,36 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from clearance.outputs.folder import folder_lock, stage
-from clearance.synth import write_synthetic
-from run_helpers import clearance, error_line, leftovers, run_args, snapshot
+from clearance.outputs.folder import folder_lock, stage, sync_tree
+from run_helpers import (
+    COMMAND,
+    clearance,
+    completed_run,
+    copy_run,
+    error_line,
+    leftovers,
+    run_args,
+    snapshot,
+    synthetic_input,
+)
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("input") / "county.dat"
-    write_synthetic(path, rows=3000, county="SACRAMENTO", seed=12)
-    return path
+    return synthetic_input(tmp_path_factory, seed=12)
 
 
 @pytest.fixture(scope="module")
 def done(tmp_path_factory: pytest.TempPathFactory, small: Path) -> Path:
     """A complete run folder (copied by the tests that change it)."""
-    out = tmp_path_factory.mktemp("done") / "first"
-    result = clearance(*run_args([small], out))
-    assert result.returncode == 0, result.stderr.decode()
-    return out
-
-
-def _copy(done: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "results"
-    shutil.copytree(done, out)
-    return out
+    return completed_run(tmp_path_factory, small)
 
 
 def test_run_json_lists_every_file_with_size_and_sha256(done: Path) -> None:
@@ -63,7 +63,7 @@ def test_run_json_lists_every_file_with_size_and_sha256(done: Path) -> None:
 
 
 def test_verify_names_what_is_missing_changed_or_extra(done: Path, tmp_path: Path) -> None:
-    out = _copy(done, tmp_path)
+    out = copy_run(done, tmp_path)
     data = bytearray((out / "convictions.csv").read_bytes())
     data[-2] = ord("X") if data[-2] != ord("X") else ord("Y")  # same size, other bytes
     (out / "convictions.csv").write_bytes(bytes(data))
@@ -111,7 +111,7 @@ def test_two_runs_are_byte_identical_run_json_included(
 def test_a_new_run_replaces_the_whole_folder(done: Path, small: Path, tmp_path: Path) -> None:
     """Nothing of the previous run survives beside the new one (an old file of filings would
     be a half-truth)."""
-    out = _copy(done, tmp_path)
+    out = copy_run(done, tmp_path)
     (out / "filings").mkdir()
     (out / "filings" / "motion-old.pdf").write_bytes(b"%PDF-1.4 old")
     result = clearance(*run_args([small], out)[:-1], "--as-of", "2026-12-01", "-q")
@@ -133,7 +133,7 @@ def test_a_new_run_replaces_the_whole_folder(done: Path, small: Path, tmp_path: 
 def test_a_failed_run_leaves_the_previous_outputs_and_says_so(
     done: Path, tmp_path: Path, damage, needle: str
 ) -> None:  # type: ignore[no-untyped-def]
-    out = _copy(done, tmp_path)
+    out = copy_run(done, tmp_path)
     before = snapshot(out)
     bad = tmp_path / "bad.dat"
     damage(bad)
@@ -229,3 +229,42 @@ def test_ingest_is_atomic_and_listed_too(small: Path, tmp_path: Path) -> None:
     assert failed.returncode == 2
     assert "the previous outputs" in error_line(failed)
     assert snapshot(out) == before and leftovers(out) == []
+
+
+def test_sync_tree_flushes_every_file_and_folder(done: Path, tmp_path: Path) -> None:
+    out = copy_run(done, tmp_path)
+    (out / "record").chmod(0o555)  # a folder we may not write is still flushed
+    try:
+        files = [p for p in out.rglob("*") if p.is_file()]
+        folders = [out, *(p for p in out.rglob("*") if p.is_dir())]
+        assert sync_tree(out) == len(files) + len(folders)
+    finally:
+        (out / "record").chmod(0o755)
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_every_file_reaches_the_disk_before_the_swap(small: Path, tmp_path: Path) -> None:
+    """The system calls of a real run, traced: each file of the folder and the folder itself
+    are flushed (fsync) before the rename that puts the folder in place, and the parent
+    folder after it."""
+    out = tmp_path / "results"
+    trace = tmp_path / "trace.txt"
+    traced = subprocess.run(
+        ["strace", "-f", "-y", "-qq", "-e", "trace=fsync,rename,renameat,renameat2",
+         "-o", str(trace), *COMMAND, *map(str, run_args([small], out))],
+        capture_output=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert traced.returncode == 0, traced.stderr.decode()
+    calls = trace.read_text().splitlines()
+    building = f"{tmp_path}/.results.building"
+    swap = [i for i, c in enumerate(calls) if re.search(r"rename\w*\(.*\.results\.building", c)]
+    assert swap, calls
+    synced = {
+        m.group(1): i for i, c in enumerate(calls) if (m := re.search(r"fsync\(\d+<([^>]+)>", c))
+    }
+    listed = [f["path"] for f in json.loads((out / "run.json").read_text())["files"]]
+    for name in [*listed, "run.json", "", "record"]:
+        where = f"{building}/{name}".rstrip("/")
+        assert where in synced, where
+        assert synced[where] < swap[-1], where
+    assert synced[str(tmp_path)] > swap[-1]

@@ -1,9 +1,10 @@
 """`clearance check RAPSHEET`: one person's decisions on screen and their petition packet.
 
-Like every `clearance` command it stops with one line and exit status 2 on input the user can
-fix. Unlike the bulk commands it prints the person's own record (the decisions, the cases): it
-is run by the person or their counsel on the person's own RAP sheet, and what it prints is the
-answer, not a log.
+Like every `clearance` command it stops with one line and its exit status (the README's table:
+3 for a file that is not there, 2 for input the user can fix) and writes its folder whole or not
+at all (`outputs.folder`: built aside, listed in run.json, swapped in). Unlike the bulk commands
+it prints the person's own record (the decisions, the cases): it is run by the person or their
+counsel on the person's own RAP sheet, and what it prints is the answer, not a log.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from rich.console import Console
 from rich.markup import escape
 
 out = Console()
-err = Console(stderr=True)
 
 _DECISION_WORDS = {
     "dismiss": "DISMISS AND SEAL",
@@ -25,11 +25,6 @@ _DECISION_WORDS = {
     "not_eligible": "NOT ELIGIBLE",
     "review": "NEEDS REVIEW",
 }
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def check(
@@ -65,32 +60,37 @@ def check(
     petition/application packet (CR-400/CR-403 content) for each county with relief."""
     from clearance.check import CheckError, check_record
     from clearance.engine import EngineError
+    from clearance.guard import Outcome, UsageError, command_errors
+    from clearance.inputs import prepare_inputs
     from clearance.outputs.filings.data import FilingsError
+    from clearance.outputs.folder import commit, stage
     from clearance.policy.loader import PolicyError, load_policy, policy_text
-    from clearance.records.chunks import ReadError
 
-    try:
-        day = date.fromisoformat(as_of) if as_of else date.today()
-    except ValueError:
-        _fail(f"--as-of {as_of!r} is not a date: use YYYY-MM-DD")
-        return
-    try:
-        chosen = load_policy(policy)
-        result = check_record(
-            files,
-            out_dir,
-            chosen,
-            policy_text(policy),
-            day,
-            signer=signer,
-            bar_number=bar_number,
-            office=office,
-            court_address=court_address,
-            packets=not no_packet,
-        )
-    except (ReadError, CheckError, PolicyError, EngineError, FilingsError) as exc:
-        _fail(str(exc))
-        return
+    outcome = Outcome()
+    with command_errors(outcome), stage(out_dir) as staging:
+        outcome.staging = staging
+        try:
+            day = date.fromisoformat(as_of) if as_of else date.today()
+        except ValueError:
+            raise UsageError(f"--as-of {as_of!r} is not a date: use YYYY-MM-DD") from None
+        inputs = prepare_inputs(files, staging.spool)
+        try:
+            chosen = load_policy(policy)
+            result = check_record(
+                inputs,
+                staging.path,
+                chosen,
+                policy_text(policy),
+                day,
+                signer=signer,
+                bar_number=bar_number,
+                office=office,
+                court_address=court_address,
+                packets=not no_packet,
+            )
+        except (CheckError, PolicyError, EngineError, FilingsError) as exc:
+            raise UsageError(str(exc)) from None
+        commit(staging, "check")
     records = result.sources.records
     out.print(
         f"[bold]{escape(result.name or 'Unknown name')}[/]: "
@@ -121,7 +121,9 @@ def check(
                 if reason.strip():
                     out.print(f"       - {escape(reason.strip())}", highlight=False)
         if county.packet is not None:
-            out.print(f"petition packet: {county.packet}", highlight=False)
+            # Written in the folder being built, read where it now is.
+            packet = out_dir / county.packet.relative_to(staging.path)
+            out.print(f"petition packet: {escape(str(packet))}", highlight=False)
         else:
             out.print("no petition: nothing to ask this county's court for", highlight=False)
     if result.federal_entries:
@@ -137,8 +139,6 @@ def check(
             "(values corrected or unreadable) in the output folder",
             highlight=False,
         )
-    if not result.counties:
-        out_dir.mkdir(parents=True, exist_ok=True)
     out.print(f"outputs in {out_dir}/", highlight=False)
 
 

@@ -21,10 +21,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clearance.exits import Exit
+from clearance.exits import CommandError, Exit
 from clearance.guard import Outcome, command_errors, fail
 from clearance.guard import UsageError as UsageError  # other command modules raise it
 from clearance.policy.schema import Policy
+from clearance.records.chunks import MAX_LINE_BYTES
 from clearance.records.doj import ProgressCallback, Records, total_bytes
 from clearance.scale.commands import scale_plan
 from clearance.scale.options import CountyFilesOpt, EngineOpt, MasterOpt, MemoryLimitOpt
@@ -55,6 +56,15 @@ MappingOpt = Annotated[
     typer.Option("--mapping", help="Court exports: the YAML mapping of their columns."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
+MaxLineOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-line-bytes",
+        help="The longest line of a DOJ file read (bytes; default 1 MB): a longer one is set "
+        "aside in quarantine.csv without being held in memory.",
+        min=1024,
+    ),
+]
 
 
 class Stopwatch:
@@ -98,14 +108,43 @@ def reading_progress(paths: Sequence[Path], quiet: bool) -> Iterator[ProgressCal
 
 
 def read_inputs(
-    paths: Sequence[Path], quiet: bool, fmt: str | None = None, mapping: Path | None = None
+    paths: Sequence[Path],
+    quiet: bool,
+    fmt: str | None = None,
+    mapping: Path | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> Records:
     """Read the inputs, each by its kind (DOJ files, RAP sheets, court exports), with a
     progress bar; several kinds are merged person by person (`records.sources`)."""
     from clearance.records.sources import read_sources
 
     with reading_progress(paths, quiet) as progress:
-        return read_sources(paths, fmt, mapping, progress=progress).records
+        records = read_sources(paths, fmt, mapping, progress, max_line_bytes).records
+    # Shown even when quiet: each changes what the outputs hold.
+    for warning in records.warnings:
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    return records
+
+
+def refuse_unusable(records: Records, outcome: Outcome, out_dir: Path) -> None:
+    """Inputs of which no row could be used leave nothing to decide: say so, with the
+    quarantine that says why (the folder holds quarantine.csv and run.json, whole), instead of
+    the county's absence from an input that has no rows. Exit status 2."""
+    staging = outcome.staging
+    if records.rows_loaded or not records.files or staging is None:
+        return
+    from clearance.outputs.cells import write_people_csv
+    from clearance.outputs.folder import commit
+
+    write_people_csv(records.quarantine, staging.path / "quarantine.csv")
+    commit(staging, "run")
+    # The folder is in place and says what was found: the error line says only that.
+    outcome.staging = None
+    raise CommandError(
+        f"no usable rows: {records.rows_quarantined:,} quarantined, see "
+        f"{out_dir / 'quarantine.csv'} (nothing was decided)",
+        Exit.USAGE,
+    )
 
 
 def print_accounting(records: Records) -> None:
@@ -144,6 +183,7 @@ def ingest(
     quiet: QuietOpt = False,
     fmt: FormatOpt = None,
     mapping: MappingOpt = None,
+    max_line_bytes: MaxLineOpt = MAX_LINE_BYTES,
 ) -> None:
     """Read the inputs into the canonical tables (Parquet) plus quarantine.csv."""
     from clearance.inputs import prepare_inputs
@@ -153,11 +193,14 @@ def ingest(
     with command_errors(outcome), stage(out_dir) as staging:
         outcome.staging = staging
         inputs = prepare_inputs(files, staging.spool)
-        records = read_inputs(inputs, quiet, fmt, mapping)
+        records = read_inputs(inputs, quiet, fmt, mapping, max_line_bytes)
         folder = staging.path
         records.subjects.write_parquet(folder / "subjects.parquet")
         records.counts.write_parquet(folder / "counts.parquet")
-        records.quarantine.write_csv(folder / "quarantine.csv")
+        from clearance.outputs.cells import write_people_csv
+
+        # Text from the data never becomes a live formula in a spreadsheet (as in a run).
+        write_people_csv(records.quarantine, folder / "quarantine.csv")
         from clearance.outputs.sources import write_source_outputs
         from clearance.records.sources import sources_of
 
@@ -167,6 +210,13 @@ def ingest(
         commit(staging, "ingest")
     if not quiet:
         print_accounting(records)
+    if records.files and not records.rows_loaded:
+        err.print(
+            f"[bold yellow]warning:[/] no usable rows: {records.rows_quarantined:,} quarantined, "
+            f"see {escape(str(out_dir / 'quarantine.csv'))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     out.print(f"wrote subjects.parquet, counts.parquet, quarantine.csv, run.json to {out_dir}/")
 
 
@@ -347,6 +397,7 @@ def run(
     master: MasterOpt = None,
     memory_limit: MemoryLimitOpt = None,
     county_files: CountyFilesOpt = None,
+    max_line_bytes: MaxLineOpt = MAX_LINE_BYTES,
 ) -> None:
     """Read the inputs and decide every cannabis conviction in the county; write the outputs.
 
@@ -381,11 +432,17 @@ def run(
             inputs = prepare_inputs(files, staging.spool)
             # Every county at once, an input above the memory limit, or Spark (`scale`).
             plan = scale_plan(inputs, county, engine, master, memory_limit, fmt, county_files)
+            in_memory = plan is None or (plan.kind == "statewide" and not plan.buckets)
+            if not in_memory and max_line_bytes != MAX_LINE_BYTES:
+                raise UsageError(
+                    "--max-line-bytes goes with the in-memory run (not with --engine spark or "
+                    "an input above the memory limit)"
+                )
             if plan is not None:
                 from clearance.scale.commands import scaled_run
 
                 def reader() -> Records:
-                    return read_inputs(inputs, quiet, fmt, mapping)
+                    return read_inputs(inputs, quiet, fmt, mapping, max_line_bytes)
 
                 with clock("read, decide and write"):
                     written = scaled_run(plan, inputs, folder, chosen, day, county, text,
@@ -393,7 +450,8 @@ def run(
                                          reader)  # fmt: skip
             else:
                 with clock("read"):
-                    records = read_inputs(inputs, quiet, fmt, mapping)
+                    records = read_inputs(inputs, quiet, fmt, mapping, max_line_bytes)
+                refuse_unusable(records, outcome, out_dir)
                 with clock("decide"), status("deciding", quiet):
                     decided = decide(records, chosen, day, county)
                 with clock("write"), status("writing outputs", quiet):

@@ -3,6 +3,8 @@
 Reads federal case lists (docs/federal.md) and the federal entries of RAP sheets and DOJ files,
 decides every federal count under the 2022 and 2023 proclamations, and writes federal.csv,
 federal-summary.json and, per person with a covered count, a certificate-application packet.
+The folder is written whole or not at all, like a run's (`outputs.folder`: built aside, listed
+in run.json, swapped in), and a file that is not there ends with exit status 3.
 """
 
 from __future__ import annotations
@@ -61,12 +63,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Screen federal cases under the 2022 and 2023 marijuana pardons; write federal.csv,
         federal-summary.json and certificate-application packets."""
-        from clearance.cli import UsageError, friendly_errors, out
+        from clearance.cli import UsageError, out
+        from clearance.guard import Outcome, command_errors
+        from clearance.inputs import prepare_inputs
         from clearance.law.federal import FederalPolicy, decide_federal
         from clearance.outputs.federal import write_federal_tables
+        from clearance.outputs.folder import commit, stage
         from clearance.records.federal import read_federal
 
-        with friendly_errors():
+        outcome = Outcome()
+        with command_errors(outcome), stage(out_dir) as staging:
+            outcome.staging = staging
             if unplaced not in ("review", "both_forms"):
                 raise UsageError(f"--unplaced {unplaced!r}: use review or both_forms")
             policy = FederalPolicy(
@@ -78,15 +85,17 @@ def register(app: typer.Typer) -> None:
                 from clearance.cli import parse_as_of
 
                 day = parse_as_of(as_of)
-            read = read_federal(files, mapping)
+            inputs = prepare_inputs(files, staging.spool)
+            read = read_federal(inputs, mapping)
             decided = decide_federal(read.counts, policy)
             written = 0
             if packets:
                 from clearance.outputs.federal_packets import with_packet_column, write_packets
 
-                written = write_packets(out_dir, decided, day)
+                written = write_packets(staging.path, decided, day)
                 decided = with_packet_column(decided)
-            figures = write_federal_tables(out_dir, decided, read, policy, written)
+            figures = write_federal_tables(staging.path, decided, read, policy, written)
+            commit(staging, "federal")
         if not quiet:
             table = Table(title="Federal counts", title_justify="left")
             table.add_column("decision")

@@ -143,7 +143,24 @@ def data_lines(draw: st.DrawFn) -> Line:
         date_fate(unquoted(row[COL[name]])) != "load" for name in ("PRI_DOB", "CYC_DATE")
     ):
         fate = "quarantine"
+    # A CR outside quotes is set aside (a CR ending the line is its line end, with an LF or
+    # at the end of the file, and set aside before a CRLF: either is right here).
+    if fate == "load" and kind != "stray_quote":
+        bare = bare_cr(row)
+        fate = "quarantine" if bare == "inner" else None if bare == "last" else fate
     return Line(text.encode("utf-8"), fate)
+
+
+def bare_cr(row: list[str]) -> str | None:
+    """Where a row holds a CR outside quotes: "inner", "last" (only as the line's last byte),
+    or None."""
+    for index, field in enumerate(row):
+        if field.startswith('"') and field.endswith('"') and len(field) >= 2:
+            continue
+        body = field[:-1] if index == len(row) - 1 and field.endswith("\r") else field
+        if "\r" in body:
+            return "inner"
+    return "last" if row[-1].endswith("\r") and not row[-1].startswith('"') else None
 
 
 def unquoted(value: str) -> str:

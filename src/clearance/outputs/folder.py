@@ -10,7 +10,9 @@ because nothing in it looks wrong. So a command that writes a folder:
 2. takes a lock beside the target, so two runs into one folder do not interleave;
 3. writes everything into a hidden folder beside the target (same file system, so the final
    move is a rename);
-4. lists every file with its size and SHA-256 in `run.json` (`write_manifest`);
+4. lists every file with its size and SHA-256 in `run.json` (`write_manifest`), and flushes
+   every file and folder of it to the disk (`sync_tree`), so that a power cut after the swap
+   cannot leave the new folder's names pointing at files whose bytes never reached the disk;
 5. exchanges the two folders in one atomic rename (`renameat2(RENAME_EXCHANGE)` on Linux; two
    renames elsewhere, with the old folder put back by the next run if a crash fell between them)
    and only then removes the old one.
@@ -52,6 +54,7 @@ _KNOWN_OUTPUTS = (
     "subjects.parquet",
     "convictions.csv",
     "manifest.json",
+    "federal-summary.json",
 )
 
 
@@ -193,11 +196,42 @@ def commit(staging: Staging, command: str) -> dict[str, Any]:
     """List the staged files in `run.json` and put the folder in place of the target in one
     step. Returns the manifest."""
     manifest = write_manifest(staging.path, command)
+    sync_tree(staging.path)
     with signals_held():
         raise_if_interrupted()
         swap_in(staging.path, staging.target)
         staging.committed = True
+    # The swap itself is an entry of the parent folder: flushed too, so it survives a crash.
+    _sync(staging.target.parent, directory=True)
     return manifest
+
+
+def _sync(path: Path, directory: bool = False) -> None:
+    """Flush one file's (or one folder's entries') bytes to the disk."""
+    flags = os.O_RDONLY | (os.O_DIRECTORY if directory else 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_tree(folder: Path) -> int:
+    """Flush every file under `folder` to the disk, then every folder (deepest first, the
+    folder itself last), before the folder is put in place: a rename is only as durable as
+    the bytes it names. Returns how many files and folders were flushed."""
+    folders: list[Path] = []
+    synced = 0
+    for root, _, files in os.walk(folder):
+        here = Path(root)
+        folders.append(here)
+        for name in files:
+            _sync(here / name)
+            synced += 1
+    for here in reversed(folders):
+        _sync(here, directory=True)
+        synced += 1
+    return synced
 
 
 _RENAME_EXCHANGE = 2

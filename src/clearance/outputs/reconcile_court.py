@@ -21,11 +21,11 @@ A relieved conviction the response does not mention is pending ("no action repor
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import polars as pl
 
+from clearance.outputs.named_csv import read_named_csv
 from clearance.outputs.reconcile import NewerState, ReconcileError
 
 _ALIASES = {
@@ -35,10 +35,6 @@ _ALIASES = {
     "action_date": ("actiondate", "date"),
 }
 UNMATCHED_COLUMNS = ("source_file", "source_line", "reason", "court_case_number", "action")
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def normalise_case(expr: pl.Expr) -> pl.Expr:
@@ -76,24 +72,7 @@ def _action_state() -> tuple[pl.Expr, pl.Expr]:
 
 
 def _read(path: Path) -> pl.DataFrame:
-    if not path.is_file():
-        raise ReconcileError(f"{path}: no such file")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    try:
-        frame = pl.read_csv(text.encode("utf-8"), infer_schema=False, truncate_ragged_lines=True)
-    except pl.exceptions.PolarsError:
-        raise ReconcileError(f"{path.name}: not a CSV file with a header row") from None
-    columns: dict[str, str] = {}
-    for name in frame.columns:
-        for canonical, aliases in _ALIASES.items():
-            if _key(name) in (_key(canonical), *aliases) and canonical not in columns.values():
-                columns[name] = canonical
-                break
-    frame = frame.select(list(columns)).rename(columns)
+    frame = read_named_csv(path, _ALIASES, ReconcileError)
     missing = [c for c in ("court_case_number", "action") if c not in frame.columns]
     if missing:
         raise ReconcileError(

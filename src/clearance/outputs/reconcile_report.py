@@ -16,8 +16,9 @@ import jinja2
 import matplotlib
 from matplotlib.figure import Figure
 
-from clearance.outputs.filings.charts import Chart, _finish, _style
+from clearance.outputs.filings.charts import Chart, chart_style, finish_chart
 from clearance.outputs.filings.report import (
+    SECTIONS_HTML,
     Card,
     Cell,
     ReportModel,
@@ -47,7 +48,7 @@ GROUP_LABELS = {
 def progress_chart(rows: Sequence[Mapping[str, Any]], label_key: str) -> Chart:
     """Horizontal bars per court, stacked by status."""
     labels = [str(r[label_key]).title() for r in rows]
-    with matplotlib.rc_context(_style()):
+    with matplotlib.rc_context(chart_style()):
         figure = Figure(figsize=(7.0, max(2.2, 0.42 * len(labels) + 1.3)), layout="constrained")
         axes = figure.add_subplot()
         positions = list(range(len(labels)))
@@ -73,7 +74,7 @@ def progress_chart(rows: Sequence[Mapping[str, Any]], label_key: str) -> Chart:
             )
             for label, r in zip(labels, rows, strict=True)
         )
-        return _finish("reconcile-progress", title, figure, f"{title}: {text}.")
+        return finish_chart("reconcile-progress", title, figure, f"{title}: {text}.")
 
 
 def _days(value: object) -> str:
@@ -171,7 +172,8 @@ def build_model(summary: Mapping[str, Any]) -> ReportModel:
     )
 
 
-_HTML = """<!doctype html>
+_HTML = (
+    """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -197,33 +199,14 @@ footer { color: #57606a; font-size: 0.8rem; margin-top: 2rem; }
 <body>
 <h1>{{ model.title }}</h1>
 <p class="subtitle">{{ model.subtitle }}</p>
-{% for s in model.sections %}
-<section id="{{ s.id }}">
-<h2>{{ s.title }}</h2>
-{% for p in s.paragraphs %}<p>{{ p }}</p>
-{% endfor %}
-{% if s.cards %}<div class="cards">
-{% for c in s.cards %}<div class="card"><div class="value" data-figure="{{ c.figure }}">
-{{- "{:,}".format(c.value) }}</div><div class="label">{{ c.label }}</div></div>
-{% endfor %}</div>{% endif %}
-{% for t in s.tables %}<table>
-<thead><tr>{% for h in t.header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in t.rows %}<tr>{% for c in row %}<td
-{%- if c.numeric %} class="n"{% endif %}
-{%- if c.figure %} data-figure="{{ c.figure }}"{% endif %}>{{ c.text }}</td>{% endfor %}</tr>
-{% endfor %}</tbody>
-</table>
-{% endfor %}
-{% for chart in s.charts %}<figure aria-label="{{ chart.title }}">{{ chart.svg | safe }}</figure>
-{% endfor %}
-</section>
-{% endfor %}
-<footer>Written by clearance from reconcile.json; every figure above is the value in that file.
-No name, case number or identifier is in this report.</footer>
+"""
+    + SECTIONS_HTML
+    + """<footer>Written by clearance from reconcile.json; every figure above is the value in
+that file. No name, case number or identifier is in this report.</footer>
 </body>
 </html>
 """
+)
 
 
 def write_reconcile_report(summary: Mapping[str, Any], out_dir: Path) -> list[str]:

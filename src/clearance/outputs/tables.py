@@ -18,7 +18,7 @@ from clearance.engine import Decided
 from clearance.frames import chunk_slices, is_sorted_by
 from clearance.outputs.bulkfile import BulkFile
 from clearance.policy.rules import minus_years
-from clearance.records.chunks import Chunk, as_utf8, iter_chunks
+from clearance.records.chunks import Chunk, as_utf8, distinct_files, iter_chunks
 from clearance.records.doj import PLAN_DROP, PLAN_JOIN, Records, reread
 from clearance.records.schema import DOJ_COLUMNS
 
@@ -184,7 +184,8 @@ def write_results_csv(
         .alias("suffix"),
     )
     empty_suffix = "," * len(RESULT_COLUMNS)
-    sources = list(dict.fromkeys(inputs))
+    # Each file once, as the reader read it (a file given twice is one file).
+    sources = distinct_files(inputs)[0]
     read = {f.path: f for f in records.files if f.planned}
     stats = {s: read[str(s)] if str(s) in read else reread(s) for s in sources}
     extras = tuple(dict.fromkeys(e for s in sources for e in stats[s].extra_columns))
@@ -194,12 +195,13 @@ def write_results_csv(
         header = ",".join((*DOJ_COLUMNS, *extras, *RESULT_COLUMNS)) + "\n"
         out.write([header.encode("utf-8")])
         for source in sources:
-            mine = _lines_decided(decisions, counts, str(source))
+            mine = _lines_decided(decisions, counts, str(source), records.lines_elsewhere)
             first = mine["source_line"].to_numpy()
             plan = stats[source].plan
             columns = stats[source].columns
             padded = mine.with_columns(pl.lit(pad) + pl.col("suffix")) if pad else mine
-            for number, (chunk, _) in enumerate(iter_chunks(source), 1):
+            chunks = iter_chunks(source, max_line=stats[source].max_line_bytes)
+            for number, (chunk, _) in enumerate(chunks, 1):
                 if not chunk.data:
                     continue
                 # `mine` is in line order: the chunk's lines are one slice of it.
@@ -276,16 +278,23 @@ def _chunk_plan(plan: np.ndarray | None, chunk: Chunk) -> np.ndarray:
     return part
 
 
-def _lines_decided(decisions: pl.DataFrame, counts: pl.DataFrame, source: str) -> pl.DataFrame:
+def _lines_decided(
+    decisions: pl.DataFrame,
+    counts: pl.DataFrame,
+    source: str,
+    elsewhere: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """(source_line, suffix) of every line of `source` that carries a decision, in line order.
 
     A count is known in its file by its first line (`source_line`), so the counts folded from
-    several lines are found by that number.
+    several lines are found by that number. A count whose parts are in several files is known
+    by its first file: its lines in `source`, when that is another file, are in `elsewhere`
+    (`doj.ELSEWHERE_SCHEMA`) and carry its decision too.
     """
     mine = decisions.filter(pl.col("source_file") == source).drop("source_file")
     in_file = (counts["source_rows"] > 1) & (counts["source_file"] == source)
     folded = counts.select("source_line", "source_lines").filter(in_file)
-    return (
+    own = (
         mine.join(folded, on="source_line", how="left")
         .select(
             pl.col("source_lines").fill_null(pl.concat_list(pl.col("source_line"))),
@@ -293,8 +302,20 @@ def _lines_decided(decisions: pl.DataFrame, counts: pl.DataFrame, source: str) -
         )
         .explode("source_lines")
         .rename({"source_lines": "source_line"})
-        .sort("source_line")
     )
+    if elsewhere is not None and elsewhere.height:
+        here = elsewhere.filter(pl.col("source_file") == source)
+        if here.height:
+            keyed = decisions.select(
+                pl.col("source_file").cast(pl.String).alias("count_file"),
+                pl.col("source_line").alias("count_line"),
+                pl.col("suffix").cast(pl.String),
+            )
+            found = here.join(keyed, on=["count_file", "count_line"], how="inner").select(
+                "source_line", "suffix"
+            )
+            own = pl.concat([own, found], how="vertical")
+    return own.sort("source_line")
 
 
 def _append_columns(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -73,7 +73,7 @@ class Chunk:
         if len(indices) == 0:
             return []
         starts, ends = self.bounds
-        return [_decode(self.data[starts[i] : ends[i]]) for i in indices]
+        return [as_text(self.data[starts[i] : ends[i]]) for i in indices]
 
 
 def as_utf8(data: bytes) -> tuple[bytes, int, int]:
@@ -95,12 +95,34 @@ def as_utf8(data: bytes) -> tuple[bytes, int, int]:
     return b"\n".join(lines), latin1, utf8
 
 
-def _decode(line: bytes) -> str:
+def as_text(line: bytes) -> str:
     """A line as UTF-8 when it is, else as Latin-1 (which decodes any byte): each line alone."""
     try:
         return line.decode("utf-8")
     except UnicodeDecodeError:
         return line.decode("latin-1")
+
+
+def distinct_files(paths: Sequence[Path | str]) -> tuple[list[Path], list[tuple[Path, Path]]]:
+    """The files to read, each once, in the order given: two spellings of one file (`./x` and
+    `x`, `a/../x`, a symbolic or hard link) are one file, known by its device and inode, since
+    reading it twice would sum every sentence part twice. Returns the files (first spelling
+    kept) and each (repeat, first) pair, for a warning. A path that cannot be looked at is
+    kept as it is, for the reader to name the trouble."""
+    seen: dict[object, Path] = {}
+    repeats: list[tuple[Path, Path]] = []
+    for given in paths:
+        path = Path(given)
+        try:
+            info = path.stat()
+            key: object = (info.st_dev, info.st_ino)
+        except OSError:
+            key = path
+        if key in seen:
+            repeats.append((path, seen[key]))
+            continue
+        seen[key] = path
+    return list(seen.values()), repeats
 
 
 def open_binary(path: Path) -> tuple[BinaryIO, BinaryIO]:

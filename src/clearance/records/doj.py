@@ -39,7 +39,9 @@ from clearance.records.chunks import (
     TOO_LONG,
     Chunk,
     ReadError,
+    as_text,
     as_utf8,
+    distinct_files,
     iter_chunks,
 )
 from clearance.records.layout import DOJ_LAYOUT, USED_COLUMNS, Layout, layout_of
@@ -96,6 +98,9 @@ class FileStats:
     plan: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: Whether `plan` was made by this reader (a table read back from a run folder has none).
     planned: bool = field(default=False, repr=False, compare=False)
+    #: The longest line read whole (a longer one is quarantined): results.csv reads the file
+    #: again with the same limit, so that its lines are the lines the plan speaks of.
+    max_line_bytes: int = field(default=MAX_LINE_BYTES, repr=False, compare=False)
 
 
 @dataclass
@@ -108,6 +113,12 @@ class Records:
     files: list[FileStats] = field(default_factory=list)
     #: Counts that appeared in more than one file for the same person and were merged.
     merged_duplicate_counts: int = 0
+    #: What the reading has to tell the user without stopping (a file given twice, a file with
+    #: no usable row), one line each, naming files but never their content.
+    warnings: list[str] = field(default_factory=list)
+    #: The lines, in other files, of counts merged across files (`ELSEWHERE_SCHEMA`): a count is
+    #: known by its first file and line; results.csv marks these lines with its decision too.
+    lines_elsewhere: pl.DataFrame | None = None
 
     @property
     def rows_read(self) -> int:
@@ -120,6 +131,16 @@ class Records:
     @property
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
+
+
+#: A line of a count merged across files, in a file other than the count's own (`source_*`),
+#: and the file and first line by which the count is known (`count_*`).
+ELSEWHERE_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_line": pl.Int64(),
+    "count_file": pl.String(),
+    "count_line": pl.Int64(),
+}
 
 
 def reread(path: Path) -> FileStats:
@@ -144,7 +165,8 @@ def read_doj(
     call, so a caller can drive a progress bar across several files. A line longer than
     `max_line_bytes` is quarantined ("line longer than N bytes") without being held whole.
 
-    This is `read_chunks` over every file, then `finish_records`: a reader that does not hold
+    This is `read_chunks` over every file, then the merge of `finish_records` (here also
+    setting aside lines that repeat a line of an earlier chunk): a reader that does not hold
     the whole record (buckets of people on disk, Spark) calls the same two steps itself.
     """
     stats: list[FileStats] = []
@@ -152,7 +174,8 @@ def read_doj(
     people: list[pl.DataFrame] = []
     quarantined: list[pl.DataFrame] = []
     # A file named twice is read once: its sentence parts would otherwise be summed twice.
-    for index, path in enumerate(dict.fromkeys(Path(p) for p in paths)):
+    files, repeats = distinct_files(paths)
+    for index, path in enumerate(files):
         file_stats = FileStats(path=str(path), bytes=path.stat().st_size if path.is_file() else 0)
         stats.append(file_stats)
         for rows in read_chunks(path, index, file_stats, progress, max_line_bytes):
@@ -165,7 +188,48 @@ def read_doj(
             del rows
         # The chunks' byte strings are gone: their pages go back before the merge needs more.
         heap.release()
-    return finish_records(counts, people, stats, quarantine_of(quarantined))
+    # Lines that repeat a line of an earlier chunk byte for byte are found at the merge.
+    dedupe = CrossChunkDuplicates(stats)
+    elsewhere: list[pl.DataFrame] = []
+    merged_counts, merged = _finish_counts(counts, len(stats), dedupe, elsewhere)
+    quarantined += [
+        found.with_columns(pl.col("source_file").cast(quarantined[0].schema["source_file"]))
+        if quarantined
+        else found
+        for found in dedupe.found
+    ]
+    merged_counts = carry_case_numbers(merged_counts)
+    return Records(
+        subjects=_subjects(people, merged_counts),
+        counts=merged_counts,
+        quarantine=quarantine_of(quarantined),
+        files=stats,
+        merged_duplicate_counts=merged,
+        warnings=[*repeated_warnings(repeats), *unusable_warnings(stats)],
+        lines_elsewhere=elsewhere[0] if elsewhere else None,
+    )
+
+
+def repeated_warnings(repeats: Sequence[tuple[Path, Path]]) -> list[str]:
+    """One line for each file given again under another spelling (read once)."""
+    return [
+        f"{again}: given more than once, read once"
+        if again == first
+        else f"{again}: the same file as {first}, read once"
+        for again, first in repeats
+    ]
+
+
+def unusable_warnings(stats: Sequence[FileStats]) -> list[str]:
+    """One line for each file of which no row could be used, beside files that have rows
+    (when no file has any, the command says so as its own outcome)."""
+    if not any(f.rows_loaded for f in stats):
+        return []
+    return [
+        f"{f.path}: no usable rows: {f.rows_quarantined:,} quarantined, see quarantine.csv"
+        for f in stats
+        if f.rows_loaded == 0
+    ]
 
 
 @dataclass
@@ -213,6 +277,7 @@ def read_chunks(
     the caller keeps. Raises `ReadError` for a file that is not a DOJ file.
     """
     plans: list[tuple[int, np.ndarray]] = []
+    stats.max_line_bytes = max_line_bytes
 
     def collect(future: Future[ChunkRows], consumed: int) -> ChunkRows:
         rows = future.result()
@@ -274,7 +339,8 @@ def finish_records(
     (`quarantine_of`), empty when not given. `counts` is emptied as it is merged, so that
     each chunk's table is freed as soon as it is copied.
     """
-    merged_counts, merged = _finish_counts(counts, len(files))
+    elsewhere: list[pl.DataFrame] = []
+    merged_counts, merged = _finish_counts(counts, len(files), None, elsewhere)
     merged_counts = carry_case_numbers(merged_counts)
     people = _subjects(subjects, merged_counts)
     return Records(
@@ -283,6 +349,7 @@ def finish_records(
         quarantine=schema.empty(schema.QUARANTINE_SCHEMA) if quarantine is None else quarantine,
         files=files,
         merged_duplicate_counts=merged,
+        lines_elsewhere=elsewhere[0] if elsewhere else None,
     )
 
 
@@ -339,6 +406,8 @@ def _process(
     if _DROPPED_REASONS:
         dropped = quarantine.filter(pl.col("reason").is_in(_DROPPED_REASONS))["source_line"]
         plan[(dropped - chunk.first_line).to_numpy()] = PLAN_DROP
+    if b"\r" in chunk.data:
+        parsed, quarantine = _set_aside_bare_cr(chunk, plan, parsed, quarantine, str(path))
     seq = _seq(file_index)
     parsed = parsed.with_columns(seq)
     return ChunkRows(
@@ -351,6 +420,70 @@ def _process(
         first_line=chunk.first_line,
         plan=plan,
     )
+
+
+def _set_aside_bare_cr(
+    chunk: Chunk, plan: np.ndarray, parsed: pl.DataFrame, quarantine: pl.DataFrame, source: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows with a carriage return inside an unquoted field, set aside and left out of
+    results.csv.
+
+    A CR outside quotes ends a line for many CSV readers (and for the DOJ's own older
+    extracts), so the row cannot be copied into results.csv byte for byte without breaking
+    the file for them, and reading the CR as part of a value (or as a space) would change a
+    fact silently. A CR inside a quoted field is valid CSV and stays; a CR before a line feed
+    is a line end (CRLF)."""
+    rows = _bare_cr_rows(chunk, plan)
+    if len(rows) == 0:
+        return parsed, quarantine
+    lines = rows + chunk.first_line
+    loaded = parsed.filter(pl.col("source_line").is_in(lines)).select("source_line")
+    if loaded.height:
+        parsed = parsed.filter(~pl.col("source_line").is_in(lines))
+        index = (loaded["source_line"] - chunk.first_line).to_numpy()
+        found = pl.DataFrame(
+            {
+                "source_file": [source] * loaded.height,
+                "source_line": loaded["source_line"],
+                "reason": [schema.REASON_CR] * loaded.height,
+                "raw": chunk.lines(index),
+            },
+            schema=schema.QUARANTINE_SCHEMA,
+        )
+        quarantine = pl.concat([quarantine, found], how="vertical").sort("source_line")
+    return parsed, quarantine
+
+
+def _bare_cr_rows(chunk: Chunk, plan: np.ndarray) -> np.ndarray:
+    """The first lines (0-based in the chunk) of the rows holding a CR outside quotes; the
+    lines of those rows get `PLAN_DROP`. Rare, so the few rows found are looked at one by
+    one."""
+    data = chunk.data
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    crs = np.flatnonzero(buffer == 13)
+    after = np.append(buffer, 10)[crs + 1]
+    # A CR before a line feed, or ending the chunk, ends its line.
+    crs = crs[(after != 10) & (crs + 1 < len(data))]
+    if len(crs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts, ends = chunk.bounds
+    found: list[int] = []
+    for line in np.unique(np.searchsorted(chunk.newlines, crs)).tolist():
+        first = line
+        while first > 0 and plan[first - 1] == PLAN_JOIN:
+            first -= 1
+        last = line
+        while last < len(plan) - 1 and plan[last] == PLAN_JOIN:
+            last += 1
+        if found and found[-1] == first:
+            continue
+        begin, end = int(starts[first]), int(ends[last])
+        mine = crs[(crs >= begin) & (crs < end)]
+        # Inside quotes when an odd number of quotes precede it in its row.
+        if any(data.count(b'"', begin, int(at)) % 2 == 0 for at in mine.tolist()):
+            found.append(first)
+            plan[first : last + 1] = PLAN_DROP
+    return np.array(found, dtype=np.int64)
 
 
 def _seq(file_index: int) -> pl.Expr:
@@ -1125,11 +1258,19 @@ def _as_parts(rows: pl.DataFrame) -> pl.DataFrame:
 _GROUPED = [*_KEY, "source_file", "_seq", "source_line", "event_date", "sentence_end", *_SUMS]
 
 
-def _merge_parts(parts: list[pl.DataFrame], across: list[int]) -> pl.DataFrame:
+def _merge_parts(
+    parts: list[pl.DataFrame],
+    across: list[int],
+    dedupe: CrossChunkDuplicates | None = None,
+    elsewhere: list[pl.DataFrame] | None = None,
+) -> pl.DataFrame:
     """One row per (person, CNT_ORDER): repeated rows are parts of one sentence, in one file or
     across files (see `_sentence_totals` for when the sentence ends); the other values are the
     first part's. Most counts have one part, so only the repeated keys are grouped. Returns the
-    counts, in input order.
+    counts, in input order. `dedupe`, when given, takes out of the grouping the rows that
+    repeat a line of an earlier chunk of their file byte for byte (see `CrossChunkDuplicates`);
+    `elsewhere`, when given, receives the lines of counts merged across files that are not in
+    the count's own file (`ELSEWHERE_SCHEMA`).
 
     A statewide file has millions of counts, so the whole table is never copied: each chunk's
     later parts are dropped and its merged counts patched with their totals, chunk by chunk,
@@ -1153,11 +1294,25 @@ def _merge_parts(parts: list[pl.DataFrame], across: list[int]) -> pl.DataFrame:
         drop = later.slice(offset, part.height)
         offset += part.height
         if mine.any():
-            grouped.append(part.filter(mine).select(_GROUPED))
+            chosen = part.filter(mine)
+            if dedupe is None:
+                grouped.append(chosen.select(_GROUPED))
+            else:
+                grouped.append(
+                    chosen.select(
+                        *_GROUPED, pl.lit(index, pl.Int32).alias("_part"), _value_hash(chosen)
+                    )
+                )
         if drop.any():
             parts[index] = part.filter(~drop)
     del part
-    totals = _sentence_totals(pl.concat(grouped, how="vertical"))
+    rows = pl.concat(grouped, how="vertical")
+    if dedupe is not None:
+        rows = dedupe.take_out(rows).select(_GROUPED)
+    if elsewhere is not None:
+        elsewhere.append(_lines_elsewhere(rows))
+    totals = _sentence_totals(rows)
+    del rows
     across.append(int((totals["_files"] > 1).sum()))
     del grouped
     # Parts are in input order, so `_seq` ascends across them: each part's totals are a slice.
@@ -1169,6 +1324,125 @@ def _merge_parts(parts: list[pl.DataFrame], across: list[int]) -> pl.DataFrame:
                 part = _with_totals(part, totals.slice(int(low), int(high - low)))
         parts[index] = _finished(part)
     return pl.concat(parts, how="vertical", rechunk=False)
+
+
+def _lines_elsewhere(rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows (of repeated keys) in another file than their count's first part, with the
+    count's file and line (`ELSEWHERE_SCHEMA`)."""
+    first = rows.sort("_seq").with_columns(
+        pl.col("source_file").first().over(_KEY).alias("count_file"),
+        pl.col("source_line").first().over(_KEY).alias("count_line"),
+    )
+    return first.filter(pl.col("source_file") != pl.col("count_file")).select(
+        pl.col(c).cast(t) for c, t in ELSEWHERE_SCHEMA.items()
+    )
+
+
+def _value_hash(rows: pl.DataFrame) -> pl.Expr:
+    """A hash of everything a row's line said (its canonical values), its line number aside:
+    two lines that are byte for byte the same have the same hash."""
+    skip = {"source_line", "source_lines", "_seq", "_key"}
+    # Texts are hashed as texts, whatever their dictionary encoding in each chunk.
+    values = [
+        pl.col(c).cast(pl.String) if rows.schema[c] == pl.Categorical() else pl.col(c)
+        for c in rows.columns
+        if c not in skip
+    ]
+    return pl.struct(values).hash().alias("_vh")
+
+
+@dataclass
+class CrossChunkDuplicates:
+    """Lines that repeat a line of an earlier chunk of their file byte for byte.
+
+    Within a chunk its lines' texts are at hand (`_mark_duplicates`); across chunks they are
+    gone, and holding every line's text to the end of a read would double its memory. But a
+    line that repeats another has the same person and CNT_ORDER, so it is among the rows of
+    repeated keys that merging groups anyway (a few percent), and it has every value of that
+    line: hashes of the values find the candidates, and only their lines are read again from
+    the file to compare their bytes. A duplicate is set aside ("exact duplicate of line N"),
+    not summed as one more sentence part; results.csv still carries it, as it does every
+    quarantined row of the layout's shape.
+    """
+
+    files: list[FileStats]
+    #: The quarantine rows of the duplicates found (with `_seq`), one frame per call.
+    found: list[pl.DataFrame] = field(default_factory=list)
+
+    def take_out(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """`rows` (grouped rows with `_part` and `_vh`) without the duplicates found."""
+        # Equal hashes are rare among the rows of repeated keys (parts differ): only those
+        # rows are asked whether they come from more than one chunk of a file.
+        same = rows["_vh"].is_duplicated()
+        if not same.any():
+            return rows
+        shared = pl.col("_part").n_unique().over("source_file", "_vh") > 1
+        candidates = rows.filter(same).filter(shared)
+        if candidates.height == 0:
+            return rows
+        gone: list[pl.DataFrame] = []
+        for source, group in candidates.partition_by("source_file", as_dict=True).items():
+            stats = self._stats(str(source[0]))
+            lines = group["source_line"].unique().sort().to_numpy()
+            texts = _line_texts(Path(stats.path), lines, stats.plan, stats.max_line_bytes)
+            found = _repeats(group, texts)
+            if found.height:
+                stats.rows_loaded -= found.height
+                stats.rows_quarantined += found.height
+                gone.append(found)
+        if not gone:
+            return rows
+        duplicates = pl.concat(gone, how="vertical")
+        self.found.append(duplicates.select(*schema.QUARANTINE_SCHEMA, "_seq"))
+        return rows.join(duplicates.select("_seq"), on="_seq", how="anti", maintain_order="left")
+
+    def _stats(self, path: str) -> FileStats:
+        return next(f for f in self.files if f.path == path)
+
+
+def _repeats(group: pl.DataFrame, texts: dict[int, bytes]) -> pl.DataFrame:
+    """Quarantine rows (with `_seq`) for the lines of `group` (one file) whose bytes repeat an
+    earlier line of the same values: each is a duplicate of the first line of its text."""
+    found = [texts.get(n, b"") for n in group["source_line"].to_list()]
+    lines = group.select("source_file", "source_line", "_seq", "_vh").with_columns(
+        pl.Series("_text", found, dtype=pl.Binary)
+    )
+    firsts = pl.col("source_line").min().over("_vh", "_text")
+    repeats = lines.with_columns(firsts.alias("_first")).filter(
+        pl.col("source_line") != pl.col("_first")
+    )
+    return repeats.select(
+        pl.col("source_file").cast(pl.String),
+        "source_line",
+        pl.format("{} {}", pl.lit(schema.REASON_DUPLICATE), pl.col("_first")).alias("reason"),
+        pl.Series([as_text(t) for t in repeats["_text"].to_list()], dtype=pl.String).alias("raw"),
+        "_seq",
+    )
+
+
+def _line_texts(
+    path: Path, wanted: np.ndarray, plan: np.ndarray | None, max_line: int
+) -> dict[int, bytes]:
+    """The bytes of some rows of a file, read again (a row's line break is left out; a row
+    whose quoted field holds line breaks runs to its last line)."""
+    texts: dict[int, bytes] = {}
+    if len(wanted) == 0:
+        return texts
+    for chunk, _ in iter_chunks(path, max_line=max_line):
+        low, high = np.searchsorted(wanted, [chunk.first_line, chunk.first_line + chunk.line_count])
+        if high == low:
+            if chunk.first_line > wanted[-1]:
+                break
+            continue
+        starts, ends = chunk.bounds
+        for number in wanted[low:high].tolist():
+            last = number
+            while plan is not None and last < len(plan) and plan[last] == PLAN_JOIN:
+                last += 1
+            last = min(last, chunk.first_line + chunk.line_count - 1)
+            begin = int(starts[number - chunk.first_line])
+            texts[number] = chunk.data[begin : int(ends[last - chunk.first_line])]
+    return texts
 
 
 def _is_repeated(keys: pl.Series) -> pl.Series:
@@ -1298,13 +1572,20 @@ def _sentence_totals(parts: pl.DataFrame) -> pl.DataFrame:
     return ended.select(*_PATCHED, "source_lines", "_seq", "_files").sort("_seq")
 
 
-def _finish_counts(parts: list[pl.DataFrame], files: int) -> tuple[pl.DataFrame, int]:
-    """The counts of all chunks: parts straddling chunks or files merged; returns how many
-    counts more than one file gave."""
+def _finish_counts(
+    parts: list[pl.DataFrame],
+    files: int,
+    dedupe: CrossChunkDuplicates | None = None,
+    elsewhere: list[pl.DataFrame] | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """The counts of all chunks: parts straddling chunks or files merged (without the lines
+    `dedupe` finds to repeat a line of an earlier chunk; the lines of counts merged across
+    files kept in `elsewhere`, see `_merge_parts`); returns how many counts more than one file
+    gave."""
     if not parts:
         return schema.empty(schema.COUNTS_SCHEMA), 0
     across: list[int] = []
-    counts = _merge_parts(parts, across)
+    counts = _merge_parts(parts, across, dedupe, elsewhere if files > 1 else None)
     parts.clear()
     return counts, sum(across)
 

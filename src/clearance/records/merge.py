@@ -250,6 +250,9 @@ def merge_sources(
         source_format="merged",
     )
     merged.merged_duplicate_counts = base.merged_duplicate_counts
+    # What the DOJ files' reading found stays with the records: results.csv and the warnings.
+    merged.lines_elsewhere = base.lines_elsewhere
+    merged.warnings = list(base.warnings)
     shared_table = (
         pl.concat(shared, how="vertical") if shared else pl.DataFrame(schema=SHARED_SCHEMA)
     )

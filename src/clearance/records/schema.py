@@ -132,6 +132,7 @@ REASON_TOO_LONG = "line longer than"
 REASON_BAD_CYCLE_DATE = "unparseable CYC_DATE"
 REASON_BAD_DOB = "unparseable PRI_DOB"
 REASON_DUPLICATE = "exact duplicate of line"
+REASON_CR = "carriage return inside an unquoted field"
 
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -18,8 +18,8 @@ import polars as pl
 
 from clearance.records import schema
 from clearance.records.canonical import SourceRecords
-from clearance.records.chunks import ReadError
-from clearance.records.doj import ProgressCallback, Records, read_doj
+from clearance.records.chunks import MAX_LINE_BYTES, ReadError, distinct_files
+from clearance.records.doj import ProgressCallback, Records, read_doj, repeated_warnings
 from clearance.records.merge import MATCH_SCHEMA, SHARED_SCHEMA, merge_sources
 
 #: Input kinds, in the order they are merged.
@@ -97,26 +97,36 @@ def read_sources(
     fmt: str | None = None,
     mapping: Path | None = None,
     progress: ProgressCallback | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> SourcesRead:
     """Read every input by its kind and merge them (see the module docstring). `fmt` forces
-    one kind for all; a court export needs `mapping`."""
+    one kind for all; a court export needs `mapping`; a DOJ line longer than `max_line_bytes`
+    is quarantined."""
     if fmt is not None and fmt not in FORMATS:
         raise ReadError(f"unknown --format {fmt!r}: use one of {', '.join(FORMATS)}")
-    kinds = {str(p): (fmt or detect_format(Path(p))) for p in dict.fromkeys(paths)}
+    # A file given twice (two spellings, a link) is read once, with a warning.
+    distinct, repeats = distinct_files(paths)
+    kinds = {str(p): (fmt or detect_format(p)) for p in distinct}
     if set(kinds.values()) == {"doj"}:
-        return SourcesRead(read_doj([Path(p) for p in kinds], progress=progress), kinds)
-    return _attached(_read_all(kinds, mapping, progress))
+        read = SourcesRead(read_doj(distinct, progress, max_line_bytes), kinds)
+    else:
+        read = _attached(_read_all(kinds, mapping, progress, max_line_bytes))
+    read.records.warnings[:0] = repeated_warnings(repeats)
+    return read
 
 
 def _read_all(
-    kinds: dict[str, str], mapping: Path | None, progress: ProgressCallback | None
+    kinds: dict[str, str],
+    mapping: Path | None,
+    progress: ProgressCallback | None,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> SourcesRead:
     parts: list[tuple[str, Records]] = []
     for kind in FORMATS:
         files = [Path(p) for p, k in kinds.items() if k == kind]
         if not files:
             continue
-        parts.append((kind, _read_kind(kind, files, mapping, progress)))
+        parts.append((kind, _read_kind(kind, files, mapping, progress, max_line_bytes)))
     base = parts[0][1]
     if len(parts) == 1:
         return SourcesRead(base, kinds)
@@ -139,10 +149,14 @@ def sources_of(records: Records) -> SourcesRead | None:
 
 
 def _read_kind(
-    kind: str, files: list[Path], mapping: Path | None, progress: ProgressCallback | None
+    kind: str,
+    files: list[Path],
+    mapping: Path | None,
+    progress: ProgressCallback | None,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> Records:
     if kind == "doj":
-        return read_doj(files, progress=progress)
+        return read_doj(files, progress, max_line_bytes)
     if kind == "rapsheet":
         from clearance.records.rapsheet import read_rapsheets
 

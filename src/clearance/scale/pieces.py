@@ -52,6 +52,9 @@ class Piece:
     counties: list[str] = field(default_factory=list)
     #: The part's federal entries (`records.federal`), for the summary's overview.
     federal: pl.DataFrame | None = None
+    #: Lines of counts merged across files, in another file than the count's first
+    #: (`Records.lines_elsewhere`): results.csv marks them with the count's decision.
+    lines_elsewhere: pl.DataFrame | None = None
     #: Whether the part had a conviction of the county in scope (`decided` can hold only
     #: related charges when not): a county without one in any part has no run.
     in_scope: bool = True
@@ -98,6 +101,7 @@ def decide_piece(
         counties=present,
         federal=federal_entries(records),
         in_scope=in_scope,
+        lines_elsewhere=records.lines_elsewhere,
     )
 
 
@@ -119,6 +123,7 @@ class PieceWriter:
         self.merged_duplicates = 0
         self.counties: set[str] = set()
         self.federal: list[pl.DataFrame] = []
+        self.elsewhere: list[pl.DataFrame] = []
         self.in_scope = False
         self._writers: dict[str, pq.ParquetWriter] = {}
         (out_dir / RECORD_DIR).mkdir(parents=True, exist_ok=True)
@@ -130,6 +135,8 @@ class PieceWriter:
         self.counties.update(piece.counties)
         if piece.federal is not None and piece.federal.height:
             self.federal.append(piece.federal)
+        if piece.lines_elsewhere is not None and piece.lines_elsewhere.height:
+            self.elsewhere.append(piece.lines_elsewhere)
         if piece.decided is None:
             return
         self.in_scope = self.in_scope or piece.in_scope
@@ -208,6 +215,7 @@ class PieceWriter:
             quarantine=quarantine,
             files=files,
             merged_duplicate_counts=self.merged_duplicates,
+            lines_elsewhere=_take(self.elsewhere) if self.elsewhere else None,
         )
         if not (self.out_dir / RECORD_DIR / "counts.parquet").exists():
             _empty_record(self.out_dir)

@@ -375,6 +375,8 @@ def _piece_rows(bucket: int, piece: Piece) -> list[tuple[int, int, int, str, byt
     }
     if piece.federal is not None and piece.federal.height:
         tables["federal"] = piece.federal
+    if piece.lines_elsewhere is not None and piece.lines_elsewhere.height:
+        tables["elsewhere"] = piece.lines_elsewhere
     if piece.decided is not None:
         tables["decided"] = piece.decided
     for key, table in piece.what_ifs.items():
@@ -402,6 +404,7 @@ def _piece(rows: list[Any]) -> Piece:
         merged_duplicates=meta["merged_duplicates"],
         counties=meta["counties"],
         federal=from_bytes(tables["federal"]) if "federal" in tables else None,
+        lines_elsewhere=from_bytes(tables["elsewhere"]) if "elsewhere" in tables else None,
         in_scope=meta["in_scope"],
     )
 

@@ -47,7 +47,10 @@ class Chart:
     alt: str = ""
 
 
-def _style() -> dict[Any, Any]:
+def chart_style() -> dict[Any, Any]:
+    """The look every chart of the reports shares (the filings' report, the reconciliation's):
+    matplotlib settings for `rc_context`. SVG text stays text, so a screen reader and a search
+    find the labels."""
     return {
         "font.size": 9,
         "axes.spines.top": False,
@@ -62,7 +65,10 @@ def _alt(title: str, values: str) -> str:
     return f"{title}: {values}." if values else f"{title}: no data."
 
 
-def _finish(name: str, title: str, figure: Figure, alt: str = "") -> Chart:
+def finish_chart(name: str, title: str, figure: Figure, alt: str = "") -> Chart:
+    """A drawn figure as a `Chart`: SVG (labelled with `alt` for screen readers) and PNG, both
+    the same bytes for the same figure (no date, a fixed hash salt per chart name), so a
+    report written twice is identical. Every report's charts end here."""
     # Lay the figure out once and freeze it: each save would otherwise lay it out again.
     engine = figure.get_layout_engine()
     if engine is not None:
@@ -89,7 +95,7 @@ def stacked_decisions(
     horizontal: bool = False,
 ) -> Chart:
     """Bars per category, stacked by decision (dismiss, reduce, not eligible, review)."""
-    with matplotlib.rc_context(_style()):
+    with matplotlib.rc_context(chart_style()):
         height = max(2.4, 0.42 * len(categories) + 1.2) if horizontal else 3.2
         figure = Figure(figsize=(7.0, height), layout="constrained")
         axes = figure.add_subplot()
@@ -134,14 +140,14 @@ def stacked_decisions(
             )
             for c in categories
         )
-        return _finish(name, title, figure, _alt(title, text))
+        return finish_chart(name, title, figure, _alt(title, text))
 
 
 def horizontal_bars(
     name: str, title: str, labels: Sequence[str], values: Sequence[int], color: str, unit: str
 ) -> Chart:
     """One bar per label, value written at the end of the bar."""
-    with matplotlib.rc_context(_style()):
+    with matplotlib.rc_context(chart_style()):
         figure = Figure(figsize=(7.0, max(2.0, 0.36 * len(labels) + 1.0)), layout="constrained")
         axes = figure.add_subplot()
         positions = list(range(len(labels)))
@@ -157,7 +163,7 @@ def horizontal_bars(
         text = "; ".join(
             f"{label} {value:,} {unit}" for label, value in zip(labels, values, strict=True)
         )
-        return _finish(name, title, figure, _alt(title, text))
+        return finish_chart(name, title, figure, _alt(title, text))
 
 
 def what_if(
@@ -169,7 +175,7 @@ def what_if(
     people_labels: Mapping[str, str],
 ) -> Chart:
     """Two panels: convictions by decision per policy, and people affected per policy."""
-    with matplotlib.rc_context(_style()):
+    with matplotlib.rc_context(chart_style()):
         figure = Figure(figsize=(7.6, 3.8), layout="constrained")
         left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
         positions = list(range(len(policies)))
@@ -218,4 +224,4 @@ def what_if(
             + ", ".join(f"people {people_labels[k]} {int(people[p].get(k, 0)):,}" for k in keys)
             for p in policies
         )
-        return _finish(name, title, figure, _alt(title, text))
+        return finish_chart(name, title, figure, _alt(title, text))

@@ -588,7 +588,36 @@ def build_report(
 # ------------------------------------------------------------------------------------------
 # HTML
 
-_HTML = """<!DOCTYPE html>
+#: The sections of a report model as HTML (headings, paragraphs, figure cards, tables whose
+#: cells carry `data-figure` so a test can check each against the summary, inline SVG charts):
+#: the run's report and the reconciliation's report show their sections alike.
+SECTIONS_HTML = """{% for s in model.sections %}
+<section id="{{ s.id }}">
+<h2>{{ s.title }}</h2>
+{% for p in s.paragraphs %}<p>{{ p }}</p>
+{% endfor %}
+{% if s.cards %}<div class="cards">
+{% for c in s.cards %}<div class="card">
+<div class="value" data-figure="{{ c.figure }}">{{ "{:,}".format(c.value) }}</div>
+<div class="label">{{ c.label }}</div></div>
+{% endfor %}</div>{% endif %}
+{% for t in s.tables %}<table>
+<thead><tr>{% for h in t.header %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in t.rows %}<tr>{% for c in row %}<td
+{%- if c.numeric %} class="n"{% endif %}
+{%- if c.figure %} data-figure="{{ c.figure }}"{% endif %}>{{ c.text }}</td>{% endfor %}</tr>
+{% endfor %}</tbody>
+</table>
+{% endfor %}
+{% for chart in s.charts %}<figure aria-label="{{ chart.title }}">{{ chart.svg | safe }}</figure>
+{% endfor %}
+</section>
+{% endfor %}
+"""
+
+_HTML = (
+    """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -625,35 +654,15 @@ footer { color: #57606a; font-size: 0.8rem; margin-top: 2rem; }
 </nav>
 </header>
 <main>
-{% for s in model.sections %}
-<section id="{{ s.id }}">
-<h2>{{ s.title }}</h2>
-{% for p in s.paragraphs %}<p>{{ p }}</p>
-{% endfor %}
-{% if s.cards %}<div class="cards">
-{% for c in s.cards %}<div class="card">
-<div class="value" data-figure="{{ c.figure }}">{{ "{:,}".format(c.value) }}</div>
-<div class="label">{{ c.label }}</div></div>
-{% endfor %}</div>{% endif %}
-{% for t in s.tables %}<table>
-<thead><tr>{% for h in t.header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in t.rows %}<tr>{% for c in row %}<td
-{%- if c.numeric %} class="n"{% endif %}
-{%- if c.figure %} data-figure="{{ c.figure }}"{% endif %}>{{ c.text }}</td>{% endfor %}</tr>
-{% endfor %}</tbody>
-</table>
-{% endfor %}
-{% for chart in s.charts %}<figure aria-label="{{ chart.title }}">{{ chart.svg | safe }}</figure>
-{% endfor %}
-</section>
-{% endfor %}
-</main>
+"""
+    + SECTIONS_HTML
+    + """</main>
 <footer>Written by clearance from the run's summary.json; every figure above is the value in that
 file. Charts are inline SVG: this page needs no other file.</footer>
 </body>
 </html>
 """
+)
 
 
 def render_html(model: ReportModel, path: Path) -> None:

@@ -14,13 +14,13 @@ CSV, matched by SUBJECT_ID or else by CII number, fills the envelope block.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from clearance.outputs.filings.data import RunData
+from clearance.outputs.named_csv import read_named_csv
 from clearance.outputs.reconcile import relieved_convictions
 from clearance.outputs.run import RECORD_DIR
 
@@ -116,10 +116,6 @@ def recipients(run: RunData, reconciled: Path | None) -> Recipients:
     )
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
 @dataclass(frozen=True)
 class Addresses:
     """Address rows matched to people (subject_id -> address fields), and the rest."""
@@ -135,24 +131,7 @@ def read_addresses(path: Path, people: pl.DataFrame) -> Addresses:
     `people` has subject_id and cii_number of the letters' recipients. Rows that match nobody,
     or carry no key, are returned in `unmatched` with their line and reason (never their
     content: it identifies a person)."""
-    if not path.is_file():
-        raise LettersError(f"{path}: no such file")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    try:
-        frame = pl.read_csv(text.encode("utf-8"), infer_schema=False, truncate_ragged_lines=True)
-    except pl.exceptions.PolarsError:
-        raise LettersError(f"{path.name}: not a CSV file with a header row") from None
-    rename: dict[str, str] = {}
-    for name in frame.columns:
-        for canonical, aliases in _ALIASES.items():
-            if _key(name) in (_key(canonical), *aliases) and canonical not in rename.values():
-                rename[name] = canonical
-                break
-    frame = frame.select(list(rename)).rename(rename)
+    frame = read_named_csv(path, _ALIASES, LettersError)
     if "subject_id" not in frame.columns and "cii_number" not in frame.columns:
         raise LettersError(f"{path.name}: no SUBJECT_ID or CII column to match people by")
     if "address_line1" not in frame.columns:
