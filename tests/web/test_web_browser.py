@@ -89,7 +89,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Iterator
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # A start-up limit, not a speed check: generous, the machine may be busy.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(base + "/login", timeout=1).status_code == 200:

@@ -131,6 +131,10 @@ def is_id(element_id: str) -> Any:
 
 
 def check_page(page: Any, where: str) -> None:
+    # Parts of a page that load after it (the dashboard's state-record tile) change its
+    # controls: count them once the page has settled.
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !document.querySelector('[hx-trigger=load]')")
     no_trap(page)
     found = axe_violations(page, where)
     assert not found, "\n".join(found)
