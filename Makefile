@@ -64,7 +64,7 @@ bench-scale: $(STAMP)
 	$(BIN)/python bench/scale.py --spark 1000000
 
 bench-scale-large: $(STAMP)
-	$(BIN)/python bench/scale.py --statewide 10000000 --outofcore 20000000
+	$(BIN)/python bench/scale.py --statewide 10000000 --outofcore 10000000,20000000
 
 # The workspace under load: 20 clients browsing while a run and a filings build execute on a
 # 1M-row file (real server process); p50/p95/max per route into bench/RESULTS.md.

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -31,6 +32,10 @@ CLEARANCE = ROOT / ".venv" / "bin" / "clearance"
 SEED = 1
 AS_OF = "2026-11-21"
 COUNTY = "sacramento"
+#: The stages `clearance run --timings` reports, in the order they run: reading, deciding,
+#: writing the outputs, the filings (with `--filings`), and the manifest (run.json: every
+#: file's SHA-256, then the folder swapped in).
+STAGES = ("read", "decide", "write", "filings", "manifest")
 
 
 def synth_file(rows: int) -> Path:
@@ -109,7 +114,8 @@ def measure(rows: int, repeats: int, warmup: bool) -> dict[str, object]:
         "peak_mb_max": round(max(r["peak_mb"] for r in runs)),
         "stages_s_median": {
             stage: round(statistics.median(float(r[stage]) for r in runs), 2)
-            for stage in ("read", "decide", "write")
+            for stage in STAGES
+            if all(stage in r for r in runs)
         },
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -153,6 +159,10 @@ def fit(results: list[dict[str, object]]) -> tuple[float, float] | None:
 
 def render(data: dict[str, object]) -> str:
     results = sorted(data["results"].values(), key=lambda r: r["rows"])  # type: ignore[attr-defined]
+    # Filings are timed only by runs made with --filings: their column only when measured.
+    stages = [
+        s for s in STAGES if s != "filings" or any(s in r["stages_s_median"] for r in results)
+    ]
     info = data["machine"]
     lines = [
         "# Benchmark: `clearance run` on synthetic DOJ files",
@@ -173,17 +183,27 @@ def render(data: dict[str, object]) -> str:
         f"--as-of {AS_OF} --out bench/out/N --quiet --timings bench/out/N.timings.json",
         "```",
         "",
-        "| rows | file MB | runs | median wall s | rows/s | MB/s | peak RSS MB | read s | decide s "
-        "| write s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| rows | file MB | runs | median wall s | rows/s | MB/s | peak RSS MB | "
+        + " | ".join(f"{stage} s" for stage in stages)
+        + " |",
+        "|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(stages),
     ]
     for r in results:
         st = r["stages_s_median"]
         lines.append(
             f"| {r['rows']:,} | {r['bytes'] / 1e6:,.0f} | {r['repeats']} | {r['wall_s_median']} "
-            f"| {r['rows_per_s']:,} | {r['mb_per_s']} | {r['peak_mb_max']:,} | {st['read']} "
-            f"| {st['decide']} | {st['write']} |"
+            f"| {r['rows_per_s']:,} | {r['mb_per_s']} | {r['peak_mb_max']:,} | "
+            + " | ".join(str(st.get(stage, "-")) for stage in stages)
+            + " |"
         )
+    lines += [
+        "",
+        "Stages (`--timings`): read the input, decide, write the outputs, "
+        + ("the filings, " if "filings" in stages else "")
+        + "and the manifest (run.json, every file's SHA-256, then the folder swapped in); "
+        "the wall time adds the interpreter's start. A dash: a stage not timed when that size "
+        "was measured.",
+    ]
     line = fit(results)
     lines.append("")
     if line:
@@ -259,10 +279,18 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
             label = compared.get("label", "the version compared")
             row(f"`--county all`, {label}", {**compared, "rows": state["rows"],
                 "bytes": state["bytes"]}, f"{cpu}same outputs, byte for byte: {same}")  # fmt: skip
-    core = scale.get("outofcore")
-    if isinstance(core, dict):
-        row(f"`--memory-limit {core['memory_limit']}`", core,
-            f"{core['buckets']:,} buckets, {core['disk_mb']:,} MB on disk")  # fmt: skip
+    cores = _outofcore(scale)
+    for core in cores.values():
+        # A figure measured before a change of the code it measures is kept beside it.
+        for figures, label in ((core.get("before"), " (before)"), (core, "")):
+            if not isinstance(figures, dict):
+                continue
+            stages = ", ".join(f"{k} {v} s" for k, v in figures.get("stages_s", {}).items())
+            notes = [f"{figures['buckets']:,} buckets, {figures['disk_mb']:,} MB on disk"]
+            notes += [stages] if stages else []
+            notes += [str(figures["change"])] if figures.get("change") else []
+            row(f"`--memory-limit {figures['memory_limit']}`{label}", {**figures,
+                "rows": core["rows"], "bytes": core["bytes"]}, "; ".join(notes))  # fmt: skip
     spark = scale.get("spark")
     if isinstance(spark, dict):
         for engine in ("local", "spark"):
@@ -278,19 +306,29 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
         ]
     lines.append("")
     lines.append("Targets (issue 18), as measured above:")
-    if isinstance(core, dict):
+    for core in cores.values():
         lines.append(
             f"- {core['rows']:,} rows out of core, peak RSS <= 3 GB: {core['peak_mb']:,} MB, "
-            + ("met" if int(core["peak_mb"]) <= 3072 else "NOT met")  # type: ignore[call-overload]
+            + ("met" if int(core["peak_mb"]) <= 3072 else "NOT met")
         )
-        ten = by_rows.get(10_000_000)
-        if ten and core["rows"] == 20_000_000:
-            ratio = float(core["wall_s"]) / float(ten["wall_s_median"])  # type: ignore[arg-type]
-            lines.append(
-                f"- 20M rows within 2.2x of 10M rows' wall time (in memory, above): {ratio:.1f}x, "
-                + ("met" if ratio <= 2.2 else "NOT met (see the load)")
-            )
+    twenty, ten = cores.get(20_000_000), cores.get(10_000_000)
+    if twenty and ten:
+        ratio = float(twenty["wall_s"]) / float(ten["wall_s"])
+        lines.append(
+            f"- 20M rows within 2.2x of 10M rows' wall time (both out of core): {ratio:.2f}x, "
+            + ("met" if ratio <= 2.2 else "NOT met (see the load)")
+        )
     return lines
+
+
+def _outofcore(scale: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The out-of-core figures by rows (older results hold a single one)."""
+    core = scale.get("outofcore")
+    if not isinstance(core, dict):
+        return {}
+    if "rows" in core:
+        return {int(core["rows"]): core}
+    return {int(rows): figures for rows, figures in sorted(core.items(), key=lambda kv: int(kv[0]))}
 
 
 def main() -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from conftest import AS_OF, RUN_FILES, SAMPLE
 from typer.testing import CliRunner, Result
 
 from clearance.cli import app
+from conftest import AS_OF, RUN_FILES, SAMPLE
 
 
 def invoke(*args: str | Path) -> Result:
@@ -90,3 +90,37 @@ def test_repository_is_narrowed_and_split_into_county_files(spark: Any, tmp_path
             # The rows point to their own file and line.
             mine, state = mine.drop("source"), state.drop("source")
         assert mine.equals(state), name
+
+
+def test_spark_writes_convictions_partitioned_by_county(spark: Any, tmp_path: Path) -> None:
+    """Besides the local engine's files, Spark's run holds its convictions as a Parquet dataset
+    in `county=<name>/` folders, which Spark reads back as the same rows, the county from the
+    folder name (a space in it escaped as a path needs)."""
+    path = tmp_path / "san-joaquin.dat"
+    result = invoke("synth", "--out", path, "--rows", "6000", "--county", "San Joaquin",
+                    "--seed", "9")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for out, extra in (("local", ()), ("spark", ("--engine", "spark"))):
+        result = invoke("run", path, "--county", "san joaquin", "--as-of", AS_OF, "--out",
+                        tmp_path / out, *extra)  # fmt: skip
+        assert result.exit_code == 0, result.output
+    assert "convictions-by-county/" in " ".join(result.output.split())
+    assert_same_files(tmp_path / "local", tmp_path / "spark")
+    assert not (tmp_path / "local" / "convictions-by-county").exists()
+    root = tmp_path / "spark" / "convictions-by-county"
+    assert [p.relative_to(root).as_posix() for p in sorted(root.rglob("*.parquet"))] == [
+        "county=SAN%20JOAQUIN/part-0.parquet"
+    ]
+    whole = pl.read_parquet(tmp_path / "spark" / "convictions.parquet")
+    assert whole.height > 0
+    back = spark.read.parquet(str(root))
+    assert back.columns[-1] == "county"
+    rows = {(r["subject_id"], r["count_id"], r["decision"], r["county"]) for r in back.collect()}
+    assert rows == set(whole.select("subject_id", "count_id", "decision", "county").iter_rows())
+    # Read as a Hive-partitioned dataset, it is convictions.parquet row for row.
+    hive = pl.read_parquet(root, hive_partitioning=True).select(whole.columns)
+    assert hive.equals(whole.with_columns(pl.col("county").cast(pl.String)))
+    # The run's manifest covers the dataset.
+    assert invoke("verify", tmp_path / "spark").exit_code == 0
+    manifest = json.loads((tmp_path / "spark" / "run.json").read_text(encoding="utf-8"))
+    assert "county=SAN%20JOAQUIN" in json.dumps(manifest)

@@ -22,7 +22,7 @@ import io
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +52,19 @@ _EMPTY_VALUES = ("", "-", "NULL")
 
 ProgressCallback = Callable[[int], None]
 
-__all__ = ["USED_COLUMNS", "FileStats", "ReadError", "Records", "read_doj", "total_bytes"]
+__all__ = [
+    "USED_COLUMNS",
+    "ChunkRows",
+    "FileStats",
+    "ReadError",
+    "Records",
+    "finish_records",
+    "quarantine_of",
+    "read_chunks",
+    "read_doj",
+    "start_file",
+    "total_bytes",
+]
 
 
 @dataclass
@@ -152,45 +164,45 @@ def read_doj(
     `progress`, when given, is called with the number of bytes (on disk) consumed since the last
     call, so a caller can drive a progress bar across several files. A line longer than
     `max_line_bytes` is quarantined ("line longer than N bytes") without being held whole.
+
+    This is `read_chunks` over every file, then the merge of `finish_records` (here also
+    setting aside lines that repeat a line of an earlier chunk): a reader that does not hold
+    the whole record (buckets of people on disk, Spark) calls the same two steps itself.
     """
-    parts: list[_ChunkResult] = []
     stats: list[FileStats] = []
+    counts: list[pl.DataFrame] = []
+    people: list[pl.DataFrame] = []
+    quarantined: list[pl.DataFrame] = []
     # A file named twice is read once: its sentence parts would otherwise be summed twice.
     files, repeats = distinct_files(paths)
     for index, path in enumerate(files):
-        file_stats, file_parts = _read_file(path, index, progress, max_line_bytes)
+        file_stats = FileStats(path=str(path), bytes=path.stat().st_size if path.is_file() else 0)
         stats.append(file_stats)
-        parts.extend(file_parts)
-        # `parts` is to be the only holder of the chunks' tables, so that each can be freed
-        # as soon as it is copied.
-        del file_parts
+        for rows in read_chunks(path, index, file_stats, progress, max_line_bytes):
+            # The lists are to be the only holders of the chunks' tables, so that each can be
+            # freed as soon as the merge copies it.
+            counts.append(rows.counts)
+            people.append(rows.subjects)
+            if rows.quarantine.height:
+                quarantined.append(rows.quarantine)
+            del rows
         # The chunks' byte strings are gone: their pages go back before the merge needs more.
         heap.release()
-    quarantined = [p.quarantine for p in parts if p.quarantine.height]
-    people = [p.subjects for p in parts]
-    chunk_counts = [p.counts for p in parts]
-    # The chunks' tables are handed on and dropped here, so each lives once in memory.
-    del parts
+    # Lines that repeat a line of an earlier chunk byte for byte are found at the merge.
     dedupe = CrossChunkDuplicates(stats)
     elsewhere: list[pl.DataFrame] = []
-    counts, merged = _finish_counts(chunk_counts, len(stats), dedupe, elsewhere)
+    merged_counts, merged = _finish_counts(counts, len(stats), dedupe, elsewhere)
     quarantined += [
         found.with_columns(pl.col("source_file").cast(quarantined[0].schema["source_file"]))
         if quarantined
         else found
         for found in dedupe.found
     ]
-    quarantine = (
-        pl.concat(quarantined, how="vertical").sort("_seq").drop("_seq")
-        if quarantined
-        else schema.empty(schema.QUARANTINE_SCHEMA)
-    )
-    counts = carry_case_numbers(counts)
-    subjects = _subjects(people, counts)
+    merged_counts = carry_case_numbers(merged_counts)
     return Records(
-        subjects=subjects,
-        counts=counts,
-        quarantine=quarantine,
+        subjects=_subjects(people, merged_counts),
+        counts=merged_counts,
+        quarantine=quarantine_of(quarantined),
         files=stats,
         merged_duplicate_counts=merged,
         warnings=[*repeated_warnings(repeats), *unusable_warnings(stats)],
@@ -221,11 +233,25 @@ def unusable_warnings(stats: Sequence[FileStats]) -> list[str]:
 
 
 @dataclass
-class _ChunkResult:
-    """What one chunk contributes: its rows as one-part counts (merged once, at the end, since
-    a sentence's parts may straddle chunks), the people it names, its quarantine, its row
-    accounting, and what results.csv does with each of its lines."""
+class ChunkRows:
+    """One chunk of a file read into canonical rows (what `read_chunks` yields).
 
+    - `counts`: the chunk's rows as one-part counts, typed as `schema.COUNTS_SCHEMA` plus what
+      merging the parts of a sentence needs (`_seq`: input order across files; `_key`: a hash
+      of person and CNT_ORDER; each part's length and kind). A sentence's parts may straddle
+      chunks and files, so counts are final only once `finish_records` has merged them.
+    - `subjects`: the people the chunk names, with the first identity values it has.
+    - `quarantine`: the chunk's rows set aside (`schema.QUARANTINE_SCHEMA` plus `_seq`);
+      `quarantine_of` puts many chunks' in input order.
+    - `loaded` rows and `blank` lines, `first_line` (the chunk's first physical line), and
+      `plan`: what results.csv does with each of its lines (the file's whole plan is in its
+      `FileStats.plan` once the last chunk is read).
+
+    Every row of a person carries its `subject_id`, so the rows of any set of people may be
+    split off (by a hash of SUBJECT_ID, say) and finished apart: each merge is within a person.
+    """
+
+    chunk_index: int
     counts: pl.DataFrame
     subjects: pl.DataFrame
     quarantine: pl.DataFrame
@@ -233,6 +259,107 @@ class _ChunkResult:
     blank: int
     first_line: int
     plan: np.ndarray
+
+
+def read_chunks(
+    path: Path,
+    file_index: int,
+    stats: FileStats,
+    progress: ProgressCallback | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> Iterator[ChunkRows]:
+    """Each chunk of the DOJ file `path`, parsed into canonical rows, in file order.
+
+    `file_index` is the file's place among the run's inputs (it orders rows across files);
+    `stats` is the file's accounting, filled in chunk by chunk, with its layout from the
+    header and, once the last chunk has been yielded, its line plan. Chunks are parsed on
+    worker threads a few ahead of the caller; memory holds those few chunks' text plus what
+    the caller keeps. Raises `ReadError` for a file that is not a DOJ file.
+    """
+    plans: list[tuple[int, np.ndarray]] = []
+    stats.max_line_bytes = max_line_bytes
+
+    def collect(future: Future[ChunkRows], consumed: int) -> ChunkRows:
+        rows = future.result()
+        stats.blank_lines += rows.blank
+        stats.rows_loaded += rows.loaded
+        stats.rows_quarantined += rows.quarantine.height
+        stats.rows_read += rows.loaded + rows.quarantine.height
+        stats.results_rows += int((rows.plan >= 0).sum())
+        plans.append((rows.first_line, rows.plan))
+        if progress is not None:
+            progress(consumed)
+        return rows
+
+    pending: deque[tuple[Future[ChunkRows], int]] = deque()
+    with ThreadPoolExecutor(max_workers=_IN_FLIGHT) as pool:
+        try:
+            layout = DOJ_LAYOUT
+            for index, (chunk, header) in enumerate(iter_chunks(path, max_line=max_line_bytes)):
+                if index == 0:
+                    layout = start_file(stats, header, path)
+                    # The first chunk alone: it decides whether this is a DOJ file at all, and
+                    # whether its rows end in a comma, before any other work starts.
+                    first = pool.submit(
+                        _process, chunk, 0, stats, path, file_index, True, layout, max_line_bytes
+                    )
+                    consumed = chunk.consumed
+                    del chunk
+                    yield collect(first, consumed)
+                    continue
+                work = pool.submit(
+                    _process, chunk, index, stats, path, file_index, False, layout, max_line_bytes
+                )
+                pending.append((work, chunk.consumed))
+                del chunk
+                while len(pending) >= _IN_FLIGHT:
+                    yield collect(*pending.popleft())
+            while pending:
+                yield collect(*pending.popleft())
+        finally:
+            for future, _ in pending:
+                future.cancel()
+    stats.plan = _file_plan(plans)
+    stats.planned = True
+
+
+def finish_records(
+    counts: list[pl.DataFrame],
+    subjects: list[pl.DataFrame],
+    files: list[FileStats],
+    quarantine: pl.DataFrame | None = None,
+) -> Records:
+    """The canonical record from chunks' rows (`ChunkRows.counts` and `.subjects`), given in
+    input order: sentence parts that straddle chunks or files merged, case numbers carried
+    from step to step, one row per person with the status flags of their record.
+
+    The rows may be those of every person or of any set of people whose rows are all given
+    (a bucket of people): every merge is within one person. `files` is the inputs'
+    accounting (`merged_duplicate_counts` needs their number); `quarantine` the rows set aside
+    (`quarantine_of`), empty when not given. `counts` is emptied as it is merged, so that
+    each chunk's table is freed as soon as it is copied.
+    """
+    elsewhere: list[pl.DataFrame] = []
+    merged_counts, merged = _finish_counts(counts, len(files), None, elsewhere)
+    merged_counts = carry_case_numbers(merged_counts)
+    people = _subjects(subjects, merged_counts)
+    return Records(
+        subjects=people,
+        counts=merged_counts,
+        quarantine=schema.empty(schema.QUARANTINE_SCHEMA) if quarantine is None else quarantine,
+        files=files,
+        merged_duplicate_counts=merged,
+        lines_elsewhere=elsewhere[0] if elsewhere else None,
+    )
+
+
+def quarantine_of(chunks: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """The quarantine of many chunks (`ChunkRows.quarantine`, in any order) as one table in
+    input order, as `Records.quarantine` holds it."""
+    frames = [q for q in chunks if q.height]
+    if not frames:
+        return schema.empty(schema.QUARANTINE_SCHEMA)
+    return pl.concat(frames, how="vertical").sort("_seq").drop("_seq")
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,13 +389,14 @@ _IN_FLIGHT = 3
 
 def _process(
     chunk: Chunk,
+    chunk_index: int,
     stats: FileStats,
     path: Path,
     file_index: int,
     first: bool,
     layout: Layout,
     max_line: int,
-) -> _ChunkResult:
+) -> ChunkRows:
     """Parse a chunk and fold its rows, on a worker thread."""
     plan = np.zeros(chunk.line_count, dtype=np.int16)
     shape = _Shape(layout, stats, first, max_line)
@@ -282,7 +410,8 @@ def _process(
         parsed, quarantine = _set_aside_bare_cr(chunk, plan, parsed, quarantine, str(path))
     seq = _seq(file_index)
     parsed = parsed.with_columns(seq)
-    return _ChunkResult(
+    return ChunkRows(
+        chunk_index=chunk_index,
         counts=_as_parts(parsed),
         subjects=_people(parsed),
         quarantine=compact_strings(quarantine.with_columns(seq)),
@@ -362,59 +491,6 @@ def _seq(file_index: int) -> pl.Expr:
     return (pl.lit(file_index, dtype=pl.Int64) * (1 << 40) + pl.col("source_line")).alias("_seq")
 
 
-def _read_file(
-    path: Path, file_index: int, progress: ProgressCallback | None, max_line: int
-) -> tuple[FileStats, list[_ChunkResult]]:
-    stats = FileStats(
-        path=str(path), bytes=path.stat().st_size if path.is_file() else 0, max_line_bytes=max_line
-    )
-    results: list[_ChunkResult] = []
-
-    def collect(future: Future[_ChunkResult], consumed: int) -> None:
-        result = future.result()
-        stats.blank_lines += result.blank
-        stats.rows_loaded += result.loaded
-        stats.rows_quarantined += result.quarantine.height
-        stats.rows_read += result.loaded + result.quarantine.height
-        stats.results_rows += int((result.plan >= 0).sum())
-        results.append(result)
-        if progress is not None:
-            progress(consumed)
-
-    pending: deque[tuple[Future[_ChunkResult], int]] = deque()
-    with ThreadPoolExecutor(max_workers=_IN_FLIGHT) as pool:
-        try:
-            layout = DOJ_LAYOUT
-            for index, (chunk, header) in enumerate(iter_chunks(path, max_line=max_line)):
-                if index == 0:
-                    layout = start_file(stats, header, path)
-                    # The first chunk alone: it decides whether this is a DOJ file at all, and
-                    # whether its rows end in a comma, before any other work starts.
-                    collect(
-                        pool.submit(
-                            _process, chunk, stats, path, file_index, True, layout, max_line
-                        ),
-                        chunk.consumed,
-                    )
-                    continue
-                work = pool.submit(
-                    _process, chunk, stats, path, file_index, False, layout, max_line
-                )
-                pending.append((work, chunk.consumed))
-                while len(pending) >= _IN_FLIGHT:
-                    collect(*pending.popleft())
-            while pending:
-                collect(*pending.popleft())
-        finally:
-            for future, _ in pending:
-                future.cancel()
-    stats.plan = _file_plan(results)
-    stats.planned = True
-    for result in results:
-        result.plan = _NO_PLAN
-    return stats, results
-
-
 def start_file(stats: FileStats, header: bytes | None, path: Path) -> Layout:
     """The layout of a file from its header (see `layout.layout_of`), noted in its stats."""
     stats.header = header is not None
@@ -426,19 +502,17 @@ def start_file(stats: FileStats, header: bytes | None, path: Path) -> Layout:
     return layout
 
 
-_NO_PLAN = np.zeros(0, dtype=np.int16)
-
-
-def _file_plan(results: list[_ChunkResult]) -> np.ndarray | None:
-    """The plan of every line of a file, indexed by line number (line 1 at index 1: the header
-    or the first row); None when every line is a row copied as it is."""
-    if not any(r.plan.any() for r in results):
+def _file_plan(plans: list[tuple[int, np.ndarray]]) -> np.ndarray | None:
+    """The plan of every line of a file from its chunks' (first line, plan), indexed by line
+    number (line 1 at index 1: the header or the first row); None when every line is a row
+    copied as it is."""
+    if not any(plan.any() for _, plan in plans):
         return None
-    last = max((r.first_line + len(r.plan) for r in results), default=1)
-    plan = np.full(last, PLAN_DROP, dtype=np.int16)
-    for result in results:
-        plan[result.first_line : result.first_line + len(result.plan)] = result.plan
-    return plan
+    last = max((first + len(plan) for first, plan in plans), default=1)
+    whole = np.full(last, PLAN_DROP, dtype=np.int16)
+    for first, plan in plans:
+        whole[first : first + len(plan)] = plan
+    return whole
 
 
 _LATIN1_LOCK = threading.Lock()

@@ -22,6 +22,7 @@ def narrow(records: Records, people: pl.Series) -> Records:
         quarantine=records.quarantine,
         files=records.files,
         merged_duplicate_counts=records.merged_duplicate_counts,
+        lines_elsewhere=records.lines_elsewhere,
     )
 
 

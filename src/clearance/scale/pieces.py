@@ -52,6 +52,9 @@ class Piece:
     counties: list[str] = field(default_factory=list)
     #: The part's federal entries (`records.federal`), for the summary's overview.
     federal: pl.DataFrame | None = None
+    #: Lines of counts merged across files, in another file than the count's first
+    #: (`Records.lines_elsewhere`): results.csv marks them with the count's decision.
+    lines_elsewhere: pl.DataFrame | None = None
     #: Whether the part had a conviction of the county in scope (`decided` can hold only
     #: related charges when not): a county without one in any part has no run.
     in_scope: bool = True
@@ -98,6 +101,7 @@ def decide_piece(
         counties=present,
         federal=federal_entries(records),
         in_scope=in_scope,
+        lines_elsewhere=records.lines_elsewhere,
     )
 
 
@@ -119,6 +123,7 @@ class PieceWriter:
         self.merged_duplicates = 0
         self.counties: set[str] = set()
         self.federal: list[pl.DataFrame] = []
+        self.elsewhere: list[pl.DataFrame] = []
         self.in_scope = False
         self._writers: dict[str, pq.ParquetWriter] = {}
         (out_dir / RECORD_DIR).mkdir(parents=True, exist_ok=True)
@@ -130,6 +135,8 @@ class PieceWriter:
         self.counties.update(piece.counties)
         if piece.federal is not None and piece.federal.height:
             self.federal.append(piece.federal)
+        if piece.lines_elsewhere is not None and piece.lines_elsewhere.height:
+            self.elsewhere.append(piece.lines_elsewhere)
         if piece.decided is None:
             return
         self.in_scope = self.in_scope or piece.in_scope
@@ -184,27 +191,31 @@ class PieceWriter:
             )
         if not self.in_scope:
             raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
-        table = _concat(self.decided).sort(_ORDER)
-        self.decided.clear()
+        # Each list is emptied as its table is made: the pieces then live only in that table
+        # (not copied: `_take`), so the determinations are held once, plus their sorted copy.
+        table = _take(self.decided).sort(_ORDER)
         decided = Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=())
+        del table
         what_ifs = (
             {
                 key: Decided(
-                    table=_concat(parts), policy=policy, as_of=as_of, county=wanted, rules=()
+                    table=_take(parts), policy=policy, as_of=as_of, county=wanted, rules=()
                 )
                 for key, parts in self.what_ifs.items()
             }
             if with_what_ifs
             else None
         )
-        folded = _concat(self.folded)
-        people = _concat(self.subjects)
+        self.what_ifs.clear()
+        folded = _take(self.folded)
+        people = _take(self.subjects)
         view = Records(
             subjects=people,
             counts=folded,
             quarantine=quarantine,
             files=files,
             merged_duplicate_counts=self.merged_duplicates,
+            lines_elsewhere=_take(self.elsewhere) if self.elsewhere else None,
         )
         if not (self.out_dir / RECORD_DIR / "counts.parquet").exists():
             _empty_record(self.out_dir)
@@ -215,7 +226,7 @@ class PieceWriter:
             inputs,
             policy_text,
             with_what_ifs=with_what_ifs,
-            base=_concat(self.base),
+            base=_take(self.base),
             what_ifs=what_ifs,
             input_totals={"people": self.people_total, "counts": self.counts_total},
             whole_input=whole_input,
@@ -226,6 +237,14 @@ class PieceWriter:
 
 def _concat(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(list(frames), how="vertical")
+
+
+def _take(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The frames as one table, sharing their memory (no copy: a run in buckets holds the
+    determinations of millions of convictions), and the list emptied."""
+    table = pl.concat(frames, how="vertical", rechunk=False)
+    frames.clear()
+    return table
 
 
 def _empty_record(out_dir: Path) -> None:

@@ -1,11 +1,12 @@
 """Reading DOJ files into buckets of people on disk, so that no step holds the whole record.
 
-The reader (`records.doj`) parses a file chunk by chunk into one-part counts and the people each
-chunk names, and merges them at the end (sentence parts that straddle chunks, a count found in
-two files). Every merge is within one person, so here each chunk's rows go straight to a
-bucket chosen by a hash of SUBJECT_ID (one Parquet file per bucket, a row group per chunk), and
-each bucket is merged on its own: the same reader's functions, on the rows of some people.
-The quarantine and the row accounting are about lines, not people: they are kept whole.
+The reader (`records.doj`) yields each file's chunks as canonical rows (`read_chunks`) and
+finishes a record from any set of people's rows (`finish_records`): sentence parts that
+straddle chunks, a count found in two files. Every merge is within one person, so here each
+chunk's rows go straight to a bucket chosen by a hash of SUBJECT_ID (one Parquet file per
+bucket, a row group per chunk), and each bucket is finished on its own: the reader's own
+steps, on the rows of some people. The quarantine and the row accounting are about lines, not
+people: they are kept whole.
 """
 
 from __future__ import annotations
@@ -14,24 +15,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
 from clearance import heap
-from clearance.records import schema
-from clearance.records.case_numbers import carry_case_numbers
-from clearance.records.chunks import MAX_LINE_BYTES, iter_chunks
-from clearance.records.doj import (
-    FileStats,
-    Records,
-    _file_plan,
-    _finish_counts,
-    _process,
-    _subjects,
-    start_file,
-)
-from clearance.records.layout import DOJ_LAYOUT
+from clearance.records.doj import FileStats, Records, finish_records, quarantine_of, read_chunks
 
 #: The seed of the bucket hash (any fixed number: buckets live only for one run).
 _SEED = 20161109
@@ -51,55 +39,27 @@ class ChunkParts:
     counts: dict[int, pl.DataFrame]
     people: dict[int, pl.DataFrame]
     quarantine: pl.DataFrame
-    #: What results.csv does with each of the chunk's lines (the reader's line plan).
-    first_line: int
-    plan: np.ndarray
 
 
 def read_chunk_parts(
     path: Path, file_index: int, buckets: int, stats: FileStats
 ) -> Iterator[ChunkParts]:
-    """Each chunk of `path` parsed by the reader and split by bucket; `stats` is filled in as
-    the reader fills it (its line plan once the last chunk is read)."""
-    plans: list[ChunkParts] = []
-    layout = DOJ_LAYOUT
-    for chunk_index, (chunk, header) in enumerate(iter_chunks(path)):
-        if chunk_index == 0:
-            layout = start_file(stats, header, path)
-        result = _process(chunk, stats, path, file_index, chunk_index == 0, layout, MAX_LINE_BYTES)
-        stats.blank_lines += result.blank
-        stats.rows_loaded += result.loaded
-        stats.rows_quarantined += result.quarantine.height
-        stats.rows_read += result.loaded + result.quarantine.height
-        stats.results_rows += int((result.plan >= 0).sum())
+    """Each chunk of `path` read (`records.doj.read_chunks`) and split by bucket; `stats` is
+    filled in as the reader fills it (its line plan once the last chunk is read)."""
+    for rows in read_chunks(path, file_index, stats):
         parts = ChunkParts(
             file_index=file_index,
-            chunk_index=chunk_index,
-            counts=_split(result.counts, buckets),
-            people=_split(result.subjects, buckets),
-            quarantine=result.quarantine,
-            first_line=result.first_line,
-            plan=result.plan,
+            chunk_index=rows.chunk_index,
+            counts=_split(rows.counts, buckets),
+            people=_split(rows.subjects, buckets),
+            quarantine=rows.quarantine,
         )
-        del result, chunk
+        chunk_index = rows.chunk_index
+        del rows
         yield parts
-        # Only the plan is kept (two bytes a line), for the file's plan at the end.
-        plans.append(
-            ChunkParts(
-                file_index,
-                chunk_index,
-                {},
-                {},
-                parts.quarantine.clear(),
-                parts.first_line,
-                parts.plan,
-            )
-        )
         del parts
         if chunk_index % 8 == 7:
             heap.release()
-    stats.plan = _file_plan(plans)  # type: ignore[arg-type]
-    stats.planned = True
 
 
 def _split(frame: pl.DataFrame, buckets: int) -> dict[int, pl.DataFrame]:
@@ -110,25 +70,6 @@ def _split(frame: pl.DataFrame, buckets: int) -> dict[int, pl.DataFrame]:
         int(key[0]): part.drop("_bucket")  # type: ignore[call-overload]
         for key, part in keyed.partition_by("_bucket", as_dict=True, maintain_order=True).items()
     }
-
-
-def finish_records(
-    counts_parts: list[pl.DataFrame],
-    people_parts: list[pl.DataFrame],
-    files: list[FileStats],
-) -> Records:
-    """The records of one bucket's people, from its parts in input order (as the reader ends a
-    read: parts merged, case numbers carried, one row per person)."""
-    counts, merged = _finish_counts(counts_parts, len(files))
-    counts = carry_case_numbers(counts)
-    subjects = _subjects(people_parts, counts)
-    return Records(
-        subjects=subjects,
-        counts=counts,
-        quarantine=schema.empty(schema.QUARANTINE_SCHEMA),
-        files=files,
-        merged_duplicate_counts=merged,
-    )
 
 
 @dataclass
@@ -173,11 +114,7 @@ def write_buckets(paths: Sequence[Path], folder: Path, count: int) -> Buckets:
     finally:
         for writer in writers.values():
             writer.close()
-    buckets.quarantine = (
-        pl.concat(quarantined, how="vertical").sort("_seq").drop("_seq")
-        if quarantined
-        else schema.empty(schema.QUARANTINE_SCHEMA)
-    )
+    buckets.quarantine = quarantine_of(quarantined)
     return buckets
 
 

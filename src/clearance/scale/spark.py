@@ -13,7 +13,8 @@ Spark does the moving; Polars does the law. The steps:
    takes over its whole repository), and decides them with `engine.decide` under the run's
    policy and the what-if policies (`scale.pieces.decide_piece`).
 4. **Write.** The driver gathers the pieces and writes the run's files with the run's own
-   writer: the same bytes as `--engine local`.
+   writer: the same bytes as `--engine local`; and the convictions again as a Parquet dataset
+   partitioned by county (`convictions-by-county/county=<name>/`, `scale.partitioned`).
 
 There is no second implementation of any rule: the workers run the same functions.
 """
@@ -27,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ import pyarrow as pa
 
 from clearance.outputs.run import RunFiles
 from clearance.policy.schema import Policy
-from clearance.records.doj import FileStats, Records
+from clearance.records.doj import FileStats, Records, finish_records, quarantine_of
+from clearance.scale.partitioned import write_by_county
 from clearance.scale.people import concerned_convictions, narrow
 from clearance.scale.pieces import Piece, PieceWriter, decide_piece, from_bytes, to_bytes
 
@@ -145,6 +147,7 @@ def run_on_spark(
             policy, as_of, county, stats, quarantine, [Path(p) for p in paths], policy_text,
             with_what_ifs,
         )  # fmt: skip
+        written = replace(written, files=(*written.files, write_by_county(out_dir) + "/"))
         clock.lap("write")
         by_county: dict[str, Path] = {}
         if county_files is not None:
@@ -269,8 +272,6 @@ def _batch(rows: list[tuple[int, int, int, str, bytes]]) -> pa.RecordBatch:
 
 def _accounting(rows: list[Any], files: int) -> tuple[list[FileStats], pl.DataFrame]:
     """Each file's accounting and the quarantine, in input order, from the read step."""
-    from clearance.records import schema
-
     stats: list[FileStats | None] = [None] * files
     quarantined: list[tuple[int, int, pl.DataFrame]] = []
     plans: dict[int, bytes] = {}
@@ -284,11 +285,7 @@ def _accounting(rows: list[Any], files: int) -> tuple[list[FileStats], pl.DataFr
                 (row["file_index"], row["chunk_index"], from_bytes(bytes(row["payload"])))
             )
     quarantined.sort(key=lambda q: (q[0], q[1]))
-    quarantine = (
-        pl.concat([q[2] for q in quarantined], how="vertical").sort("_seq").drop("_seq")
-        if quarantined
-        else schema.empty(schema.QUARANTINE_SCHEMA)
-    )
+    quarantine = quarantine_of([q[2] for q in quarantined])
     for index, plan in plans.items():
         read = stats[index]
         if read is not None:
@@ -304,8 +301,6 @@ def _decider(
     bucket also sends the input lines of its people by county (`write_county_files`)."""
 
     def decide_bucket(table: pa.Table) -> pa.Table:
-        from clearance.scale.reading import finish_records
-
         rows = table.to_pylist()
         if not rows:
             return _PAYLOAD.empty_table()
@@ -380,6 +375,8 @@ def _piece_rows(bucket: int, piece: Piece) -> list[tuple[int, int, int, str, byt
     }
     if piece.federal is not None and piece.federal.height:
         tables["federal"] = piece.federal
+    if piece.lines_elsewhere is not None and piece.lines_elsewhere.height:
+        tables["elsewhere"] = piece.lines_elsewhere
     if piece.decided is not None:
         tables["decided"] = piece.decided
     for key, table in piece.what_ifs.items():
@@ -407,6 +404,7 @@ def _piece(rows: list[Any]) -> Piece:
         merged_duplicates=meta["merged_duplicates"],
         counties=meta["counties"],
         federal=from_bytes(tables["federal"]) if "federal" in tables else None,
+        lines_elsewhere=from_bytes(tables["elsewhere"]) if "elsewhere" in tables else None,
         in_scope=meta["in_scope"],
     )
 
