@@ -244,11 +244,27 @@ def test_a_signal_stops_the_run_and_keeps_the_previous_outputs(
     assert snapshot(out) == before and leftovers(out) == []
 
 
+def handlers_installed(pid: int) -> bool:
+    """Whether the program's own signal handlers are in place: it catches SIGTERM (bit 15 of
+    SigCgt in /proc/PID/status), which Python leaves alone until `clearance.main` installs
+    its handlers for SIGINT and then SIGTERM (Python's own SIGINT handler comes earlier, so
+    SIGINT cannot tell)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+
+
 def test_ctrl_c_while_starting_stops_with_130(tmp_path: Path, small: Path) -> None:
     """Before the command has even parsed its options (Polars still loading, which takes
     about a second)."""
     process = start(*run_args([small], tmp_path / "out"))
-    time.sleep(0.3)
+    # As soon as the program's handlers are in (its first step, before Polars loads), not
+    # after a guessed delay: on a busy machine a fixed sleep may end before Python has started.
+    while process.poll() is None and not handlers_installed(process.pid):
+        time.sleep(0.01)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 130

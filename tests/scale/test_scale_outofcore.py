@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import AS_OF, RUN_FILES, SAMPLE
 from typer.testing import CliRunner, Result
 
 from clearance.cli import app
@@ -21,7 +22,6 @@ from clearance.scale.memory import (
     uncompressed_size,
 )
 from clearance.synth import write_synthetic
-from conftest import AS_OF, RUN_FILES, SAMPLE
 
 
 def invoke(*args: str | Path) -> Result:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from conftest import AS_OF, RUN_FILES, SAMPLE
 from typer.testing import CliRunner, Result
 
 from clearance.cli import app
-from conftest import AS_OF, RUN_FILES, SAMPLE
 
 
 def invoke(*args: str | Path) -> Result:
