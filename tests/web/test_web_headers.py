@@ -3,6 +3,7 @@ row ids (404, never 500)."""
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -110,3 +111,19 @@ def test_no_server_path_in_errors(site: Site) -> None:
             response = client.get(path)
             assert str(site.data_dir) not in response.text
             assert str(Path.cwd()) not in response.text and "/tmp/" not in response.text
+
+
+def test_asset_links_are_relative_to_the_site(done_run: DoneRun) -> None:
+    """Stylesheets, scripts and the icon are linked by path, not by an absolute URL built from
+    the Host header of the request (behind a proxy that would point elsewhere)."""
+    client = TestClient(done_run.site.app, follow_redirects=False, base_url="http://elsewhere")
+    pages = {"/login": client.get("/login").text}
+    login(client, "admin")
+    for path in ("/", f"/runs/{done_run.run_id}/review", "/policies/new"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        pages[path] = response.text
+    for path, page in pages.items():
+        links = re.findall(r'(?:href|src)="([^"]*/static/[^"]*)"', page)
+        assert links, f"{path}: no asset links found"
+        assert all(link.startswith("/static/") for link in links), (path, links)
