@@ -143,7 +143,8 @@ def run_job(
 
 def _run(database_url: str, run_id: int, inputs: list[Path], runs_dir: Path, state: Path) -> None:
     from clearance.engine import decide, normalize_county
-    from clearance.outputs.run import write_run
+    from clearance.outputs.person_index import write_person_index
+    from clearance.outputs.run import RECORD_DIR, write_run
     from clearance.policy.loader import policy_from_yaml_text
     from clearance.records.doj import read_doj, total_bytes
     from clearance.store.db import make_engine
@@ -177,6 +178,8 @@ def _run(database_url: str, run_id: int, inputs: list[Path], runs_dir: Path, sta
     write_state(state, stage="writing outputs")
     run_dir = runs_dir / str(run_id)
     write_run(run_dir, decided, records, inputs, policy_text)
+    # The person page reads one person's rows through it, not the whole record.
+    write_person_index(run_dir / RECORD_DIR)
     write_state(state, stage="loading the review queue")
     with sessions() as session:
         run = get_run(session, run_id)
