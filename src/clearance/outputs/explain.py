@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from clearance.outputs.person_index import TABLES, person_rows
 from clearance.outputs.run import RECORD_DIR
 
 
@@ -34,11 +35,17 @@ def person_record(
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, object]]:
     """(timeline of counts, determinations, identity) of one person in a run.
 
-    The tables are scanned with the person as a filter, so a county of millions of rows is not
-    read whole to show one person."""
-    counts, subjects, decided = (
-        pl.scan_parquet(p).filter(pl.col("subject_id") == subject_id) for p in _paths(run_dir)
-    )
+    With the run's person index (`clearance.outputs.person_index`, written by the review
+    workspace) only the row groups holding the person are read; otherwise the tables are
+    scanned with the person as a filter."""
+    paths = _paths(run_dir)
+    indexed = person_rows(run_dir / RECORD_DIR, subject_id)
+    if indexed is not None:
+        counts, subjects, decided = (indexed.tables[name].lazy() for name in TABLES)
+    else:
+        counts, subjects, decided = (
+            pl.scan_parquet(p).filter(pl.col("subject_id") == subject_id) for p in paths
+        )
     who = subjects.collect()
     if who.height == 0:
         raise ExplainError("no person with that SUBJECT_ID in this run")
