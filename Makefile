@@ -32,15 +32,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/clearance run $(SAMPLE) --county sacramento --policy examples/demo-policy.yaml \
 	  --as-of $(AS_OF) --out demo-output --filings
-	$(BIN)/clearance synth --age demo-output --from $(SAMPLE) --out demo-output/newer.dat.gz \
+	$(BIN)/clearance synth --age demo-output --from $(SAMPLE) --out demo-later/newer.dat.gz \
 	  --unchanged 0.2 --contradicting 0.03 --gone 0.02 --seed 1
-	$(BIN)/clearance reconcile demo-output/newer.dat.gz --run demo-output --as-of 2027-03-01 \
+	$(BIN)/clearance reconcile demo-later/newer.dat.gz --run demo-output --as-of 2027-03-01 \
 	  --order-date 2026-12-15 --quiet
 	$(BIN)/clearance letters --run demo-output --reconciled demo-output/reconcile \
 	  --order-date 2026-12-15 --date 2027-03-01
+	$(BIN)/clearance verify demo-output
 	@echo "Outputs: demo-output/ (convictions.csv, results.csv, people.csv, summary.json, quarantine.csv)"
 	@echo "Filings: demo-output/filings/ (motions, orders and notices with public Exhibit A and sealed Exhibit B, challenge notice, review lists, court update file, report.html, review.xlsx; see manifest.json)"
-	@echo "After the orders: demo-output/newer.dat.gz (the sample aged: 20% of the relief left undone), demo-output/reconcile/ (reconcile.csv, pending.csv, reconcile.html and .pdf), demo-output/letters/ (one PDF per person, letters.csv)"
+	@echo "After the orders: demo-later/newer.dat.gz (the sample aged: 20% of the relief left undone), demo-output/reconcile/ (reconcile.csv, pending.csv, reconcile.html and .pdf), demo-output/letters/ (one PDF per person, letters.csv)"
 	@echo "One person: $(BIN)/clearance explain 10000001 --run demo-output"
 
 lint: $(STAMP)
@@ -72,4 +73,4 @@ bench-web: $(STAMP)
 	$(BIN)/python bench/web.py --rows 1000000 --clients 20
 
 clean:
-	rm -rf $(VENV) demo-output bench/cache bench/out
+	rm -rf $(VENV) demo-output demo-later bench/cache bench/out

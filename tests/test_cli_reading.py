@@ -98,6 +98,30 @@ def test_a_file_without_a_usable_row_says_so(tmp_path: Path) -> None:
     assert "warning: no usable rows: 2 quarantined" in " ".join(ingested.stderr.split())
 
 
+def test_no_usable_row_leaves_previous_outputs(tmp_path: Path) -> None:
+    """A run with nothing usable is a failed run: into a folder holding a previous run's
+    outputs it changes nothing (exit 2) and names the commonest reasons, without any value
+    of the rows."""
+    out = tmp_path / "out"
+    assert run(out, _county(tmp_path / "good.dat")).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = write(
+        tmp_path / "bad.dat",
+        [line(SUBJECT_ID=""), line(SUBJECT_ID=""), line(CNT_ORDER="12"), line(CNT_ORDER="12x")],
+        header=True,
+    )
+    result = run(out, bad)
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert message == (
+        "error: no usable rows: 4 quarantined (2 CNT_ORDER is not 12 digits; 2 no SUBJECT_ID); "
+        "nothing was decided (run into a new folder to see every line in quarantine.csv); "
+        f"the previous outputs in {out} are unchanged"
+    )
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert invoke("verify", out).exit_code == 0
+
+
 def test_max_line_bytes_sets_the_longest_line_read(tmp_path: Path) -> None:
     """A row of 3,000 bytes is read under the default limit (1 MB) and set aside under
     `--max-line-bytes 2048`, left out of results.csv; a limit below 1 KB is refused."""

@@ -128,11 +128,20 @@ def read_inputs(
 
 def refuse_unusable(records: Records, outcome: Outcome, out_dir: Path) -> None:
     """Inputs of which no row could be used leave nothing to decide: say so, with the
-    quarantine that says why (the folder holds quarantine.csv and run.json, whole), instead of
-    the county's absence from an input that has no rows. Exit status 2."""
+    quarantine that says why, instead of the county's absence from an input that has no rows.
+    Exit status 2, and, as for every failed run, previous outputs stay as they were: the
+    quarantine is written (with run.json, whole) only into a new or empty folder; beside
+    previous outputs the error line gives the commonest reasons instead."""
     staging = outcome.staging
     if records.rows_loaded or not records.files or staging is None:
         return
+    if staging.had_previous:
+        raise CommandError(
+            f"no usable rows: {records.rows_quarantined:,} quarantined "
+            f"({_commonest_reasons(records)}); nothing was decided (run into a new folder to "
+            "see every line in quarantine.csv)",
+            Exit.USAGE,
+        )
     from clearance.outputs.cells import write_people_csv
     from clearance.outputs.folder import commit
 
@@ -145,6 +154,25 @@ def refuse_unusable(records: Records, outcome: Outcome, out_dir: Path) -> None:
         f"{out_dir / 'quarantine.csv'} (nothing was decided)",
         Exit.USAGE,
     )
+
+
+def _commonest_reasons(records: Records, shown: int = 3) -> str:
+    """The quarantine's commonest reasons with their counts (reasons name no person)."""
+    import polars as pl
+
+    # "wrong number of fields: 7 instead of 9" and "exact duplicate of line 12" are each one
+    # reason, whatever the figures.
+    stem = pl.col("reason").str.replace(r"(:.*| \d+)$", "")
+    counts = (
+        records.quarantine.select(stem)
+        .group_by("reason")
+        .len()
+        .sort(["len", "reason"], descending=[True, False])
+    )
+    parts = [f"{n:,} {reason}" for reason, n in counts.head(shown).iter_rows()]
+    if counts.height > shown:
+        parts.append(f"{counts.height - shown} other reason(s)")
+    return "; ".join(parts)
 
 
 def print_accounting(records: Records) -> None:

@@ -137,7 +137,7 @@ def _keep_in_workspace(
     from sqlalchemy.orm import Session
 
     from clearance.cli import out
-    from clearance.store.cli import _default_actor, _fail, _with_session
+    from clearance.store.cli import default_actor, fail, with_session
     from clearance.store.models import Run
     from clearance.store.reconciliations import record
 
@@ -146,13 +146,13 @@ def _keep_in_workspace(
     def keep(session: Session) -> int | None:
         if session.get(Run, run_id) is None:
             return None
-        entry = record(session, run_id, dict(summary), pending, _default_actor(), folder)
+        entry = record(session, run_id, dict(summary), pending, default_actor(), folder)
         session.commit()
         return entry.id
 
-    kept = _with_session(data_dir, keep)
+    kept = with_session(data_dir, keep)
     if kept is None:
-        _fail(f"no run #{run_id} in the workspace (see `clearance runs list`)")
+        fail(f"no run #{run_id} in the workspace (see `clearance runs list`)")
     out.print(f"kept in the workspace as reconciliation #{kept} of run #{run_id}")
 
 

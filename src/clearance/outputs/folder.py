@@ -55,6 +55,9 @@ _KNOWN_OUTPUTS = (
     "convictions.csv",
     "manifest.json",
     "federal-summary.json",
+    # A reconciliation's or the letters' folder written before they were built whole.
+    "reconcile.json",
+    "letters.json",
 )
 
 
@@ -341,6 +344,24 @@ def refresh_manifest(folder: Path, under: str) -> bool:
     files = sorted(kept + file_entries(folder, fresh), key=lambda f: str(f["path"]))
     _write_manifest_data(folder, str(manifest["command"]), files)
     return True
+
+
+def list_in_run(run_dir: Path, written: Path) -> bool:
+    """After a later command wrote a whole folder (filings, a reconciliation, letters) as a
+    direct subfolder of a run's folder, list its files in the run's `run.json`, so `verify`
+    still finds the run whole. False when `written` is elsewhere or the run has no manifest."""
+    if written.resolve().parent != run_dir.resolve():
+        return False
+    return refresh_manifest(run_dir, written.name)
+
+
+@contextmanager
+def whole_folder(target: Path, command: str) -> Iterator[Path]:
+    """Build a folder aside and put it in place of `target` in one step when the block ends
+    without an error (`stage` and `commit`); yields the folder to write into."""
+    with stage(target) as staging:
+        yield staging.path
+        commit(staging, command)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

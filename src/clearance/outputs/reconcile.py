@@ -42,6 +42,7 @@ import polars as pl
 from clearance.outputs.filings.data import FilingsError, RunData, load_run, rules_used
 from clearance.outputs.filings.groups import GROUP_BY_KEY, Authority, classify
 from clearance.outputs.filings.marks import hold_without_case
+from clearance.outputs.folder import list_in_run, whole_folder
 
 STATUSES = ("reflected", "pending", "contradicting", "gone")
 #: The relief group of relieved rows in no filing (no authority, or held for a case number).
@@ -514,7 +515,16 @@ def reconcile(
         )
     table = reconcile_table(with_ages(classify_states(relieved, newer), since, as_of))
     summary = build_summary(run, table, newer, since, as_of)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with whole_folder(out_dir, "reconcile") as building:
+        files = _write_reconciliation(building, table, newer, summary)
+    list_in_run(run_dir, out_dir)
+    return Reconciled(out_dir=out_dir, files=tuple(files), summary=summary, table=table)
+
+
+def _write_reconciliation(
+    out_dir: Path, table: pl.DataFrame, newer: NewerState, summary: dict[str, Any]
+) -> list[str]:
+    """The reconciliation's files, written into the folder being built."""
     table.write_csv(out_dir / "reconcile.csv")
     pending_cases(table).write_csv(out_dir / "pending.csv")
     files = ["reconcile.csv", "pending.csv"]
@@ -531,4 +541,4 @@ def reconcile(
     from clearance.outputs.reconcile_report import write_reconcile_report
 
     files.extend(write_reconcile_report(summary, out_dir))
-    return Reconciled(out_dir=out_dir, files=tuple(files), summary=summary, table=table)
+    return files

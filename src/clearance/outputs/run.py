@@ -17,6 +17,7 @@ import polars as pl
 
 from clearance.engine import Decided, keep_for_figures
 from clearance.outputs.cells import KEYS, write_people_csv
+from clearance.outputs.person_index import RECORD_ROW_GROUP
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
     conviction_base,
@@ -135,11 +136,13 @@ def _write_record(
     out_dir: Path, decided: Decided, records: Records | None, policy_text: str
 ) -> None:
     """The canonical record and determinations, read back by `explain`, the store and filings.
-    LZ4 keeps them fast to write; they are working files, not the office's deliverables."""
+    LZ4 keeps them fast to write; they are working files, not the office's deliverables.
+    Small row groups let one person be read without the rest (`person_index`)."""
     record = out_dir / RECORD_DIR
     record.mkdir(exist_ok=True)
+    options: dict[str, Any] = {"compression": "lz4", "row_group_size": RECORD_ROW_GROUP}
     if records is not None:
-        records.counts.write_parquet(record / "counts.parquet", compression="lz4")
-        records.subjects.write_parquet(record / "subjects.parquet", compression="lz4")
-    decided.table.write_parquet(record / "determinations.parquet", compression="lz4")
+        records.counts.write_parquet(record / "counts.parquet", **options)
+        records.subjects.write_parquet(record / "subjects.parquet", **options)
+    decided.table.write_parquet(record / "determinations.parquet", **options)
     (record / "policy.yaml").write_text(policy_text, encoding="utf-8")

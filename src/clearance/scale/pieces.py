@@ -20,6 +20,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from clearance.engine import Decided, EngineError, counties, decide, normalize_county
+from clearance.outputs.person_index import RECORD_ROW_GROUP
 from clearance.outputs.run import RECORD_DIR, RunFiles, write_run
 from clearance.outputs.summary import what_if_policies
 from clearance.outputs.tables import conviction_base
@@ -163,7 +164,7 @@ class PieceWriter:
             writer = self._writers[name] = pq.ParquetWriter(path, table.schema, compression="lz4")
         elif not table.schema.equals(writer.schema):
             table = table.cast(writer.schema)
-        writer.write_table(table)
+        writer.write_table(table, row_group_size=RECORD_ROW_GROUP)
 
     def finish(
         self,

@@ -37,7 +37,7 @@ DataDirOpt = Annotated[
 T = TypeVar("T")
 
 
-def _fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> None:
     """One line and exit; the message is escaped (a path such as `x[/b]` is text, not markup)."""
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -55,13 +55,13 @@ def _friendly() -> Iterator[None]:
     try:
         yield
     except (StoreError, UserError, ReviewError, PermissionError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OperationalError as exc:
         reason = str(exc.orig).splitlines()[0] if exc.orig else "unreachable"
-        _fail(f"cannot use the database: {reason}")
+        fail(f"cannot use the database: {reason}")
 
 
-def _with_session(data_dir: Path | None, work: Callable[[Session], T]) -> T:
+def with_session(data_dir: Path | None, work: Callable[[Session], T]) -> T:
     """Run `work` in a session on an up-to-date database, errors as one line."""
     from clearance.store.db import database_url, session_factory
 
@@ -71,7 +71,8 @@ def _with_session(data_dir: Path | None, work: Callable[[Session], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _default_actor() -> str:
+def default_actor() -> str:
+    """Who the audit names for a command typed at this machine: its user account."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
@@ -100,7 +101,7 @@ def _read_password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass("password: ")
     if getpass.getpass("again: ") != first:
-        _fail("the two passwords differ")
+        fail("the two passwords differ")
     return first
 
 
@@ -119,7 +120,7 @@ def users_add(
     from clearance.store.users import add_user
 
     password = _read_password(password_stdin)
-    user = _with_session(data_dir, lambda s: add_user(s, username, password, role))
+    user = with_session(data_dir, lambda s: add_user(s, username, password, role))
     out.print(f"added {user.username} ({user.role})", highlight=False)
 
 
@@ -129,7 +130,7 @@ def users_list(data_dir: DataDirOpt = None) -> None:
     from clearance.store.models import utcnow
     from clearance.store.users import list_users
 
-    users = _with_session(data_dir, list_users)
+    users = with_session(data_dir, list_users)
     now = utcnow()
     table = Table()
     for column in ("user", "role", "state", "failed sign-ins", "created"):
@@ -152,7 +153,7 @@ def users_disable(username: str, data_dir: DataDirOpt = None) -> None:
     """Stop a user from signing in; their past reviews and audit entries stay."""
     from clearance.store.users import disable_user
 
-    _with_session(data_dir, lambda s: disable_user(s, username, actor=_default_actor()))
+    with_session(data_dir, lambda s: disable_user(s, username, actor=default_actor()))
     out.print(f"disabled {username.strip().lower()}", highlight=False)
 
 
@@ -161,7 +162,7 @@ def users_enable(username: str, data_dir: DataDirOpt = None) -> None:
     """Let a disabled or locked-out user sign in again."""
     from clearance.store.users import enable_user
 
-    _with_session(data_dir, lambda s: enable_user(s, username, actor=_default_actor()))
+    with_session(data_dir, lambda s: enable_user(s, username, actor=default_actor()))
     out.print(f"enabled {username.strip().lower()}", highlight=False)
 
 
@@ -177,7 +178,7 @@ def users_password(
     from clearance.store.users import set_password
 
     password = _read_password(password_stdin)
-    _with_session(data_dir, lambda s: set_password(s, username, password, actor=_default_actor()))
+    with_session(data_dir, lambda s: set_password(s, username, password, actor=default_actor()))
     out.print(f"password set for {username.strip().lower()}", highlight=False)
 
 
@@ -186,7 +187,7 @@ def audit_verify(data_dir: DataDirOpt = None) -> None:
     """Check the hash chain of the whole log; exit 1 if any entry was edited, deleted or moved."""
     from clearance.store.audit import verify
 
-    result = _with_session(data_dir, verify)
+    result = with_session(data_dir, verify)
     if result.ok:
         out.print(
             f"audit log intact: {result.checked:,} entries, head {result.head_hash}",
@@ -222,7 +223,7 @@ def runs_store(
     from clearance.store.runs import store_run
 
     started = time.perf_counter()
-    run = _with_session(data_dir, lambda s: store_run(s, run_dir, inputs, by or _default_actor()))
+    run = with_session(data_dir, lambda s: store_run(s, run_dir, inputs, by or default_actor()))
     seconds = time.perf_counter() - started
     convictions = run.summary.get("convictions", 0)
     out.print(
@@ -237,7 +238,7 @@ def runs_list(data_dir: DataDirOpt = None) -> None:
     """Runs in the database, newest first."""
     from clearance.store.runs import list_runs
 
-    runs = _with_session(data_dir, list_runs)
+    runs = with_session(data_dir, list_runs)
     table = Table()
     for column in ("id", "created", "by", "county", "policy", "as of", "status", "convictions"):
         table.add_column(column, justify="right" if column in ("id", "convictions") else "left")
@@ -268,9 +269,9 @@ def runs_export(
     """Write a copy of the run folder whose tables carry the reviewed decisions."""
     from clearance.store.runs import export_reviewed_run
 
-    written = _with_session(
+    written = with_session(
         data_dir,
-        lambda s: export_reviewed_run(s, run_id, out_dir, inputs=inputs, actor=_default_actor()),
+        lambda s: export_reviewed_run(s, run_id, out_dir, inputs=inputs, actor=default_actor()),
     )
     out.print(f"reviewed outputs in {written}/", highlight=False)
 

@@ -37,6 +37,7 @@ from clearance.engine import (
 )
 from clearance.outputs.cells import KEYS, unescape_text, write_people_csv
 from clearance.outputs.filings.data import REVIEWS_FILE
+from clearance.outputs.person_index import INDEX_FILE
 from clearance.outputs.run import RECORD_DIR
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
@@ -817,7 +818,10 @@ def export_reviewed_run(
     for name in COPIED_FILES:
         if (source / name).is_file():
             shutil.copy2(source / name, out_dir / name)
-    shutil.copytree(source / RECORD_DIR, out_dir / RECORD_DIR)
+    # Not the person index: it describes the run's own tables, and determinations change here.
+    shutil.copytree(
+        source / RECORD_DIR, out_dir / RECORD_DIR, ignore=shutil.ignore_patterns(INDEX_FILE)
+    )
 
     summary = run.summary
     fetched = _fetch(session, run_id)

@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from clearance.exits import CommandError
 from clearance.outputs.reconcile import ReconcileError, reconcile
 from clearance.store.models import User
 from clearance.store.reconciliations import history, latest, pending_cases, record
@@ -189,7 +190,9 @@ async def start_reconcile(
             if kind == "doj":
                 await run_in_threadpool(check_doj_file, upload.path, upload.filename)
             folder = _next_folder(run_dir)
-            inputs = folder / "input"
+            # The upload waits beside the folder (hidden, so never listed) and is deleted once
+            # read: the reconciliation's folder is built whole and swapped in.
+            inputs = folder.parent / f".{folder.name}.input"
             inputs.mkdir(parents=True)
             source = inputs / upload.filename
             shutil.move(str(upload.path), source)
@@ -213,6 +216,17 @@ async def start_reconcile(
             except ReconcileError as exc:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise UploadRefused(str(exc)) from None
+            except CommandError:
+                # Its message names server folders: the office is told what happened only.
+                shutil.rmtree(folder, ignore_errors=True)
+                raise UploadRefused(
+                    "The reconciliation could not be written (the server's disk or folder "
+                    "refused it); nothing was kept. Ask the administrator to check the data "
+                    "folder.",
+                    500,
+                ) from None
+            finally:
+                shutil.rmtree(inputs, ignore_errors=True)
         except UploadRefused as exc:
             upload.discard()
             return _page(request, user, db, run_id, str(exc), exc.status_code, form)

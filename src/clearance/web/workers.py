@@ -4,25 +4,32 @@ through a small state file.
 Runs (`jobs.py`) and filings builds (`builds.py`) read and write whole counties, so neither
 runs in a request nor in the web server's process. Each is a fresh interpreter (`spawn`) that
 limits its own address space before importing anything heavy, so a hostile or broken input can
-exhaust only the job, never the server. The worker writes where it is (stage, bytes or steps
-done) into a JSON file that the server's pages read; the file is replaced whole, so a reader
-never sees half of it.
+exhaust only the job, never the server, and runs at a lower CPU priority than the server, so
+pages keep answering while a job takes every core. The worker writes where it is (stage,
+bytes or steps done) into a JSON file that the server's pages read; the file is replaced
+whole, so a reader never sees half of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import multiprocessing
 import os
+import re
 import resource
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 #: Default memory limit of one job (address space), overridable per app.
 DEFAULT_JOB_MEMORY_BYTES = 16 * 1024**3
+#: How much lower than the server's a job's CPU priority is (`os.nice`): on a busy machine
+#: the server answers its pages first and the job takes the time left; on an idle one the
+#: job still has every core.
+JOB_NICENESS = 10
 #: Exit codes of a worker: done, refused with a message for the user, over its memory limit,
 #: stopped by an unexpected error, refused because another build of the run holds its lock.
 EXIT_OK, EXIT_REFUSED, EXIT_MEMORY, EXIT_UNEXPECTED, EXIT_BUSY = 0, 3, 4, 5, 6
@@ -33,6 +40,25 @@ def over_memory(limit: int) -> str:
     from clearance.web.files import human_size
 
     return f"more memory than a job may use ({human_size(limit)})"
+
+
+def without_paths(message: str, paths: Iterable[Path]) -> str:
+    """A message for the user with the server's paths taken out: each of `paths`, or a file
+    below one, becomes what lies below it with hidden working folders left out
+    (`reviewed/summary.json`), the path itself its own name (an upload's file name).
+
+    Job messages are shown in the web and kept in the audit log, where a server path would
+    tell every user how the machine's data folder is laid out.
+    """
+    for base in sorted({str(p) for p in paths}, key=len, reverse=True):
+        found = re.compile(re.escape(base) + r"(?![^\s/'\"`,;:()])((?:/[^\s/'\"`,;:()]+)*)")
+
+        def short(match: re.Match[str], name: str = Path(base).name) -> str:
+            parts = [p for p in match.group(1).split("/") if p and not p.startswith(".")]
+            return "/".join(parts) or name
+
+        message = found.sub(short, message)
+    return message
 
 
 def write_state(path: Path, **state: Any) -> None:
@@ -79,12 +105,27 @@ def limit_memory(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
+def lower_priority(increment: int = JOB_NICENESS) -> None:
+    """Lower this process's CPU priority by `increment` (a system that refuses keeps it)."""
+    with contextlib.suppress(OSError):
+        os.nice(increment)
+
+
+def _at_lower_priority(target: Callable[..., None], args: tuple[Any, ...]) -> None:
+    """The worker's entry point: lower its priority first, then do the job."""
+    lower_priority()
+    target(*args)
+
+
 def start_worker(target: Callable[..., None], args: tuple[Any, ...], name: str) -> BaseProcess:
-    """Start `target(*args)` in a fresh interpreter (spawn: nothing of the server is shared).
+    """Start `target(*args)` in a fresh interpreter (spawn: nothing of the server is shared),
+    at a lower CPU priority than the server (`JOB_NICENESS`).
 
     Daemonic, so a server that stops ends its workers with it.
     """
     context = multiprocessing.get_context("spawn")
-    process = context.Process(target=target, args=args, name=name, daemon=True)
+    process = context.Process(
+        target=_at_lower_priority, args=(target, args), name=name, daemon=True
+    )
     process.start()
     return process

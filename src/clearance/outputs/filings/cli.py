@@ -177,7 +177,7 @@ def filings(
     from clearance.outputs.filings.data import FilingsError, parse_filing_pairs
     from clearance.outputs.filings.packet import Counsel
     from clearance.outputs.filings.writer import write_filings
-    from clearance.outputs.folder import check_target, refresh_manifest
+    from clearance.outputs.folder import check_target, list_in_run
 
     day: date | None = None
     if order_date is not None:
@@ -243,9 +243,8 @@ def filings(
                 public_safety=public_safety,
                 include_pending=include_pending,
             )
-            if result.out_dir.resolve().parent == run_dir.resolve():
-                # The run's run.json lists its filings too.
-                refresh_manifest(run_dir, result.out_dir.name)
+            # The run's run.json lists its filings too.
+            list_in_run(run_dir, result.out_dir)
     except FilingsError as exc:
         _fail(str(exc))
         return

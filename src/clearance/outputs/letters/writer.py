@@ -30,6 +30,7 @@ from clearance.outputs.filings.data import (
     load_run,
     policy_filing_values,
 )
+from clearance.outputs.folder import list_in_run, whole_folder
 from clearance.outputs.letters.people import (
     ADDRESS_COLUMNS,
     Addresses,
@@ -278,88 +279,93 @@ def write_letters(
     order = order_date or manifest_order_date(run_dir)
     day = letter_date or run.as_of
     by_language = {t.language: t for t in loaded}
-    out = out_dir if out_dir is not None else run_dir / "letters"
-    out.mkdir(parents=True, exist_ok=True)
-    merge: list[dict[str, Any]] = []
-    grouped = rows.partition_by("subject_id", as_dict=True, maintain_order=True)
-    for person in people.iter_rows(named=True):
-        subject_id = person["subject_id"]
-        mine = grouped[(subject_id,)].to_dicts()
-        name = display_name(person["name"])
-        address = book.by_subject.get(subject_id, {})
-        wanted = address.get("language", "").strip().lower()
-        chosen_templates = [by_language[wanted]] if wanted in by_language else loaded
-        context_person = {"name": name, "subject_id": subject_id}
-        letters = [
-            build_letter(t, context_person, mine, sender, order, day) for t in chosen_templates
-        ]
-        city_line = " ".join(
-            x
-            for x in (
-                f"{address.get('city', '')},".strip(","),
-                address.get("state", ""),
-                address.get("zip", ""),
+    target = out_dir if out_dir is not None else run_dir / "letters"
+    with whole_folder(target, "letters") as out:
+        merge: list[dict[str, Any]] = []
+        grouped = rows.partition_by("subject_id", as_dict=True, maintain_order=True)
+        for person in people.iter_rows(named=True):
+            subject_id = person["subject_id"]
+            mine = grouped[(subject_id,)].to_dicts()
+            name = display_name(person["name"])
+            address = book.by_subject.get(subject_id, {})
+            wanted = address.get("language", "").strip().lower()
+            chosen_templates = [by_language[wanted]] if wanted in by_language else loaded
+            context_person = {"name": name, "subject_id": subject_id}
+            letters = [
+                build_letter(t, context_person, mine, sender, order, day) for t in chosen_templates
+            ]
+            city_line = " ".join(
+                x
+                for x in (
+                    f"{address.get('city', '')},".strip(","),
+                    address.get("state", ""),
+                    address.get("zip", ""),
+                )
+                if x
             )
-            if x
-        )
-        envelope = [name] + [
-            x
-            for x in (address.get("address_line1", ""), address.get("address_line2", ""), city_line)
-            if x
-        ]
-        file_name = f"{subject_id}.pdf"
-        render_letters_pdf(
-            out / file_name,
-            letters,
-            sender,
-            envelope,
-            {t.language: long_date(day, t.language) for t in chosen_templates},
-        )
-        entry: dict[str, Any] = {
-            "subject_id": subject_id,
-            "cii_number": person["cii_number"],
-            "name": name,
-            **{c: address.get(c, "") for c in ADDRESS_COLUMNS},
-            "has_address": "yes" if address else "no",
-            "languages": ";".join(t.language for t in chosen_templates),
-            "convictions": len(mine),
-            "case_numbers": ";".join(sorted({r["court_case_number"] or "" for r in mine})),
-            "count_ids": ";".join(r["count_id"] for r in mine),
-            "letter_file": file_name,
+            envelope = [name] + [
+                x
+                for x in (
+                    address.get("address_line1", ""),
+                    address.get("address_line2", ""),
+                    city_line,
+                )
+                if x
+            ]
+            file_name = f"{subject_id}.pdf"
+            render_letters_pdf(
+                out / file_name,
+                letters,
+                sender,
+                envelope,
+                {t.language: long_date(day, t.language) for t in chosen_templates},
+            )
+            entry: dict[str, Any] = {
+                "subject_id": subject_id,
+                "cii_number": person["cii_number"],
+                "name": name,
+                **{c: address.get(c, "") for c in ADDRESS_COLUMNS},
+                "has_address": "yes" if address else "no",
+                "languages": ";".join(t.language for t in chosen_templates),
+                "convictions": len(mine),
+                "case_numbers": ";".join(sorted({r["court_case_number"] or "" for r in mine})),
+                "count_ids": ";".join(r["count_id"] for r in mine),
+                "letter_file": file_name,
+            }
+            for code in by_language:
+                text = next((x for x in letters if x.language == code), None)
+                entry[f"subject_{code}"] = text.subject if text else ""
+                entry[f"greeting_{code}"] = text.greeting if text else ""
+                entry[f"body_{code}"] = text.body() if text else ""
+                entry[f"closing_{code}"] = text.closing if text else ""
+            merge.append(entry)
+        files = [f"{p['subject_id']}.pdf" for p in people.iter_rows(named=True)]
+        pl.DataFrame(merge, infer_schema_length=None).write_csv(out / "letters.csv")
+        files.append("letters.csv")
+        if addresses is not None:
+            book.unmatched.write_csv(out / "addresses-unmatched.csv")
+            files.append("addresses-unmatched.csv")
+        summary = {
+            "run": run_dir.name,
+            "letters": people.height,
+            "convictions_named": rows.height,
+            "by_change": dict(sorted(rows.group_by("change").len().iter_rows())),
+            "left_out": {"deceased": chosen.deceased, "nothing_to_name": chosen.nothing_to_name},
+            "only_reflected": reconciled is not None,
+            "languages": [t.language for t in loaded],
+            "addresses": {
+                "rows_read": book.rows_read,
+                "matched": len(book.by_subject),
+                "unmatched": book.unmatched.height,
+                "people_without_address": people.height
+                - sum(1 for s in people["subject_id"].to_list() if s in book.by_subject),
+            },
+            "date": day.isoformat(),
+            "order_date": order.isoformat() if order else None,
         }
-        for code in by_language:
-            text = next((x for x in letters if x.language == code), None)
-            entry[f"subject_{code}"] = text.subject if text else ""
-            entry[f"greeting_{code}"] = text.greeting if text else ""
-            entry[f"body_{code}"] = text.body() if text else ""
-            entry[f"closing_{code}"] = text.closing if text else ""
-        merge.append(entry)
-    files = [f"{p['subject_id']}.pdf" for p in people.iter_rows(named=True)]
-    pl.DataFrame(merge, infer_schema_length=None).write_csv(out / "letters.csv")
-    files.append("letters.csv")
-    if addresses is not None:
-        book.unmatched.write_csv(out / "addresses-unmatched.csv")
-        files.append("addresses-unmatched.csv")
-    summary = {
-        "run": run_dir.name,
-        "letters": people.height,
-        "convictions_named": rows.height,
-        "by_change": dict(sorted(rows.group_by("change").len().iter_rows())),
-        "left_out": {"deceased": chosen.deceased, "nothing_to_name": chosen.nothing_to_name},
-        "only_reflected": reconciled is not None,
-        "languages": [t.language for t in loaded],
-        "addresses": {
-            "rows_read": book.rows_read,
-            "matched": len(book.by_subject),
-            "unmatched": book.unmatched.height,
-            "people_without_address": people.height
-            - sum(1 for s in people["subject_id"].to_list() if s in book.by_subject),
-        },
-        "date": day.isoformat(),
-        "order_date": order.isoformat() if order else None,
-    }
-    (out / "letters.json").write_text(
-        json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    files.append("letters.json")
-    return LettersResult(out_dir=out, files=tuple(files), summary=summary)
+        (out / "letters.json").write_text(
+            json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        files.append("letters.json")
+    list_in_run(run_dir, target)
+    return LettersResult(out_dir=target, files=tuple(files), summary=summary)
