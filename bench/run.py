@@ -270,7 +270,8 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
     for key in states:
         state = scale[key]
         cpu = f", {state['cpu_s']} s of processor time" if "cpu_s" in state else ""
-        row("`--county all`", state, f"{state['counties']} counties, "
+        limit = f" `--memory-limit {state['memory_limit']}`" if "memory_limit" in state else ""
+        row(f"`--county all`{limit}", state, f"{state['counties']} counties, "
             f"{state['convictions']:,} convictions decided{cpu}")  # fmt: skip
         compared = state.get("compared")
         if isinstance(compared, dict):
