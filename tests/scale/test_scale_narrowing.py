@@ -3,7 +3,8 @@ its county files) changes no decision, under every policy: the statute, each cou
 the summary's what-ifs, and a policy with related charges.
 
 The Spark runs themselves are in test_scale_spark_flows.py; this checks the narrowing on its
-own, with the engine as it runs on one machine."""
+own, with the engine as it runs on one machine, and the out-of-core path (which does not
+narrow) on the same repository."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import RUN_FILES
 from flow_edges import COUNTY, EDGE_IDS, HISTORIES, edge_id, write_repository
+from typer.testing import CliRunner
 
+from clearance.cli import app
 from clearance.engine import EVERY_COUNTY, decide
 from clearance.outputs.summary import what_if_policies
 from clearance.policy.loader import load_policy
@@ -51,8 +55,13 @@ POLICIES = _policies()
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory: pytest.TempPathFactory) -> Records:
-    return read_doj([write_repository(tmp_path_factory.mktemp("repo") / "repository.dat")])
+def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_repository(tmp_path_factory.mktemp("repo") / "repository.dat")
+
+
+@pytest.fixture(scope="module")
+def records(repository: Path) -> Records:
+    return read_doj([repository])
 
 
 @pytest.mark.parametrize("name", list(POLICIES))
@@ -134,3 +143,22 @@ def test_edge_people_have_ids_of_their_own(tmp_path: Path) -> None:
     edges = records.subjects.filter(pl.col("subject_id").is_in(list(EDGE_IDS)))
     assert edges.height == len(HISTORIES)
     assert edges["name"].str.starts_with("EDGE,PERSON").all()
+
+
+@pytest.mark.parametrize("preset", PRESETS[1:])
+def test_repository_in_buckets_under_a_county_flow(
+    repository: Path, preset: str, tmp_path: Path
+) -> None:
+    """The out-of-core path does not narrow: it decides every person in buckets on disk. Under
+    each county's flow, the edge repository in buckets gives the in-memory run's files."""
+    folder = tmp_path
+    for out, extra in (("memory", ["-q"]), ("buckets", ["--memory-limit", "1M"])):
+        args = ["run", str(repository), "--county", COUNTY, "--as-of", AS_OF.isoformat(), "--out",
+                str(folder / out), "--policy", preset, *extra]  # fmt: skip
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+    assert "buckets of people" in result.output
+    for name in RUN_FILES:
+        assert (folder / "memory" / name).read_bytes() == (
+            folder / "buckets" / name
+        ).read_bytes(), name
