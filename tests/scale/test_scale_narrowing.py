@@ -1,6 +1,6 @@
 """Narrowing a whole repository to the people a run can decide (Spark's repository mode and
 its county files) changes no decision, under every policy: the statute, each county's flow,
-the summary's what-ifs, and a policy with related charges.
+the summary's what-ifs, a policy with related charges and the configurable tool's flow.
 
 The Spark runs themselves are in test_scale_spark_flows.py; this checks the narrowing on its
 own, with the engine as it runs on one machine, and the out-of-core path (which does not
@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from clearance.cli import app
 from clearance.engine import EVERY_COUNTY, decide
 from clearance.outputs.summary import what_if_policies
-from clearance.policy.loader import load_policy
+from clearance.policy.loader import load_policy, policy_from_tool_options
 from clearance.policy.schema import Policy, RelatedCharges
 from clearance.records.doj import Records, read_doj
 from clearance.scale.people import concerned_convictions, decidable
@@ -44,10 +44,23 @@ def _related_policy() -> Policy:
     )
 
 
+def _tool_policy() -> Policy:
+    """The statewide configurable tool's flow, with related charges to review too."""
+    options = {
+        "baselineEligibility": {"dismiss": ["11357", "11358"], "reduce": ["11359", "11360"]},
+        "additionalRelief": {"subjectAgeThreshold": 50, "yearsCrimeFreeThreshold": 10},
+    }
+    policy = policy_from_tool_options(options, "options.json")
+    return policy.model_copy(
+        update={"related_charges": RelatedCharges(review=["HS 11364", "HS 11366"])}
+    )
+
+
 def _policies() -> dict[str, Policy]:
     policies = {name: load_policy(name) for name in PRESETS}
     policies.update({f"what-if-{k}": p for k, p in what_if_policies().items()})
     policies["related"] = _related_policy()
+    policies["configurable-tool"] = _tool_policy()
     return policies
 
 
@@ -95,6 +108,7 @@ def test_narrowing_changes_no_decision(records: Records, name: str) -> None:
         # Possible plea bargains beside a dismissed cannabis charge.
         ("san-francisco-2018", {edge_id(3), edge_id(9)}),
         ("related", {edge_id(3), edge_id(9)}),
+        ("configurable-tool", {edge_id(3), edge_id(9)}),
         ("statute", set()),
         ("los-angeles-2020", set()),
     ],
