@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 #: The record's tables, in the order of the index's `table` codes.
 TABLES = ("counts", "subjects", "determinations")
 #: Rows per row group of the record's tables: small enough that one group costs milliseconds.
-RECORD_ROW_GROUP = 8_192
+RECORD_ROW_GROUP = 4_096
 #: Rows per row group of the index: one group holds the entries of about a thousand people.
 INDEX_ROW_GROUP = 4_096
 INDEX_FILE = "people.index.parquet"
