@@ -380,3 +380,28 @@ def test_runs_and_builds_share_the_job_slots(done_run: DoneRun) -> None:
     finally:
         app.state.jobs.slots, app.state.builds.slots = original
         app.state.jobs.target = run_job
+
+
+def test_no_build_message_shown_or_audited_names_a_server_path(
+    done_run: DoneRun, tmp_path: Path
+) -> None:
+    """A build that finds the run's files incomplete says so in words: no path of the data
+    folder, nor command-line advice, on the page, in the build's state or in the audit log."""
+    data_dir = str(done_run.site.data_dir)
+    policy = _run_dir(done_run) / "record" / "policy.yaml"
+    aside = tmp_path / "policy.yaml"
+    first = _last_audit(done_run).id
+    policy.rename(aside)
+    try:
+        with done_run.site.client() as client:
+            token = login(client, "attorney")
+            page = _built(done_run, token, client)
+    finally:
+        aside.rename(policy)
+    assert "the run&#39;s files on the server are not complete" in page
+    assert data_dir not in page and "clearance run" not in page
+    assert data_dir not in (_run_dir(done_run) / BUILD_STATE).read_text(encoding="utf-8")
+    with done_run.site.app.state.sessions() as db:
+        entries = db.execute(select(AuditEntry).where(AuditEntry.id > first)).scalars().all()
+    assert [e.action for e in entries][-1] == "filings.failed"
+    assert not [e.details_json for e in entries if data_dir in e.details_json]

@@ -61,6 +61,7 @@ from clearance.web.workers import (
     read_state,
     refused_memory,
     start_worker,
+    without_paths,
     write_state,
 )
 
@@ -299,6 +300,7 @@ def build_job(
     code, message = EXIT_UNEXPECTED, BUILD_UNEXPECTED
     try:
         from clearance.outputs.filings import FilingsError
+        from clearance.outputs.filings.data import IncompleteRun
         from clearance.store.db import session_factory
         from clearance.store.runs import StoreError
 
@@ -341,9 +343,12 @@ def build_job(
             code, message = EXIT_OK, ""
         except BuildBusy:
             code, message = EXIT_BUSY, BUILD_BUSY
+        except IncompleteRun:
+            code, message = EXIT_REFUSED, INCOMPLETE_RUN
         except FilingsError as exc:
-            # Written for users; never quotes the data.
-            code, message = EXIT_REFUSED, NOT_WRITTEN + str(exc)
+            # Written for users; never quotes the data. Paths (of the run folder, of its staging
+            # folder) are the server's own business.
+            code, message = EXIT_REFUSED, NOT_WRITTEN + without_paths(str(exc), [folder])
         except StoreError:
             code, message = EXIT_REFUSED, INCOMPLETE_RUN
     except Exception as exc:

@@ -49,6 +49,7 @@ from clearance.web.workers import (
     read_state,
     refused_memory,
     start_worker,
+    without_paths,
     write_state,
 )
 
@@ -103,13 +104,6 @@ def progress_file(runs_dir: Path, run_id: int) -> Path:
     return runs_dir / f".job-{run_id}.json"
 
 
-def _without_paths(message: str, inputs: list[str]) -> str:
-    """A reader's message with the server's upload paths cut down to the file names."""
-    for name in inputs:
-        message = message.replace(str(Path(name)), Path(name).name)
-    return message
-
-
 def run_job(
     database_url: str, run_id: int, inputs: list[str], runs_dir: str, memory_bytes: int
 ) -> None:
@@ -133,7 +127,8 @@ def run_job(
             code, message = EXIT_OK, ""
         except (ReadError, EngineError, PolicyError) as exc:
             # These messages are written for users and never quote the data.
-            code, message = EXIT_REFUSED, _without_paths(str(exc), inputs)
+            folders = [Path(p) for p in inputs] + [Path(runs_dir) / str(run_id)]
+            code, message = EXIT_REFUSED, without_paths(str(exc), folders)
     except Exception as exc:
         if refused_memory(exc):
             code, message = EXIT_MEMORY, out_of_memory(memory_bytes)
