@@ -1,9 +1,10 @@
 """Narrowing a whole repository to the people a run can decide (Spark's repository mode and
 its county files) changes no decision, under every policy: the statute, each county's flow,
-the summary's what-ifs, and a policy with related charges.
+the summary's what-ifs, a policy with related charges and the configurable tool's flow.
 
 The Spark runs themselves are in test_scale_spark_flows.py; this checks the narrowing on its
-own, with the engine as it runs on one machine."""
+own, with the engine as it runs on one machine, and the out-of-core path (which does not
+narrow) on the same repository."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import RUN_FILES
 from flow_edges import COUNTY, EDGE_IDS, HISTORIES, edge_id, write_repository
+from typer.testing import CliRunner
 
+from clearance.cli import app
 from clearance.engine import EVERY_COUNTY, decide
 from clearance.outputs.summary import what_if_policies
-from clearance.policy.loader import load_policy
+from clearance.policy.loader import load_policy, policy_from_tool_options
 from clearance.policy.schema import Policy, RelatedCharges
 from clearance.records.doj import Records, read_doj
 from clearance.scale.people import concerned_convictions, decidable
@@ -40,10 +44,23 @@ def _related_policy() -> Policy:
     )
 
 
+def _tool_policy() -> Policy:
+    """The statewide configurable tool's flow, with related charges to review too."""
+    options = {
+        "baselineEligibility": {"dismiss": ["11357", "11358"], "reduce": ["11359", "11360"]},
+        "additionalRelief": {"subjectAgeThreshold": 50, "yearsCrimeFreeThreshold": 10},
+    }
+    policy = policy_from_tool_options(options, "options.json")
+    return policy.model_copy(
+        update={"related_charges": RelatedCharges(review=["HS 11364", "HS 11366"])}
+    )
+
+
 def _policies() -> dict[str, Policy]:
     policies = {name: load_policy(name) for name in PRESETS}
     policies.update({f"what-if-{k}": p for k, p in what_if_policies().items()})
     policies["related"] = _related_policy()
+    policies["configurable-tool"] = _tool_policy()
     return policies
 
 
@@ -51,8 +68,13 @@ POLICIES = _policies()
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory: pytest.TempPathFactory) -> Records:
-    return read_doj([write_repository(tmp_path_factory.mktemp("repo") / "repository.dat")])
+def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_repository(tmp_path_factory.mktemp("repo") / "repository.dat")
+
+
+@pytest.fixture(scope="module")
+def records(repository: Path) -> Records:
+    return read_doj([repository])
 
 
 @pytest.mark.parametrize("name", list(POLICIES))
@@ -86,6 +108,7 @@ def test_narrowing_changes_no_decision(records: Records, name: str) -> None:
         # Possible plea bargains beside a dismissed cannabis charge.
         ("san-francisco-2018", {edge_id(3), edge_id(9)}),
         ("related", {edge_id(3), edge_id(9)}),
+        ("configurable-tool", {edge_id(3), edge_id(9)}),
         ("statute", set()),
         ("los-angeles-2020", set()),
     ],
@@ -134,3 +157,22 @@ def test_edge_people_have_ids_of_their_own(tmp_path: Path) -> None:
     edges = records.subjects.filter(pl.col("subject_id").is_in(list(EDGE_IDS)))
     assert edges.height == len(HISTORIES)
     assert edges["name"].str.starts_with("EDGE,PERSON").all()
+
+
+@pytest.mark.parametrize("preset", PRESETS[1:])
+def test_repository_in_buckets_under_a_county_flow(
+    repository: Path, preset: str, tmp_path: Path
+) -> None:
+    """The out-of-core path does not narrow: it decides every person in buckets on disk. Under
+    each county's flow, the edge repository in buckets gives the in-memory run's files."""
+    folder = tmp_path
+    for out, extra in (("memory", ["-q"]), ("buckets", ["--memory-limit", "1M"])):
+        args = ["run", str(repository), "--county", COUNTY, "--as-of", AS_OF.isoformat(), "--out",
+                str(folder / out), "--policy", preset, *extra]  # fmt: skip
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+    assert "buckets of people" in result.output
+    for name in RUN_FILES:
+        assert (folder / "memory" / name).read_bytes() == (
+            folder / "buckets" / name
+        ).read_bytes(), name
