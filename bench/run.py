@@ -273,6 +273,12 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
         limit = f" `--memory-limit {state['memory_limit']}`" if "memory_limit" in state else ""
         row(f"`--county all`{limit}", state, f"{state['counties']} counties, "
             f"{state['convictions']:,} convictions decided{cpu}")  # fmt: skip
+        before = state.get("before")
+        if isinstance(before, dict):
+            # A figure measured before a change of the code it measures is kept beside it.
+            cpu = f"{before['cpu_s']} s of processor time; " if "cpu_s" in before else ""
+            row(f"`--county all`{limit} (before)", {**before, "rows": state["rows"],
+                "bytes": state["bytes"]}, f"{cpu}{before.get('change', '')}")  # fmt: skip
         compared = state.get("compared")
         if isinstance(compared, dict):
             same = "yes" if compared["identical_outputs"] else "NO"

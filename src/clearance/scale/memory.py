@@ -79,5 +79,9 @@ def buckets_for(paths: Sequence[Path], limit: int) -> int:
     peak = estimated_peak(paths)
     if peak <= limit:
         return 0
-    per_bucket = max(limit - FIXED_BYTES, limit // 4, 1) / 2
+    # A bucket decided takes about twice the in-memory run's peak per byte (its what-ifs and
+    # its part of the outputs are made at once), and what the outputs are made of takes the
+    # rest at the end: a third of the room each (bench/RESULTS.md: 20M rows in 5 buckets of
+    # half the room went over 3 GB).
+    per_bucket = max(limit - FIXED_BYTES, limit // 4, 1) / 3
     return min(MAX_BUCKETS, max(2, math.ceil((peak - FIXED_BYTES) / per_bucket)))

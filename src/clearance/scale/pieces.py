@@ -23,10 +23,14 @@ from clearance.engine import Decided, EngineError, counties, decide, normalize_c
 from clearance.outputs.person_index import RECORD_ROW_GROUP
 from clearance.outputs.run import RECORD_DIR, RunFiles, write_run
 from clearance.outputs.summary import what_if_policies
-from clearance.outputs.tables import conviction_base
+from clearance.outputs.tables import SLICE_ROWS, conviction_base
 from clearance.policy.schema import Policy
 from clearance.records.doj import FileStats, Records
 from clearance.records.federal import empty_federal, federal_entries, overview_of
+
+#: What the summary reads of a what-if's determinations (`outputs.summary.impact`): only these
+#: are kept of them until the run is written.
+WHAT_IF_COLUMNS = ("subject_id", "decision", "new_level", "level", "conviction_date")
 
 
 @dataclass
@@ -144,7 +148,8 @@ class PieceWriter:
         self.in_scope = self.in_scope or piece.in_scope
         self.decided.append(piece.decided)
         for key, table in piece.what_ifs.items():
-            self.what_ifs.setdefault(key, Kept(self.spill, f"what-if-{key}")).append(table)
+            kept = self.what_ifs.setdefault(key, Kept(self.spill, f"what-if-{key}"))
+            kept.append(table.select(WHAT_IF_COLUMNS))
         self.base.append(piece.base)
         self.subjects.append(piece.subjects.select("subject_id", "name", "dob", "cii_number"))
         self.folded.append(
@@ -156,16 +161,19 @@ class PieceWriter:
         self._record("subjects", piece.subjects)
 
     def _record(self, name: str, frame: pl.DataFrame) -> None:
-        if frame.height == 0:
-            return
-        table = frame.to_arrow()
-        writer = self._writers.get(name)
-        if writer is None:
-            path = self.out_dir / RECORD_DIR / f"{name}.parquet"
-            writer = self._writers[name] = pq.ParquetWriter(path, table.schema, compression="lz4")
-        elif not table.schema.equals(writer.schema):
-            table = table.cast(writer.schema)
-        writer.write_table(table, row_group_size=RECORD_ROW_GROUP)
+        """The piece's rows appended to `record/<name>.parquet`, a slice at a time: each
+        slice's Arrow copy is made only while it is written (`SLICE_ROWS` is a multiple of
+        the row group, so the row groups are those of the whole piece)."""
+        for start in range(0, frame.height, SLICE_ROWS):
+            table = frame.slice(start, SLICE_ROWS).to_arrow()
+            writer = self._writers.get(name)
+            if writer is None:
+                path = self.out_dir / RECORD_DIR / f"{name}.parquet"
+                writer = pq.ParquetWriter(path, table.schema, compression="lz4")
+                self._writers[name] = writer
+            elif not table.schema.equals(writer.schema):
+                table = table.cast(writer.schema)
+            writer.write_table(table, row_group_size=RECORD_ROW_GROUP)
 
     def finish(
         self,
