@@ -288,8 +288,11 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
                 "bytes": state["bytes"]}, f"{cpu}same outputs, byte for byte: {same}")  # fmt: skip
     cores = _outofcore(scale)
     for core in cores.values():
-        # A figure measured before a change of the code it measures is kept beside it.
-        for figures, label in ((core.get("before"), " (before)"), (core, "")):
+        # Figures measured before a change of the code they measure are kept beside it (one,
+        # or a list, oldest first).
+        before = core.get("before")
+        earlier = before if isinstance(before, list) else [before]
+        for figures, label in [*((b, " (before)") for b in earlier), (core, "")]:
             if not isinstance(figures, dict):
                 continue
             stages = ", ".join(f"{k} {v} s" for k, v in figures.get("stages_s", {}).items())

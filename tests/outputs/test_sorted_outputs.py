@@ -52,7 +52,7 @@ def test_shuffled_determinations_give_the_same_bytes_slice_by_slice(
     # Slices of a few rows: many row groups, each gathered through the order.
     monkeypatch.setattr(tables, "SLICE_ROWS", 128)
     in_slices = _files(shuffled, records, tmp_path / "slices")
-    monkeypatch.setattr(tables, "SLICE_ROWS", 1 << 17)
+    monkeypatch.setattr(tables, "SLICE_ROWS", 1 << 15)
     assert in_slices["c.csv"] == whole["c.csv"]
     # The CSV: one header, then every conviction in (subject_id, count_id) order.
     lines = whole["c.csv"].decode("utf-8").splitlines()

@@ -55,7 +55,7 @@ def convictions_table(decided: Decided, records: Records) -> pl.DataFrame:
 
 
 #: Determinations turned into output rows, and written, at once (see `sorted_slices`).
-SLICE_ROWS = 1 << 17
+SLICE_ROWS = 1 << 15
 
 #: The order of a run's determinations and of the files written from them.
 ORDER = ["subject_id", "count_id"]
