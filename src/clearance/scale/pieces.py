@@ -28,9 +28,6 @@ from clearance.policy.schema import Policy
 from clearance.records.doj import FileStats, Records
 from clearance.records.federal import empty_federal, federal_entries, overview_of
 
-#: The order of a run's determinations.
-_ORDER = ["subject_id", "count_id"]
-
 
 @dataclass
 class Piece:
@@ -197,8 +194,9 @@ class PieceWriter:
         if not self.in_scope:
             raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
         # Each list is emptied as its table is made: the pieces then live only in that table
-        # (not copied: `_take`), so the determinations are held once, plus their sorted copy.
-        table = self.decided.take().sort(_ORDER)
+        # (not copied: `_take`), and the files are written from it in order a slice at a time
+        # (`outputs.tables.sorted_slices`): the determinations are held once, never sorted.
+        table = self.decided.take()
         decided = Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=())
         del table
         what_ifs = (
