@@ -1,9 +1,11 @@
 """The results.csv writer's two paths are one contract: the same bytes for the same rows.
 
-The fast path (one replace of the line ends) serves plain chunks; the general path (vectorised
-insertion over the bytes) serves chunks with CR bytes, blank lines, lines left out, trailing
-commas and quoted line breaks. Both are checked here against a plain line-by-line statement of
-what results.csv holds, on the sample's own chunks and on generated ones.
+The fast path (one replace of the line endings, then the few lines that need their own
+handling patched) serves chunks of mostly plain rows; the general path (vectorised insertion
+over the bytes) serves chunks with many CR bytes, blank lines, lines left out, trailing commas
+or quoted line breaks. Each handles every kind of line. Both are checked here against a plain
+line-by-line statement of what results.csv holds, on the sample's own chunks and on generated
+ones.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clearance.outputs.tables import _insert_columns, _replace_line_ends
+from clearance.outputs.tables import _insert_columns, _Lines, _replace_line_ends
 from clearance.records.chunks import Chunk
 from clearance.records.doj import PLAN_DROP, PLAN_JOIN
 
@@ -59,10 +61,12 @@ def both(data: bytes, plan: np.ndarray, decided: dict[int, str], first_line: int
     pieces, rows = _insert_columns(chunk, here, EMPTY, plan)
     general = b"".join(bytes(p) for p in pieces)
     assert rows == int((plan >= 0).sum())
-    if b"\r" not in data and not plan.any():
+    pieces, rows = _replace_line_ends(chunk, here, EMPTY, plan)
+    assert b"".join(bytes(p) for p in pieces) == general
+    assert rows == int((plan >= 0).sum())
+    if not plan.any():
         pieces, rows = _replace_line_ends(chunk, here, EMPTY)
         assert b"".join(bytes(p) for p in pieces) == general
-        assert rows == len(plan)
     return general
 
 
@@ -112,3 +116,25 @@ def test_general_path_is_the_line_by_line_statement(
     out = both(data, np.array(plan, dtype=np.int16), decided)
     kept_eols = [e if p == PLAN_JOIN else b"" for e, p in zip(eols, plan, strict=True)]
     assert out == expected(lines, kept_eols, plan, decided)
+
+
+def test_a_crlf_chunk_with_lines_set_aside_takes_the_fast_path_with_the_same_bytes() -> None:
+    """A file exported with CR LF endings, with a blank line set aside, a trailing comma cut
+    and a quoted line break: the fast path replaces the CR LF endings and patches those lines
+    alone; results.csv holds what the line-by-line statement says."""
+    lines = gzip.decompress(SAMPLE.read_bytes()).split(b"\n")[1:401]
+    plan = [0] * len(lines)
+    lines[10], plan[10] = b"", PLAN_DROP
+    lines[20], plan[20] = lines[20] + b",", 1
+    plan[30] = PLAN_JOIN
+    data = b"".join(line + b"\r\n" for line in lines)
+    decided = {i: f",dismiss,,11361.8(f),rule_{i}" for i in range(0, len(lines), 9) if i != 10}
+    decided.pop(31, None)
+    codes = np.array(plan, dtype=np.int16)
+    chunk = Chunk(data=data, first_line=2, consumed=len(data))
+    none = pl.DataFrame(schema={"source_line": pl.Int64, "suffix": pl.String})
+    special = _Lines(chunk, codes).special(none)
+    assert special.tolist() == [10, 20, 30]
+    out = both(data, codes, decided)
+    eols = [b"\r\n" if p == PLAN_JOIN else b"" for p in plan]
+    assert out == expected(lines, eols, plan, decided)

@@ -47,7 +47,7 @@ def test_migrations_match_models_and_repeat(db_url: str) -> None:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
-            assert context.get_current_revision() == "0003"
+            assert context.get_current_revision() == "0004"
             tables = set(inspect(connection).get_table_names())
             assert {"users", "runs", "run_inputs", "determinations", "people", "audit_log",
                     "audit_head"} <= tables  # fmt: skip
@@ -55,8 +55,9 @@ def test_migrations_match_models_and_repeat(db_url: str) -> None:
                 tuple(ix["column_names"])
                 for ix in inspect(connection).get_indexes("determinations")
             }
+            # The queue's filters and sorts each lead an index after the run.
             for wanted in ("decision", "subject_id", "review_status", "code_section"):
-                assert ("run_id", wanted) in indexes
+                assert any(ix[:2] == ("run_id", wanted) for ix in indexes), wanted
     finally:
         engine.dispose()
 
@@ -82,7 +83,7 @@ def test_concurrent_upgrades_of_a_new_database(db_url: str) -> None:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection)
-            assert context.get_current_revision() == "0003"
+            assert context.get_current_revision() == "0004"
             assert connection.execute(text("SELECT entries FROM audit_head")).scalar() == 0
     finally:
         engine.dispose()

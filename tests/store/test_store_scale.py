@@ -77,9 +77,9 @@ def test_hundred_thousand_counts(session: Session, sample_run: SampleRun, attorn
     assert total == COUNTS
 
     # The search box over the whole run, counted by the database against the table's own count.
-    person = table.filter(
-        pl.col("dob").is_not_null() & pl.col("name").str.contains(",")
-    ).row(COUNTS // 2, named=True)
+    person = table.filter(pl.col("dob").is_not_null() & pl.col("name").str.contains(",")).row(
+        COUNTS // 2, named=True
+    )
     last = str(person["name"]).split(",")[0].strip()
 
     def holds(column: str, text: str) -> pl.Expr:

@@ -4,9 +4,12 @@ for the roles that run; nobody else sees another user's check."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from web_site import Site, csrf_of, login
+
+from clearance.outputs.folder import verify_folder
 
 SHEETS = Path(__file__).resolve().parents[1] / "records" / "rapsheets"
 SHEET = """CII/A55555555
@@ -106,3 +109,19 @@ def test_a_post_without_the_token_is_refused(site: Site) -> None:
         files={"file": ("sheet.txt", SHEET.encode(), "text/plain")},
     )
     assert response.status_code == 403
+
+
+def test_a_check_is_written_whole_or_not_at_all(site: Site) -> None:
+    _, _, response = _check(site, "attorney")
+    assert response.status_code == 200, response.text
+    checks = site.data_dir / "checks"
+    (folder,) = list(checks.iterdir())  # nothing beside it: no half-built folder, no lock
+    assert verify_folder(folder).whole
+    # A data folder where no check can be written: refused in words, nothing kept.
+    shutil.rmtree(checks)
+    checks.write_text("not a folder", encoding="utf-8")
+    _, _, response = _check(site, "attorney")
+    assert response.status_code == 503
+    assert "could not be written on the server; nothing was kept" in response.text
+    assert str(site.data_dir) not in response.text
+    assert sorted(p.name for p in site.data_dir.iterdir() if "check" in p.name) == ["checks"]

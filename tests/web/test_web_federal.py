@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 from web_site import Site, csrf_of, login
 
 from clearance.cli import app as cli_app
+from clearance.outputs.folder import verify_folder
 from clearance.store.db import session_factory
 from clearance.store.runs import store_run
 
@@ -114,3 +116,28 @@ def test_a_run_without_federal_entries_says_so(site: Site, tmp_path: Path) -> No
         page = client.get(f"/runs/{run_id}/federal")
         assert page.status_code == 200
         assert 'id="federal-none"' in page.text
+
+
+def test_federal_outputs_are_written_whole_or_not_at_all(
+    site: Site, federal_run: int, tmp_path: Path
+) -> None:
+    federal = tmp_path / "run" / "federal"
+    with site.client() as client:
+        login(client, "attorney")
+        token = csrf_of(client.get(f"/runs/{federal_run}/federal").text)
+        built = client.post(f"/runs/{federal_run}/federal", data={"csrf_token": token})
+        assert built.status_code == 303
+        assert 'id="federal-result"' in client.get(f"/runs/{federal_run}/federal").text
+        assert verify_folder(federal).whole
+        before = {p: p.read_bytes() for p in federal.rglob("*") if p.is_file()}
+        # Another writer holds the folder: refused with a message, the previous set unchanged.
+        with (tmp_path / "run" / ".federal.lock").open("a+") as held:
+            fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            refused = client.post(f"/runs/{federal_run}/federal", data={"csrf_token": token})
+        assert refused.status_code == 303
+        page = client.get(f"/runs/{federal_run}/federal").text
+        assert 'id="federal-error"' in page and 'id="federal-result"' not in page
+        assert "were not written (the previous ones are unchanged)" in page
+        assert str(tmp_path) not in page
+        assert {p: p.read_bytes() for p in federal.rglob("*") if p.is_file()} == before
+        assert not [p for p in federal.parent.iterdir() if p.name.startswith(".federal.b")]

@@ -13,25 +13,24 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
-from web_site import DoneRun, csrf_of, dying_build, held_build, login, wait_build
+from web_site import (
+    FILING,
+    SAMPLE,
+    DoneRun,
+    csrf_of,
+    dying_build,
+    held_build,
+    login,
+    slow_job,
+    wait_build,
+)
 
 from clearance.store import reviews
-from clearance.store.models import AuditEntry, Determination
+from clearance.store.models import AuditEntry, Determination, Run
 from clearance.store.users import get_user_by_name
-from clearance.web.builds import BUILD_LOCK, BUILD_STATE, build_job
-
-FILING = {
-    "office": "Office of the District Attorney",
-    "signer": "Alex Attorney",
-    "bar_number": "123456",
-    "office_address": "901 G Street, Sacramento, CA 95814",
-    "phone": "(916) 555-0100",
-    "email": "alex.attorney@example.org",
-    "court_name": "Superior Court of California, County of Sacramento",
-    "court_address": "720 Ninth Street, Sacramento, CA 95814",
-    "policy_authority_serving": "pc1385",
-    "policy_authority_completed": "pc1203.4",
-}
+from clearance.web.builds import BUILD_LOCK, BUILD_STATE, build_job, read_build
+from clearance.web.jobs import run_job
+from clearance.web.slots import JobSlots
 
 
 def _run_dir(done_run: DoneRun) -> Path:
@@ -263,3 +262,146 @@ def test_a_build_interrupted_by_a_stop_is_recorded_on_the_next_start(done_run: D
         assert "the server stopped during the build" in page
     assert not staging.exists()
     assert _audit_actions(done_run).count("filings.failed") == failed_before + 1
+
+
+def _last_audit(done_run: DoneRun) -> AuditEntry:
+    with done_run.site.app.state.sessions() as db:
+        entry = db.execute(select(AuditEntry).order_by(AuditEntry.id.desc())).scalars().first()
+        assert entry is not None
+        return entry
+
+
+def _page_when(client: TestClient, url: str, text: str) -> str:
+    """The page once it shows `text` (a generous limit, not a speed check)."""
+    for _ in range(1200):
+        page = client.get(url).text
+        if text in page:
+            return page
+        time.sleep(0.1)
+    raise AssertionError(f"{url} never showed {text!r}")
+
+
+def test_a_running_build_is_cancelled_and_the_previous_filings_stay(done_run: DoneRun) -> None:
+    builds = done_run.site.app.state.builds
+    run_dir = _run_dir(done_run)
+    with done_run.site.client() as client:
+        token = login(client, "attorney")
+        _built(done_run, token, client)
+        before = _filings_bytes(done_run)
+        reviewed = (run_dir / "reviewed" / "summary.json").read_bytes()
+        builds.target = held_build
+        try:
+            started = _build(done_run, token, client)
+            assert started.status_code == 303
+            page = _page_when(client, started.headers["location"], "laying out the exhibits")
+            assert 'id="cancel-build"' in page and 'id="cancel-build-form"' in page
+            cancel = f"/runs/{done_run.run_id}/filings/cancel"
+            response = client.post(cancel, data={"csrf_token": token})
+            assert response.status_code == 303
+            page = wait_build(client, done_run.run_id)
+        finally:
+            builds.target = build_job
+        assert "was stopped" in page and "the build was cancelled by attorney" in page
+        assert "previous ones are unchanged" in page
+        assert 'class="notice ok"' not in page and 'id="build-error"' not in page
+        assert _filings_bytes(done_run) == before
+        assert (run_dir / "reviewed" / "summary.json").read_bytes() == reviewed
+        assert not list(run_dir.glob(".build-*")), "its staging folder is deleted"
+        assert client.post(cancel, data={"csrf_token": token}).status_code == 409
+        login(client, "viewer")
+        viewer = csrf_of(client.get("/").text)
+        assert client.post(cancel, data={"csrf_token": viewer}).status_code == 403
+    with done_run.site.app.state.sessions() as db:
+        cancelled = [
+            e
+            for e in db.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()
+            if e.action == "filings.cancelled"
+        ]
+    assert [(e.actor, e.target) for e in cancelled][-1:] == [("attorney", f"run:{done_run.run_id}")]
+
+
+def test_runs_and_builds_share_the_job_slots(done_run: DoneRun) -> None:
+    """With one slot, a build waits for a run (queued, cancellable before it starts), and
+    starts once the run gives the slot back."""
+    app = done_run.site.app
+    shared = JobSlots(1)
+    original = (app.state.jobs.slots, app.state.builds.slots)
+    app.state.jobs.slots = app.state.builds.slots = shared
+    app.state.jobs.target = slow_job
+    run_dir = _run_dir(done_run)
+    files = f"/runs/{done_run.run_id}/files"
+    try:
+        with done_run.site.client() as client:
+            token = login(client, "attorney")
+            with SAMPLE.open("rb") as handle:
+                upload = client.post(
+                    "/runs",
+                    data={
+                        "csrf_token": token,
+                        "county": "Sacramento",
+                        "policy": "statute",
+                        "as_of": "2024-01-01",
+                    },
+                    files={"file": (SAMPLE.name, handle, "application/octet-stream")},
+                )
+            assert upload.status_code == 303, upload.text
+            running = int(upload.headers["location"].rsplit("/", 1)[-1])
+            _page_when(client, f"/runs/{running}/status", "1.5 MB of 3.0 MB read")
+
+            # The build waits for the run's slot, and says so.
+            assert _build(done_run, token, client).status_code == 303
+            page = client.get(files).text
+            assert "queued: waiting for a free job slot" in page
+            assert app.state.builds.building(done_run.run_id)
+            # Cancelled while queued: dropped at once, no worker ever started.
+            cancel = client.post(
+                f"/runs/{done_run.run_id}/filings/cancel", data={"csrf_token": token}
+            )
+            assert cancel.status_code == 303
+            assert not app.state.builds.building(done_run.run_id)
+            build = read_build(run_dir)
+            assert build is not None and build.status == "cancelled" and build.stage == ""
+            assert 'id="build-cancelled"' in client.get(files).text
+            entry = _last_audit(done_run)
+            assert (entry.action, entry.actor) == ("filings.cancelled", "attorney")
+
+            # Queued again; it starts once the run is cancelled and gives the slot back.
+            assert _build(done_run, token, client).status_code == 303
+            assert "queued: waiting" in client.get(files).text
+            stop = client.post(f"/runs/{running}/cancel", data={"csrf_token": token})
+            assert stop.status_code == 303
+            done = wait_build(client, done_run.run_id)
+            assert 'id="filings-result"' in done and "Built the reviewed outputs" in done
+            build = read_build(run_dir)
+            assert build is not None and build.status == "done"
+        with app.state.sessions() as db:
+            run = db.get(Run, running)
+            assert run is not None and run.status == "failed"
+    finally:
+        app.state.jobs.slots, app.state.builds.slots = original
+        app.state.jobs.target = run_job
+
+
+def test_no_build_message_shown_or_audited_names_a_server_path(
+    done_run: DoneRun, tmp_path: Path
+) -> None:
+    """A build that finds the run's files incomplete says so in words: no path of the data
+    folder, nor command-line advice, on the page, in the build's state or in the audit log."""
+    data_dir = str(done_run.site.data_dir)
+    policy = _run_dir(done_run) / "record" / "policy.yaml"
+    aside = tmp_path / "policy.yaml"
+    first = _last_audit(done_run).id
+    policy.rename(aside)
+    try:
+        with done_run.site.client() as client:
+            token = login(client, "attorney")
+            page = _built(done_run, token, client)
+    finally:
+        aside.rename(policy)
+    assert "the run&#39;s files on the server are not complete" in page
+    assert data_dir not in page and "clearance run" not in page
+    assert data_dir not in (_run_dir(done_run) / BUILD_STATE).read_text(encoding="utf-8")
+    with done_run.site.app.state.sessions() as db:
+        entries = db.execute(select(AuditEntry).where(AuditEntry.id > first)).scalars().all()
+    assert [e.action for e in entries][-1] == "filings.failed"
+    assert not [e.details_json for e in entries if data_dir in e.details_json]

@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 from test_web_security import PARAMS, api_routes
-from web_site import SAMPLE, DoneRun, Site, csrf_of, login, make_site, wait_build
+from web_site import FILING, SAMPLE, DoneRun, Site, csrf_of, login, make_site, wait_build
 
 from clearance.outputs.cells import FORMULA_STARTS
 from clearance.store.models import Determination, Run
@@ -32,19 +32,6 @@ from clearance.store.runs import create_pending_run
 from clearance.web.headers import SECURITY_HEADERS
 from clearance.web.limits import PER_ACCOUNT
 from clearance.web.policies import get_policy
-
-FILING = {
-    "office": "Office of the District Attorney",
-    "signer": "Alex Attorney",
-    "bar_number": "123456",
-    "office_address": "901 G Street, Sacramento, CA 95814",
-    "phone": "(916) 555-0100",
-    "email": "alex.attorney@example.org",
-    "court_name": "Superior Court of California, County of Sacramento",
-    "court_address": "720 Ninth Street, Sacramento, CA 95814",
-    "policy_authority_serving": "pc1385",
-    "policy_authority_completed": "pc1203.4",
-}
 
 
 def _wait(site: Site, run_id: int) -> Run:

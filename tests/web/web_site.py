@@ -21,6 +21,19 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "peer-generated-sacramento-20k.dat.gz"
 PASSWORD = "correct horse battery"
 ROLES = ("admin", "attorney", "analyst", "viewer")
+#: The filing details of a build (the sample county's court), as an attorney fills them in.
+FILING = {
+    "office": "Office of the District Attorney",
+    "signer": "Alex Attorney",
+    "bar_number": "123456",
+    "office_address": "901 G Street, Sacramento, CA 95814",
+    "phone": "(916) 555-0100",
+    "email": "alex.attorney@example.org",
+    "court_name": "Superior Court of California, County of Sacramento",
+    "court_address": "720 Ninth Street, Sacramento, CA 95814",
+    "policy_authority_serving": "pc1385",
+    "policy_authority_completed": "pc1203.4",
+}
 
 
 @dataclass

@@ -24,33 +24,39 @@ class ExplainError(Exception):
 
 def _paths(run_dir: Path) -> list[Path]:
     record = run_dir / RECORD_DIR
-    needed = [record / n for n in ("counts.parquet", "subjects.parquet", "determinations.parquet")]
+    needed = [record / f"{name}.parquet" for name in TABLES]
     if not all(p.exists() for p in needed):
         raise ExplainError(f"{run_dir}: not a run folder (run `clearance run ... --out {run_dir}`)")
     return needed
 
 
 def person_record(
-    run_dir: Path, subject_id: str
+    run_dir: Path, subject_id: str, *, decisions: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, object]]:
     """(timeline of counts, determinations, identity) of one person in a run.
 
     With the run's person index (`clearance.outputs.person_index`, written by the review
     workspace) only the row groups holding the person are read; otherwise the tables are
-    scanned with the person as a filter."""
-    paths = _paths(run_dir)
-    indexed = person_rows(run_dir / RECORD_DIR, subject_id)
+    scanned with the person as a filter. `decisions=False` leaves the determinations out (an
+    empty table): the review workspace has them in its database."""
+    paths = dict(zip(TABLES, _paths(run_dir), strict=True))
+    wanted = TABLES if decisions else ("counts", "subjects")
+    indexed = person_rows(run_dir / RECORD_DIR, subject_id, wanted)
     if indexed is not None:
-        counts, subjects, decided = (indexed.tables[name].lazy() for name in TABLES)
+        tables = {name: indexed.tables[name].lazy() for name in wanted}
     else:
-        counts, subjects, decided = (
-            pl.scan_parquet(p).filter(pl.col("subject_id") == subject_id) for p in paths
-        )
-    who = subjects.collect()
+        tables = {
+            name: pl.scan_parquet(paths[name]).filter(pl.col("subject_id") == subject_id)
+            for name in wanted
+        }
+    who = tables["subjects"].collect()
     if who.height == 0:
         raise ExplainError("no person with that SUBJECT_ID in this run")
-    timeline = counts.sort(["event_date", "count_id"], nulls_last=True).collect()
-    mine = decided.sort("count_id").collect()
+    timeline = tables["counts"].sort(["event_date", "count_id"], nulls_last=True).collect()
+    if decisions:
+        mine = tables["determinations"].sort("count_id").collect()
+    else:
+        mine = pl.scan_parquet(paths["determinations"]).clear().collect()
     return timeline, mine, who.row(0, named=True)
 
 

@@ -64,10 +64,21 @@ def _input_files(run_dir: Path) -> list[FileStats]:
 
 
 def write_run_federal(run_dir: Path, policy: FederalPolicy | None = None) -> dict[str, Any]:
-    """federal.csv, federal-summary.json and the packets of a run, in its `federal/` folder."""
+    """federal.csv, federal-summary.json and the packets of a run, in its `federal/` folder.
+
+    The folder is written aside and put in place whole (`outputs.folder`, as `clearance
+    federal` writes its folder): a failure leaves the previous federal outputs as they were, and
+    a second writer of the same folder is refused (`CommandError`) rather than mixed in.
+    """
+    from clearance.outputs.folder import commit, stage
+
     policy = policy or FederalPolicy()
     decided = screen_run(run_dir, policy)
-    out = run_dir / FEDERAL_DIR
     read = FederalRead(decided.select(list(decided.columns)), files=_input_files(run_dir))
-    packets = write_packets(out, decided)
-    return write_federal_tables(out, with_packet_column(decided), read, policy, packets)
+    with stage(run_dir / FEDERAL_DIR) as staging:
+        packets = write_packets(staging.path, decided)
+        summary = write_federal_tables(
+            staging.path, with_packet_column(decided), read, policy, packets
+        )
+        commit(staging, "federal")
+    return summary

@@ -20,6 +20,7 @@ answers None and the caller scans.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,16 +103,19 @@ def _may_hold(statistics: Any, subject_id: str) -> bool:
     return bool(low <= subject_id <= high)
 
 
-def person_rows(record_dir: Path, subject_id: str) -> PersonRows | None:
-    """One person's rows of every record table, read through the index; None when the run
-    has no index or a table is not the one the index was built from (the caller scans)."""
+def person_rows(
+    record_dir: Path, subject_id: str, tables: Sequence[str] = TABLES
+) -> PersonRows | None:
+    """One person's rows of the record's `tables` (all three by default), read through the
+    index; None when the run has no index or a table is not the one the index was built from
+    (the caller scans)."""
     index_path = record_dir / INDEX_FILE
     if not index_path.is_file():
         return None
     try:
         index = pq.ParquetFile(index_path)
         layouts = json.loads(index.schema_arrow.metadata[_META_KEY])
-        files = {name: pq.ParquetFile(record_dir / f"{name}.parquet") for name in TABLES}
+        files = {name: pq.ParquetFile(record_dir / f"{name}.parquet") for name in tables}
     except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
         return None
     for name, file in files.items():
@@ -126,15 +130,16 @@ def person_rows(record_dir: Path, subject_id: str) -> PersonRows | None:
     entries = pl.from_arrow(index.read_row_groups(candidates))
     assert isinstance(entries, pl.DataFrame)
     entries = entries.filter(pl.col("subject_id") == subject_id)
-    tables: dict[str, pl.DataFrame] = {}
+    found: dict[str, pl.DataFrame] = {}
     read = {"index": len(candidates)}
-    for code, (name, file) in enumerate(files.items()):
+    for name, file in files.items():
+        code = TABLES.index(name)
         groups = sorted(entries.filter(pl.col("table") == code)["row_group"].to_list())
         arrow = file.read_row_groups(groups) if groups else file.schema_arrow.empty_table()
         frame = pl.from_arrow(arrow)
         assert isinstance(frame, pl.DataFrame)
-        tables[name] = frame.filter(pl.col("subject_id") == subject_id)
+        found[name] = frame.filter(pl.col("subject_id") == subject_id)
         read[name] = len(groups)
     total = {"index": index.metadata.num_row_groups}
     total.update({name: file.metadata.num_row_groups for name, file in files.items()})
-    return PersonRows(tables=tables, groups_read=read, groups_total=total)
+    return PersonRows(tables=found, groups_read=read, groups_total=total)

@@ -233,7 +233,7 @@ def _in_doj_order(
     """A chunk of a file whose header orders the columns its own way: its rows (with their
     decision columns, as the other files get them) parsed and written in the DOJ order, then
     the extra columns of every input, then the decisions; a column the file lacks is empty."""
-    pieces, rows = _insert_columns(chunk, here, empty, plan)
+    pieces, rows = _append_columns(chunk, here, empty, plan)
     if rows == 0:
         return [], 0
     body = b"".join(bytes(p) for p in pieces)
@@ -325,42 +325,114 @@ def _append_columns(
     `here` holds the (source_line, suffix) of the chunk's lines that carry a decision, in line
     order; `plan` what to do with each line (see `doj.PLAN_DROP`).
 
-    Two paths, one contract (the same bytes for the same rows, tested): a chunk of plain rows
-    ending in LF takes the fast one, any other the general one.
+    Two paths, one contract (the same bytes for the same rows, tested): a chunk whose lines
+    are nearly all plain rows (the usual file, a few lines set aside or cut) takes the fast
+    one, a chunk with many lines to handle one by one the general one.
     """
-    if b"\r" in chunk.data or plan.any():
+    lines = _Lines(chunk, plan)
+    if len(lines.special(here)) * _FEW_SPECIAL > max(chunk.line_count, 1):
         return _insert_columns(chunk, here, empty, plan)
-    return _replace_line_ends(chunk, here, empty)
+    return _replace_line_ends(chunk, here, empty, plan)
+
+
+#: The fast path serves a chunk when at most one line in this many needs handling of its own
+#: (a decision, a line set aside or cut, a CR of its own, a quoted line break).
+_FEW_SPECIAL = 4
+
+
+class _Lines:
+    """Where each line of a chunk ends, for the fast path: the line ending that is replaced
+    (LF, or CR LF when every line ends so) and the lines that need handling of their own."""
+
+    def __init__(self, chunk: Chunk, plan: np.ndarray) -> None:
+        data = chunk.data
+        self.chunk = chunk
+        self.plan = plan
+        self.starts, self.ends = chunk.bounds
+        newlines = chunk.newlines
+        count = len(self.starts)
+        self.crlf = len(newlines) > 0 and b"\r" in data and data.count(b"\r\n") == len(newlines)
+        self.ending = b"\r\n" if self.crlf else b"\n"
+        # Where each line's replaced ending starts (the end of the data for a last line
+        # without one), and whether the line has a line feed.
+        tail = np.append(newlines, len(data))[:count]
+        self.has_newline = np.arange(count) < len(newlines)
+        if self.crlf:
+            tail = tail - self.has_newline
+        self.tail = tail.astype(np.int64)
+
+    def special(self, here: pl.DataFrame) -> np.ndarray:
+        """The lines handled one by one, in order: every line that is not a plain row ending
+        in the replaced line ending without a decision."""
+        odd = (self.plan != 0) | (self.ends != self.tail)
+        odd[self.decided_lines(here)] = True
+        return np.flatnonzero(odd)
+
+    def decided_lines(self, here: pl.DataFrame) -> np.ndarray:
+        """The line of each decision: a row's last line (a decision is known by its first)."""
+        at = (here["source_line"] - self.chunk.first_line).to_numpy()
+        joined = self.plan == PLAN_JOIN
+        if not joined.any():
+            return at
+        row_ends = np.append(np.flatnonzero(~joined), len(self.starts) - 1)
+        return row_ends[np.minimum(np.searchsorted(row_ends, at), len(row_ends) - 1)]
 
 
 def _replace_line_ends(
-    chunk: Chunk, here: pl.DataFrame, empty: str
+    chunk: Chunk, here: pl.DataFrame, empty: str, plan: np.ndarray | None = None
 ) -> tuple[list[bytes | bytearray | memoryview], int]:
-    """Fast path, for a chunk whose every line is a row ending in LF. Nearly every line gets
-    the same empty columns, so one C-level replace of the line ends does the bulk; the few
-    lines that carry a decision (a few percent) then have their empty columns swapped for the
-    decision, by cutting views of the replaced text around them: nothing is copied again
-    before the write."""
+    """Fast path. Nearly every line is a row that gets the same empty columns, so one C-level
+    replace of the line endings (LF, or CR LF when every line ends so) does the bulk; the few
+    lines that need their own (a decision, a line set aside, a row's cut trailing comma, a CR
+    of its own, a line break inside quotes) are then patched by cutting views of the replaced
+    text around them: nothing is copied again before the write."""
+    if plan is None:
+        plan = np.zeros(chunk.line_count, dtype=np.int16)
     data = chunk.data
-    _, ends = chunk.bounds
+    lines = _Lines(chunk, plan)
     empty_end = empty.encode("ascii") + b"\n"
-    filled = data.replace(b"\n", empty_end)
+    filled = data.replace(lines.ending, empty_end)
     if not data.endswith(b"\n"):
         filled += empty_end
-    index = (here["source_line"] - chunk.first_line).to_numpy()
-    suffixes = [s.encode("utf-8") for s in here["suffix"].to_list()]
-    # Line i's empty columns start at its end in the input, moved by the i line ends before it
-    # that each grew by the empty columns.
     width = len(empty)
-    cuts = (ends[index] + index * width).tolist()
+    # Line i starts i * grow bytes later than in the input: each ending before it grew so.
+    grow = width + 1 - len(lines.ending)
+    special = lines.special(here)
+    suffixes = dict(
+        zip(
+            lines.decided_lines(here).tolist(),
+            [s.encode("utf-8") for s in here["suffix"].to_list()],
+            strict=True,
+        )
+    )
+    kind = plan[special]
+    shift = special * grow
+    starts, ends = lines.starts[special], lines.ends[special]
+    tail, newline = lines.tail[special], lines.has_newline[special]
+    # What is kept of each line before its columns: a row up to its cut, a joined line up to
+    # its ending (given back as it was), a line set aside nothing.
+    keep = np.where(kind >= 0, ends - kind, np.where(kind == PLAN_JOIN, ends, starts)) + shift
+    # Where the replaced text goes on: at the line feed after the empty columns; past it for a
+    # line set aside, and for a joined last line without one.
+    gone = (kind == PLAN_DROP) | ((kind == PLAN_JOIN) & ~newline)
+    resume = tail + shift + width + gone
+    ending_end = tail + (newline & lines.crlf)
+    empty_bytes = empty.encode("ascii")
     view = memoryview(filled)
     pieces: list[bytes | bytearray | memoryview] = []
     position = 0
-    for cut, suffix in zip(cuts, suffixes, strict=True):
-        pieces += (view[position:cut], suffix)
-        position = cut + width
+    for line, code, cut, after, low, high in zip(
+        special.tolist(), kind.tolist(), keep.tolist(), resume.tolist(), ends.tolist(),
+        ending_end.tolist(), strict=True,
+    ):  # fmt: skip
+        pieces.append(view[position:cut])
+        if code >= 0:
+            pieces.append(suffixes.get(line, empty_bytes))
+        elif code == PLAN_JOIN:
+            pieces.append(data[low:high])
+        position = after
     pieces.append(view[position:])
-    return pieces, chunk.line_count
+    return pieces, int((plan >= 0).sum())
 
 
 def _insert_columns(

@@ -171,10 +171,44 @@ class Determination(Base):
     __tablename__ = "determinations"
     __table_args__ = (
         CheckConstraint(_in("review_status", REVIEW_STATUSES), name="review_status"),
-        Index("ix_determinations_run_id_decision", "run_id", "decision"),
-        Index("ix_determinations_run_id_subject_id", "run_id", "subject_id"),
-        Index("ix_determinations_run_id_review_status", "run_id", "review_status"),
-        Index("ix_determinations_run_id_code_section", "run_id", "code_section"),
+        # The review queue's indexes (migration 0004): each holds what its filters test and
+        # its sort orders by, so a page and its counts never read the wide rows.
+        Index(
+            "ix_determinations_queue_order",
+            "run_id",
+            "subject_id",
+            "count_id",
+            "review_status",
+            "name",
+            "cii_number",
+            "court_case_number",
+            "dob",
+        ),
+        Index(
+            "ix_determinations_run_id_decision_status",
+            "run_id",
+            "decision",
+            "review_status",
+            "subject_id",
+            "count_id",
+        ),
+        Index(
+            "ix_determinations_run_id_status_order",
+            "run_id",
+            "review_status",
+            "subject_id",
+            "count_id",
+        ),
+        Index(
+            "ix_determinations_run_id_section", "run_id", "code_section", "section", "review_status"
+        ),
+        Index(
+            "ix_determinations_run_id_conviction_date",
+            "run_id",
+            "conviction_date",
+            "subject_id",
+            "count_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -49,6 +49,7 @@ from clearance.web.limits import LoginLimits
 from clearance.web.logs import RequestLog, route_template
 from clearance.web.pages import STATIC_DIR, render
 from clearance.web.security import SESSION_ID, LoginRequired, secret_key
+from clearance.web.slots import DEFAULT_JOBS, JobSlots
 from clearance.web.uploads import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_UPLOAD_BYTES
 
 #: How long a session lasts without signing in again.
@@ -70,7 +71,7 @@ class WebConfig:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     secure_cookies: bool = False
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
-    max_jobs: int = 1
+    jobs: int = DEFAULT_JOBS
     job_memory_bytes: int = DEFAULT_JOB_MEMORY_BYTES
 
     @property
@@ -146,10 +147,13 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     secure_cookies: bool = False,
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
-    max_jobs: int = 1,
+    jobs: int = DEFAULT_JOBS,
     job_memory_bytes: int = DEFAULT_JOB_MEMORY_BYTES,
 ) -> FastAPI:
     """The web app on `database_url` (migrated on start), keeping files under `data_dir`.
+
+    `jobs` runs and filings builds go on at once, each a worker process that may use up to
+    `job_memory_bytes`; the others wait, queued, for a free slot.
 
     `secure_cookies` adds the Secure flag to the session cookie and sends HSTS: the app is then
     served over HTTPS (behind a proxy); `clearance serve` sets it unless `--insecure-http`
@@ -162,7 +166,7 @@ def create_app(
         max_upload_bytes,
         secure_cookies,
         max_decompressed_bytes,
-        max_jobs,
+        jobs,
         job_memory_bytes,
     )
     # Everything the workspace writes is personal data: files 0600, folders 0700, whoever
@@ -173,24 +177,26 @@ def create_app(
         folder.chmod(0o700)
     sessions = session_factory(database_url, DB_CONNECTIONS)
     _private_database(database_url)
-    jobs = RunJobs(
+    # Runs and filings builds take turns in the same slots: the machine's cores and memory
+    # bound how many jobs go on at once, whatever their kind.
+    slots = JobSlots(jobs)
+    runs = RunJobs(
         sessions,
         database_url,
         config.runs_dir,
         config.uploads_dir,
-        max_jobs=max_jobs,
+        slots=slots,
         memory_bytes=job_memory_bytes,
     )
-    # Filings builds have their own slot: a build never waits for a run, nor a run for a build.
-    builds = FilingsBuilds(sessions, database_url, memory_bytes=job_memory_bytes)
+    builds = FilingsBuilds(sessions, database_url, slots=slots, memory_bytes=job_memory_bytes)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
-        jobs.recover()
+        runs.recover()
         builds.recover(config.runs_dir)
         yield
-        jobs.shutdown()
+        runs.shutdown()
         builds.shutdown()
 
     app = FastAPI(
@@ -202,7 +208,8 @@ def create_app(
     )
     app.state.config = config
     app.state.sessions = sessions
-    app.state.jobs = jobs
+    app.state.slots = slots
+    app.state.jobs = runs
     app.state.builds = builds
     app.state.login_limits = LoginLimits()
 

@@ -9,13 +9,17 @@ and the page follows it through a small state file.
   with a message (409), never a 500; an advisory lock in the run folder (`BUILD_LOCK`) holds
   across processes too (a build by a command, another server), and the system releases it when
   its holder dies.
-- **A bounded number at once:** `max_builds` workers (default 1) across all runs; later builds
-  wait their turn ("queued"). Runs have their own slots, so a build never waits for a run.
+- **A bounded number at once:** builds and runs share the app's worker slots (`slots.py`,
+  `clearance serve --jobs N`); a build waiting for one is "queued".
 - **Atomic:** the worker writes reviewed/ and filings/ in a hidden staging folder and puts them
   in place only when both are complete; a failed build leaves the previous set as it was.
+- **Cancel:** a queued build is dropped before it starts; a running one's worker is stopped and
+  its staging folder deleted, so the previous set stays. A stop that arrives while the new set
+  is being put in place takes effect once it is in place and audited, never between the two.
 - **Audited:** the worker records "filings.built" as soon as the new set is in place; the
-  supervisor records "filings.failed" or "filings.refused" for every other outcome, a worker
-  that died included. A build interrupted by a server stop is recorded when the server starts.
+  supervisor records "filings.failed", "filings.refused" or "filings.cancelled" for every
+  other outcome, a worker that died included. A build interrupted by a server stop is recorded
+  when the server starts.
 - **The state file** (`BUILD_STATE`, hidden: never listed nor downloadable) keeps the last
   build's outcome, so the downloads page says what the files listed come from.
 """
@@ -27,11 +31,12 @@ import json
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +47,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.store import audit
+from clearance.web.slots import JobSlots
 from clearance.web.workers import (
     DEFAULT_JOB_MEMORY_BYTES,
     EXIT_BUSY,
@@ -55,6 +61,7 @@ from clearance.web.workers import (
     read_state,
     refused_memory,
     start_worker,
+    without_paths,
     write_state,
 )
 
@@ -80,6 +87,7 @@ BUILD_UNEXPECTED = (
 )
 BUILD_INTERRUPTED = NOT_WRITTEN + "the server stopped during the build; build again."
 INCOMPLETE_RUN = NOT_WRITTEN + "the run's files on the server are not complete."
+QUEUED = "queued: waiting for a free job slot (runs and filings builds take turns)"
 
 
 class BuildBusy(Exception):
@@ -90,12 +98,16 @@ def build_memory_message(limit: int) -> str:
     return NOT_WRITTEN + f"the build needed {over_memory(limit)}."
 
 
+def build_cancelled(who: str) -> str:
+    return NOT_WRITTEN + f"the build was cancelled by {who}."
+
+
 @dataclass(frozen=True)
 class BuildState:
     """The last build of a run's filings, as its state file says."""
 
     id: str
-    status: str  # queued, running, done or failed
+    status: str  # queued, running, done, failed or cancelled
     actor: str
     started: str
     stage: str = ""
@@ -117,7 +129,7 @@ class BuildState:
     @property
     def progress_text(self) -> str:
         if self.status == "queued":
-            return "queued: waiting for another build to finish"
+            return QUEUED
         if not self.stage:
             return "starting"
         return f"{self.stage} (step {self.steps:,})" if self.steps else self.stage
@@ -197,6 +209,23 @@ def lock_is_free(run_dir: Path) -> bool:
         return False
 
 
+@contextmanager
+def stop_deferred() -> Iterator[None]:
+    """Hold a SIGTERM (a cancel, a server stop) that arrives within the block until its end.
+
+    A Python handler, not a blocked signal mask: the worker's library threads would otherwise
+    take the signal and end the process at once. Only the worker's main thread may call it.
+    """
+    asked: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: asked.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if asked:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
 def build_reviewed_and_filings(
     sessions: sessionmaker[Session],
     run_id: int,
@@ -205,13 +234,15 @@ def build_reviewed_and_filings(
     include_pending: bool,
     actor: str,
     progress: Callable[[str], None] | None = None,
+    in_place: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Write reviewed/ and filings/ of a run beside the old ones, then put both in place.
 
     Everything is built in a hidden staging folder of the run folder; only when both are
     complete do they replace the previous reviewed/ and filings/. Returns the manifest's
-    review block (how many decisions were reviewed, pending, included). The caller holds the
-    run's build lock.
+    review block (how many decisions were reviewed, pending, included), which `in_place` is
+    also given right after the swap, before a stop can take effect (the worker audits there).
+    The caller holds the run's build lock.
     """
     from clearance.outputs.filings import write_filings
     from clearance.store.runs import export_reviewed_run
@@ -234,14 +265,18 @@ def build_reviewed_and_filings(
         (staging / FILINGS_DIR / FILING_DETAILS).write_text(
             json.dumps(filing, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
+        review = result.manifest.get("review")
+        counts = dict(review) if isinstance(review, dict) else {}
         if progress is not None:
             progress("putting the new set in place")
-        replace_folder(staging / REVIEWED_DIR, run_dir / REVIEWED_DIR)
-        replace_folder(staging / FILINGS_DIR, run_dir / FILINGS_DIR)
+        with stop_deferred():
+            replace_folder(staging / REVIEWED_DIR, run_dir / REVIEWED_DIR)
+            replace_folder(staging / FILINGS_DIR, run_dir / FILINGS_DIR)
+            if in_place is not None:
+                in_place(counts)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    review = result.manifest.get("review")
-    return dict(review) if isinstance(review, dict) else {}
+    return counts
 
 
 def build_job(
@@ -265,6 +300,7 @@ def build_job(
     code, message = EXIT_UNEXPECTED, BUILD_UNEXPECTED
     try:
         from clearance.outputs.filings import FilingsError
+        from clearance.outputs.filings.data import IncompleteRun
         from clearance.store.db import session_factory
         from clearance.store.runs import StoreError
 
@@ -276,42 +312,43 @@ def build_job(
             steps += 1
             update_state(state, status="running", stage=stage, steps=steps)
 
+        def built(review: dict[str, Any]) -> None:
+            counts = {
+                "reviewed": int(review.get("reviewed_convictions", 0)),
+                "pending": int(review.get("pending_convictions", 0)),
+                "pending_included": bool(review.get("pending_included", include_pending)),
+            }
+            with sessions() as db:
+                audit.append(
+                    db, actor, "filings.built", f"run:{run_id}", {"folder": FILINGS_DIR} | counts
+                )
+                db.commit()
+            # "built": the supervisor marks it done once it has let go of the run, so the
+            # page never offers a new build that would still be refused.
+            update_state(
+                state,
+                built=True,
+                stage="done",
+                reviewed=counts["reviewed"],
+                pending=counts["pending"],
+                include_pending=counts["pending_included"],
+            )
+
         try:
             with one_build_at_a_time(folder):
                 update_state(state, status="running", stage="starting", steps=0)
-                review = build_reviewed_and_filings(
-                    sessions, run_id, folder, filing, include_pending, actor, progress
-                )
-                counts = {
-                    "reviewed": int(review.get("reviewed_convictions", 0)),
-                    "pending": int(review.get("pending_convictions", 0)),
-                    "pending_included": bool(review.get("pending_included", include_pending)),
-                }
-                with sessions() as db:
-                    audit.append(
-                        db,
-                        actor,
-                        "filings.built",
-                        f"run:{run_id}",
-                        {"folder": FILINGS_DIR} | counts,
-                    )
-                    db.commit()
-                # "built": the supervisor marks it done once it has let go of the run, so
-                # the page never offers a new build that would still be refused.
-                update_state(
-                    state,
-                    built=True,
-                    stage="done",
-                    reviewed=counts["reviewed"],
-                    pending=counts["pending"],
-                    include_pending=counts["pending_included"],
+                build_reviewed_and_filings(
+                    sessions, run_id, folder, filing, include_pending, actor, progress, built
                 )
             code, message = EXIT_OK, ""
         except BuildBusy:
             code, message = EXIT_BUSY, BUILD_BUSY
+        except IncompleteRun:
+            code, message = EXIT_REFUSED, INCOMPLETE_RUN
         except FilingsError as exc:
-            # Written for users; never quotes the data.
-            code, message = EXIT_REFUSED, NOT_WRITTEN + str(exc)
+            # Written for users; never quotes the data. Paths (of the run folder, of its staging
+            # folder) are the server's own business.
+            code, message = EXIT_REFUSED, NOT_WRITTEN + without_paths(str(exc), [folder])
         except StoreError:
             code, message = EXIT_REFUSED, INCOMPLETE_RUN
     except Exception as exc:
@@ -333,25 +370,26 @@ def _now() -> str:
 
 
 class FilingsBuilds:
-    """The filings builds of one app, each a worker process."""
+    """The filings builds of one app, each a worker process in one of the app's job slots."""
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         database_url: str,
         *,
-        max_builds: int = 1,
+        slots: JobSlots | None = None,
         memory_bytes: int = DEFAULT_JOB_MEMORY_BYTES,
     ) -> None:
         self.sessions = sessions
         self.database_url = database_url
-        self.max_builds = max(1, max_builds)
+        self.slots = slots if slots is not None else JobSlots()
         self.memory_bytes = memory_bytes
         self.target: BuildTarget = build_job
-        self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._active: set[int] = set()
+        self._waiting: dict[int, Future[None]] = {}
         self._processes: dict[int, BaseProcess] = {}
+        self._cancelled: dict[int, str] = {}
         self._stopped: set[int] = set()
         self._stopping = False
 
@@ -384,13 +422,31 @@ class FilingsBuilds:
                 started=_now(),
                 include_pending=include_pending,
             )
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(
-                    max_workers=self.max_builds, thread_name_prefix="clearance-build"
-                )
-            executor = self._executor
-        executor.submit(self._supervise, run_id, run_dir, filing, include_pending, actor)
+            self._waiting[run_id] = self.slots.submit(
+                self._supervise, run_id, run_dir, filing, include_pending, actor
+            )
         return build_id
+
+    def cancel(self, run_id: int, run_dir: Path, who: str) -> bool:
+        """Cancel this server's queued or running build of a run; False when there is none.
+
+        A queued build is dropped at once; a running one's worker is stopped, and its
+        supervisor records the outcome (the previous filings stay, or the new set if it was
+        already in place when the stop came)."""
+        with self._lock:
+            if run_id not in self._active or run_id in self._cancelled:
+                return False
+            self._cancelled[run_id] = who
+            waiting = self._waiting.get(run_id)
+            if waiting is None or not waiting.cancel():
+                process = self._processes.get(run_id)
+                if process is not None:
+                    process.terminate()
+                # Not started yet: its supervisor sees the cancel before starting a worker.
+                return True
+            self._waiting.pop(run_id, None)
+        self._end(run_id, run_dir, who, build_cancelled(who), "filings.cancelled")
+        return True
 
     def recover(self, runs_dir: Path) -> None:
         """Record the builds a previous server left queued or running as failed (audited), and
@@ -409,16 +465,19 @@ class FilingsBuilds:
             update_state(state, status="failed", error=BUILD_INTERRUPTED)
 
     def shutdown(self) -> None:
-        """Stop taking builds; running workers are terminated (recorded on the next start)."""
+        """Stop taking builds; running workers are terminated and queued builds dropped (both
+        recorded on the next start)."""
         with self._lock:
             self._stopping = True
-            executor, self._executor = self._executor, None
             processes = list(self._processes.values())
             self._stopped |= set(self._processes)
+            for run_id, waiting in list(self._waiting.items()):
+                if waiting.cancel():
+                    del self._waiting[run_id]
+                    self._active.discard(run_id)
         for process in processes:
             process.terminate()
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        self.slots.shutdown()
 
     def _supervise(
         self,
@@ -434,7 +493,9 @@ class FilingsBuilds:
         try:
             process: BaseProcess | None = None
             with self._lock:
-                if not self._stopping:
+                self._waiting.pop(run_id, None)
+                who = self._cancelled.get(run_id)
+                if who is None and not self._stopping:
                     process = start_worker(
                         self.target,
                         (
@@ -449,33 +510,48 @@ class FilingsBuilds:
                         f"clearance-build-{run_id}",
                     )
                     self._processes[run_id] = process
-            if process is None:
+            if process is not None:
+                process.join()
+            with self._lock:
+                stopped = run_id in self._stopped
+                who = self._cancelled.get(run_id)
+            written = read_state(state)
+            if written.get("built"):
+                # In place and audited; a stop that came after that changed nothing.
+                failure = None
+            elif who is not None:
+                failure, action, actor = build_cancelled(who), "filings.cancelled", who
+            elif process is None or stopped:
                 failure = BUILD_INTERRUPTED
             else:
-                process.join()
-                with self._lock:
-                    stopped = run_id in self._stopped
-                if stopped and process.exitcode != EXIT_OK:
-                    failure = BUILD_INTERRUPTED
-                else:
-                    failure = self._outcome(process.exitcode, read_state(state).get("error"))
+                failure = self._outcome(process.exitcode, written.get("error"))
                 if process.exitcode == EXIT_BUSY:
                     action = "filings.refused"
         except Exception as exc:
             LOG.error("filings build of run %d: supervisor failed: %s", run_id, type(exc).__name__)
         finally:
+            self._end(run_id, run_dir, actor, failure, action)
+
+    def _end(
+        self, run_id: int, run_dir: Path, actor: str, failure: str | None, action: str
+    ) -> None:
+        """Record how a build ended and let go of the run. The final state and the end of the
+        build change together: once the page says done, failed or cancelled, a new build of
+        the run is accepted."""
+        try:
             if failure is not None:
                 self._record_failure(run_id, run_dir, actor, failure, action)
-            # The final state and the end of the build change together: once the page says
-            # done or failed, a new build of the run is accepted.
+        finally:
             with self._lock:
                 try:
+                    status = "cancelled" if action == "filings.cancelled" else "failed"
                     if failure is None:
-                        update_state(state, status="done")
+                        update_state(state_path(run_dir), status="done")
                     elif run_dir.is_dir():
-                        update_state(state, status="failed", error=failure)
+                        update_state(state_path(run_dir), status=status, error=failure)
                 finally:
                     self._processes.pop(run_id, None)
+                    self._cancelled.pop(run_id, None)
                     self._stopped.discard(run_id)
                     self._active.discard(run_id)
 

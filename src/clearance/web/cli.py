@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from clearance.web.slots import DEFAULT_JOBS
+
 #: Environment variable for the upload limit in bytes (default 2 GB).
 MAX_UPLOAD_ENV = "CLEARANCE_MAX_UPLOAD_BYTES"
 #: Environment variable of the memory limit of one run in bytes (default 16 GB).
@@ -47,18 +49,22 @@ def register(app: typer.Typer) -> None:
                 min=1,
             ),
         ] = None,
-        max_jobs: Annotated[
+        jobs: Annotated[
             int,
             typer.Option(
-                "--max-jobs", help="Runs executed at once (each a worker process).", min=1
+                "--jobs",
+                help="Jobs (runs and filings builds together) executed at once, each a worker "
+                "process; the others wait, shown as queued. Each may use up to "
+                "--job-memory-bytes, so keep jobs x that within the machine's memory.",
+                min=1,
             ),
-        ] = 1,
+        ] = DEFAULT_JOBS,
         job_memory: Annotated[
             int | None,
             typer.Option(
                 "--job-memory-bytes",
-                help=f"Memory (address space) one run may use (default ${JOB_MEMORY_ENV} or "
-                "16 GB); a run that needs more fails cleanly.",
+                help="Memory (address space) one job (a run or a filings build) may use "
+                f"(default ${JOB_MEMORY_ENV} or 16 GB); a job that needs more fails cleanly.",
                 min=1,
             ),
         ] = None,
@@ -110,7 +116,7 @@ def register(app: typer.Typer) -> None:
             max_upload_bytes=limit,
             secure_cookies=not insecure_http,
             max_decompressed_bytes=expanded,
-            max_jobs=max_jobs,
+            jobs=jobs,
             job_memory_bytes=memory,
         )
         scheme = "http" if insecure_http else "https (through your proxy)"

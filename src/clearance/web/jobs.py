@@ -8,8 +8,8 @@ that reads, decides, writes the run folder and loads the determinations into the
 - **Memory limit:** the worker limits its own address space (`resource.setrlimit`,
   RLIMIT_AS) before it imports anything heavy, so a hostile or broken file can exhaust only
   the job, never the server; the job then fails with a plain message.
-- **A bounded number at once:** `max_jobs` workers (default 1: a run already uses every core
-  through Polars and holds the county in memory); later uploads wait their turn ("queued").
+- **A bounded number at once:** runs and filings builds share the app's worker slots
+  (`slots.py`, `clearance serve --jobs N`); a run waiting for one is "queued".
 - **Live progress:** the worker writes its stage and the bytes read on disk (compressed bytes
   for a gzip file) to a small JSON file in the runs folder, which the status fragment reads.
 - **Cancel:** a queued run is dropped before it starts; a running one's worker is terminated.
@@ -25,7 +25,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 from multiprocessing.process import BaseProcess
@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.store.models import Run
 from clearance.store.runs import get_run, mark_run
+from clearance.web.slots import JobSlots
 from clearance.web.workers import (
     DEFAULT_JOB_MEMORY_BYTES,
     EXIT_MEMORY,
@@ -48,6 +49,7 @@ from clearance.web.workers import (
     read_state,
     refused_memory,
     start_worker,
+    without_paths,
     write_state,
 )
 
@@ -90,6 +92,8 @@ class Progress:
         """'reading: 12.3 MB of 40.0 MB read' (compressed bytes for a gzip file)."""
         from clearance.web.files import human_size
 
+        if self.stage == "queued":
+            return "queued: waiting for a free job slot (runs and filings builds take turns)"
         if self.stage == "reading" and self.total:
             return f"reading: {human_size(self.done)} of {human_size(self.total)} read"
         return self.stage
@@ -98,13 +102,6 @@ class Progress:
 def progress_file(runs_dir: Path, run_id: int) -> Path:
     """The state file a run's worker writes its progress to."""
     return runs_dir / f".job-{run_id}.json"
-
-
-def _without_paths(message: str, inputs: list[str]) -> str:
-    """A reader's message with the server's upload paths cut down to the file names."""
-    for name in inputs:
-        message = message.replace(str(Path(name)), Path(name).name)
-    return message
 
 
 def run_job(
@@ -130,7 +127,8 @@ def run_job(
             code, message = EXIT_OK, ""
         except (ReadError, EngineError, PolicyError) as exc:
             # These messages are written for users and never quote the data.
-            code, message = EXIT_REFUSED, _without_paths(str(exc), inputs)
+            folders = [Path(p) for p in inputs] + [Path(runs_dir) / str(run_id)]
+            code, message = EXIT_REFUSED, without_paths(str(exc), folders)
     except Exception as exc:
         if refused_memory(exc):
             code, message = EXIT_MEMORY, out_of_memory(memory_bytes)
@@ -194,7 +192,7 @@ JobTarget = Callable[[str, int, list[str], str, int], None]
 
 
 class RunJobs:
-    """The queue of runs of one app, each run a worker process."""
+    """The runs of one app, each a worker process in one of the app's job slots."""
 
     def __init__(
         self,
@@ -203,19 +201,19 @@ class RunJobs:
         runs_dir: Path,
         uploads_dir: Path,
         *,
-        max_jobs: int = 1,
+        slots: JobSlots | None = None,
         memory_bytes: int = DEFAULT_JOB_MEMORY_BYTES,
     ) -> None:
         self.sessions = sessions
         self.database_url = database_url
         self.runs_dir = runs_dir
         self.uploads_dir = uploads_dir
-        self.max_jobs = max(1, max_jobs)
+        self.slots = slots if slots is not None else JobSlots()
         self.memory_bytes = memory_bytes
         self.target: JobTarget = run_job
-        self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._queued: set[int] = set()
+        #: Runs waiting for a slot: the slot's future and the run's inputs.
+        self._queued: dict[int, tuple[Future[None], list[Path]]] = {}
         self._processes: dict[int, BaseProcess] = {}
         self._cancelled: dict[int, str] = {}
         self._stopping = False
@@ -236,7 +234,7 @@ class RunJobs:
     def running(self) -> set[int]:
         """Ids of the runs queued or running in this server (cleanup included)."""
         with self._lock:
-            return self._queued | set(self._processes)
+            return set(self._queued) | set(self._processes)
 
     def active(self) -> int:
         """Runs queued or running in this server."""
@@ -247,25 +245,31 @@ class RunJobs:
         """Queue a run that `create_pending_run` made."""
         with self._lock:
             self._stopping = False
-            self._queued.add(run_id)
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(
-                    max_workers=self.max_jobs, thread_name_prefix="clearance-job"
-                )
-            executor = self._executor
-        executor.submit(self._supervise, run_id, inputs)
+            future = self.slots.submit(self._supervise, run_id, inputs)
+            self._queued[run_id] = (future, inputs)
 
     def cancel(self, run_id: int, who: str) -> bool:
-        """Cancel a queued or running run of this server; False when it is neither."""
+        """Cancel a queued or running run of this server; False when it is neither. A queued
+        run is dropped at once; a running one's worker is stopped."""
         with self._lock:
-            if run_id in self._queued:
+            queued = self._queued.get(run_id)
+            if queued is None:
+                process = self._processes.get(run_id)
+                if process is None or run_id in self._cancelled:
+                    return False
                 self._cancelled[run_id] = who
+                process.terminate()
                 return True
-            process = self._processes.get(run_id)
-            if process is None:
-                return False
+            future, inputs = queued
             self._cancelled[run_id] = who
-        process.terminate()
+            if not future.cancel():
+                return True  # its supervisor is starting: it sees the cancel first
+            del self._queued[run_id]
+        try:
+            self._finish(run_id, inputs, CANCELLED.format(who=who))
+        finally:
+            with self._lock:
+                self._cancelled.pop(run_id, None)
         return True
 
     def recover(self) -> None:
@@ -295,26 +299,27 @@ class RunJobs:
                     folder.unlink(missing_ok=True)
 
     def shutdown(self) -> None:
-        """Stop taking runs; running workers are terminated (their runs are recovered on the
-        next start)."""
+        """Stop taking runs; running workers are terminated and queued runs dropped (both are
+        recovered on the next start)."""
         with self._lock:
             self._stopping = True
-            executor, self._executor = self._executor, None
             processes = list(self._processes.values())
+            for run_id, (future, _inputs) in list(self._queued.items()):
+                if future.cancel():
+                    del self._queued[run_id]
         for process in processes:
             process.terminate()
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        self.slots.shutdown()
 
     def _supervise(self, run_id: int, inputs: list[Path]) -> None:
         state = progress_file(self.runs_dir, run_id)
         message: str | None = None
         try:
             with self._lock:
-                self._queued.discard(run_id)
+                self._queued.pop(run_id, None)
                 who = self._cancelled.get(run_id)
                 process: BaseProcess | None = None
-                if who is None:
+                if who is None and not self._stopping:
                     write_state(state, stage="starting")
                     process = start_worker(
                         self.target,
@@ -333,7 +338,7 @@ class RunJobs:
                 who = self._cancelled.get(run_id)
             if who is not None:
                 message = CANCELLED.format(who=who)
-            elif self._stopping:
+            elif self._stopping or process is None:
                 message = INTERRUPTED
             elif process is not None and process.exitcode != EXIT_OK:
                 written = read_state(state).get("error")
@@ -351,7 +356,7 @@ class RunJobs:
             with self._lock:
                 self._processes.pop(run_id, None)
                 self._cancelled.pop(run_id, None)
-                self._queued.discard(run_id)
+                self._queued.pop(run_id, None)
             state.unlink(missing_ok=True)
 
     def _delete_uploads(self, inputs: list[Path]) -> None:

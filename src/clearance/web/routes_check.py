@@ -4,14 +4,15 @@ the petition packet.
 For legal-aid staff and public defenders working one client at a time (attorney and analyst
 roles, and admins). The sheet and what is made from it are kept in the data folder under a
 random id, readable only by the user who checked it (and admins); the audit log records that a
-record was checked, never what it holds.
+record was checked, never what it holds. The check's folder is written aside and put in place
+whole (`outputs.folder`, as `clearance check` writes its folder): a refusal or a failure at any
+point leaves nothing of it.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from clearance.web.pages import render
 from clearance.web.policies import all_policies, get_policy
 from clearance.web.security import CAN_RUN, require, token_matches
 from clearance.web.uploads import safe_filename
+from clearance.web.workers import without_paths
 
 router = APIRouter()
 
@@ -37,6 +39,11 @@ SHEET_SUFFIXES = (".txt", ".pdf")
 CHECKS_DIR = "checks"
 ABOUT = "check.json"
 _ID = r"^[a-f0-9]{32}$"
+
+
+class CheckRefused(Exception):
+    """The sheet could not be decided; the message is for the user (no server path)."""
+
 
 _DOWNLOAD_HEADERS = {
     "Cache-Control": "no-store",
@@ -110,54 +117,43 @@ async def check_upload(
     data = await upload.read(MAX_SHEET_BYTES + 1)
     if len(data) > MAX_SHEET_BYTES:
         return _page(request, user, "The file is too large for a RAP sheet.", 413, **fields)
-    check_id = secrets.token_hex(16)
-    folder = _checks_dir(request) / check_id
-    (folder / "sheet").mkdir(parents=True)
-    sheet = folder / "sheet" / name
-    sheet.write_bytes(data)
+    from clearance.exits import CommandError
+    from clearance.outputs.folder import commit, stage
 
+    check_id = secrets.token_hex(16)
     chosen = policy_from_yaml_text(policy.text, f"{policy.name}.yaml")
 
-    def work() -> Any:
-        return check_record(
-            [sheet],
-            folder / "out",
-            chosen,
-            policy.text,
-            as_of,
-            signer=fields["signer"] or None,
-            bar_number=fields["bar_number"] or None,
-            office=fields["office"] or None,
-        )
+    def work() -> dict[str, Any]:
+        with stage(_checks_dir(request) / check_id) as staging:
+            folder = staging.path
+            sheet = folder / "sheet" / name
+            sheet.parent.mkdir()
+            sheet.write_bytes(data)
+            try:
+                result = check_record(
+                    [sheet],
+                    folder / "out",
+                    chosen,
+                    policy.text,
+                    as_of,
+                    signer=fields["signer"] or None,
+                    bar_number=fields["bar_number"] or None,
+                    office=fields["office"] or None,
+                )
+            except (ReadError, CheckError, EngineError, FilingsError) as exc:
+                raise CheckRefused(without_paths(str(exc), [sheet, folder])) from None
+            about = _about(result, folder, user.username, name, as_of, policy.name)
+            (folder / ABOUT).write_text(json.dumps(about, default=str, indent=2), encoding="utf-8")
+            commit(staging, "check")
+        return about
 
     try:
-        result = await run_in_threadpool(work)
-    except (ReadError, CheckError, EngineError, FilingsError) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        message = str(exc).replace(str(sheet), name)
-        return _page(request, user, message, 400, **fields)
-    about = {
-        "owner": user.username,
-        "sheet": name,
-        "as_of": as_of.isoformat(),
-        "policy": policy.name,
-        "counties": [
-            {
-                "county": c.county,
-                "folder": str(c.run_dir.relative_to(folder)),
-                "packet": str(c.packet.relative_to(folder)) if c.packet else None,
-                "note": c.note,
-                "decisions": c.decisions.drop("reasons").to_dicts() if c.decisions.height else [],
-            }
-            for c in result.counties
-        ],
-        "name": result.name,
-        "events": result.sources.records.rows_loaded,
-        "unrecognised": result.sources.records.rows_quarantined,
-        "notes": _notes(result),
-        "federal_entries": result.federal_entries,
-    }
-    (folder / ABOUT).write_text(json.dumps(about, default=str, indent=2), encoding="utf-8")
+        about = await run_in_threadpool(work)
+    except CheckRefused as exc:
+        return _page(request, user, str(exc), 400, **fields)
+    except CommandError:
+        message = "The check could not be written on the server; nothing was kept. Try again."
+        return _page(request, user, message, 503, **fields)
 
     def record() -> None:
         with request.app.state.sessions() as db:
@@ -176,6 +172,34 @@ async def check_upload(
 
     await run_in_threadpool(record)
     return _result_page(request, user, check_id, about)
+
+
+def _about(
+    result: Any, folder: Path, owner: str, sheet: str, as_of: date, policy: str
+) -> dict[str, Any]:
+    """What the check's pages show again later (check.json): its owner, the decisions of each
+    county, and its files by their place in the check's folder."""
+    return {
+        "owner": owner,
+        "sheet": sheet,
+        "as_of": as_of.isoformat(),
+        "policy": policy,
+        "counties": [
+            {
+                "county": c.county,
+                "folder": str(c.run_dir.relative_to(folder)),
+                "packet": str(c.packet.relative_to(folder)) if c.packet else None,
+                "note": c.note,
+                "decisions": c.decisions.drop("reasons").to_dicts() if c.decisions.height else [],
+            }
+            for c in result.counties
+        ],
+        "name": result.name,
+        "events": result.sources.records.rows_loaded,
+        "unrecognised": result.sources.records.rows_quarantined,
+        "notes": _notes(result),
+        "federal_entries": result.federal_entries,
+    }
 
 
 def _notes(result: Any) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from clearance.store.models import User
 from clearance.web.pages import render
 from clearance.web.routes_runs import run_dir_of, run_or_404
 from clearance.web.security import CAN_REVIEW, get_db, require, verify_csrf
+from clearance.web.workers import without_paths
 
 router = APIRouter()
 
@@ -81,6 +82,7 @@ async def federal_tab(
         outputs=(run_dir / FEDERAL_DIR / "federal.csv").is_file(),
         page_rows=PAGE_ROWS,
         message=request.session.pop("flash", None),
+        error=request.session.pop("federal_error", None),
     )
 
 
@@ -91,11 +93,25 @@ async def build_federal(
     user: User = Depends(require(CAN_REVIEW, "write the federal outputs")),
     db: Session = Depends(get_db),
 ) -> Response:
-    """Write federal.csv, federal-summary.json and the packets into the run's federal/."""
+    """Write federal.csv, federal-summary.json and the packets into the run's federal/, whole
+    or not at all (the previous federal outputs stay until the new set is complete)."""
+    from clearance.exits import CommandError
+
     run = run_or_404(db, run_id)
     if run.status != "done":
         return RedirectResponse(f"/runs/{run.id}/federal", status_code=303)
-    summary = await run_in_threadpool(write_run_federal, run_dir_of(request, run))
+    run_dir = run_dir_of(request, run)
+    try:
+        summary = await run_in_threadpool(write_run_federal, run_dir)
+    except CommandError as exc:
+        error = without_paths(str(exc), [run_dir])
+        audit.append(db, user.username, "federal.failed", f"run:{run.id}", {"error": error})
+        db.commit()
+        request.session.pop("flash", None)  # never a success beside the error
+        request.session["federal_error"] = (
+            f"The federal outputs were not written (the previous ones are unchanged): {error}"
+        )
+        return RedirectResponse(f"/runs/{run.id}/federal", status_code=303)
     audit.append(db, user.username, "federal.built", f"run:{run.id}", {"folder": FEDERAL_DIR})
     db.commit()
     request.session["flash"] = (

@@ -85,7 +85,8 @@ def _person_page(
     status_code: int = 200,
 ) -> Response:
     try:
-        timeline, _, who = person_record(run_dir_of(request, run), subject_id)
+        # The decided counts come from the store (with their reviews), not the record.
+        timeline, _, who = person_record(run_dir_of(request, run), subject_id, decisions=False)
     except ExplainError:
         raise HTTPException(status_code=404, detail="No such person in this run.") from None
     stored = list(

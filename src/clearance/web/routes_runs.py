@@ -535,3 +535,22 @@ def build_status(
         headers = {"HX-Redirect": f"/runs/{run.id}/files{shown}"}
         return render(request, "build_status.html", user, headers=headers, run=run, build=None)
     return render(request, "build_status.html", user, run=run, build=build)
+
+
+@router.post("/runs/{run_id}/filings/cancel", dependencies=[Depends(verify_csrf)])
+def cancel_build(
+    request: Request,
+    run_id: int,
+    user: User = Depends(require(CAN_REVIEW, "cancel filings builds")),
+    db: Session = Depends(get_db),
+) -> Response:
+    """Cancel the run's queued or running filings build: a queued one never starts, a running
+    one's worker is stopped; the previous filings stay. The builds record it in the audit log
+    under the name of who cancelled, once the build has ended."""
+    run = run_or_404(db, run_id)
+    builds: FilingsBuilds = request.app.state.builds
+    if run.status != "done" or not builds.cancel(run.id, run_dir_of(request, run), user.username):
+        raise HTTPException(
+            status_code=409, detail="No build of this run's filings is queued or running."
+        )
+    return RedirectResponse(f"/runs/{run.id}/files", status_code=303)

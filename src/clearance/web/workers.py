@@ -17,8 +17,9 @@ import errno
 import json
 import multiprocessing
 import os
+import re
 import resource
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,25 @@ def over_memory(limit: int) -> str:
     from clearance.web.files import human_size
 
     return f"more memory than a job may use ({human_size(limit)})"
+
+
+def without_paths(message: str, paths: Iterable[Path]) -> str:
+    """A message for the user with the server's paths taken out: each of `paths`, or a file
+    below one, becomes what lies below it with hidden working folders left out
+    (`reviewed/summary.json`), the path itself its own name (an upload's file name).
+
+    Job messages are shown in the web and kept in the audit log, where a server path would
+    tell every user how the machine's data folder is laid out.
+    """
+    for base in sorted({str(p) for p in paths}, key=len, reverse=True):
+        found = re.compile(re.escape(base) + r"(?![^\s/'\"`,;:()])((?:/[^\s/'\"`,;:()]+)*)")
+
+        def short(match: re.Match[str], name: str = Path(base).name) -> str:
+            parts = [p for p in match.group(1).split("/") if p and not p.startswith(".")]
+            return "/".join(parts) or name
+
+        message = found.sub(short, message)
+    return message
 
 
 def write_state(path: Path, **state: Any) -> None:

@@ -31,6 +31,12 @@ class FilingsError(Exception):
     """A run folder or filing detail the user has to fix; the message is the one line shown."""
 
 
+class IncompleteRun(FilingsError):
+    """A run folder that lacks a file every filing needs (its message says which, where, and
+    the command that writes them: advice for the command line; the workspace says it in its
+    own words)."""
+
+
 #: The filing details (flat keys) and the command-line option of each (`clearance filings`);
 #: `clearance run --filings` takes the same as `--filing KEY=VALUE`.
 FILING_OPTIONS: dict[str, str] = {
@@ -189,7 +195,7 @@ def load_run(run_dir: Path) -> RunData:
     )
     absent = [p.relative_to(run_dir).as_posix() for p in needed if not p.is_file()]
     if absent:
-        raise FilingsError(
+        raise IncompleteRun(
             f"{run_dir} is not a complete run folder (missing {', '.join(absent)}): run "
             f"`clearance run FILES --county ... --as-of ... --out {run_dir}` first"
         )
