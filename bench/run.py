@@ -270,7 +270,8 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
     for key in states:
         state = scale[key]
         cpu = f", {state['cpu_s']} s of processor time" if "cpu_s" in state else ""
-        row("`--county all`", state, f"{state['counties']} counties, "
+        limit = f" `--memory-limit {state['memory_limit']}`" if "memory_limit" in state else ""
+        row(f"`--county all`{limit}", state, f"{state['counties']} counties, "
             f"{state['convictions']:,} convictions decided{cpu}")  # fmt: skip
         compared = state.get("compared")
         if isinstance(compared, dict):
@@ -287,6 +288,7 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
                 continue
             stages = ", ".join(f"{k} {v} s" for k, v in figures.get("stages_s", {}).items())
             notes = [f"{figures['buckets']:,} buckets, {figures['disk_mb']:,} MB on disk"]
+            notes += [f"{figures['cpu_s']} s of processor time"] if "cpu_s" in figures else []
             notes += [stages] if stages else []
             notes += [str(figures["change"])] if figures.get("change") else []
             row(f"`--memory-limit {figures['memory_limit']}`{label}", {**figures,
@@ -318,6 +320,12 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
             f"- 20M rows within 2.2x of 10M rows' wall time (both out of core): {ratio:.2f}x, "
             + ("met" if ratio <= 2.2 else "NOT met (see the load)")
         )
+        if "cpu_s" in twenty and "cpu_s" in ten:
+            cpu = float(twenty["cpu_s"]) / float(ten["cpu_s"])
+            lines.append(
+                f"  (processor time, which the machine's load distorts much less: {cpu:.2f}x, "
+                + ("within 2.2x)" if cpu <= 2.2 else "above 2.2x)")
+            )
     return lines
 
 

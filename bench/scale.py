@@ -109,16 +109,20 @@ def spark(rows: int) -> dict[str, object]:
     return figures
 
 
-def statewide(rows: int, compare_with: Path | None = None, label: str = "") -> dict[str, object]:
+def statewide(
+    rows: int, compare_with: Path | None = None, label: str = "", limit: str = ""
+) -> dict[str, object]:
     path = synth(rows, "--county", "all")
     out = OUT / f"scale-statewide-{rows}"
     shutil.rmtree(out, ignore_errors=True)
-    result = timed(run_args(path, out, "all", "--quiet"))
+    extra = ("--memory-limit", limit) if limit else ()
+    result = timed(run_args(path, out, "all", "--quiet", *extra))
     result.pop("stdout")
     counties = json.loads((out / "statewide.json").read_text(encoding="utf-8"))
     figures: dict[str, object] = {
         "rows": rows,
         "bytes": path.stat().st_size,
+        **({"memory_limit": limit} if limit else {}),
         "counties": len(counties["counties"]),
         "convictions": counties["statewide"]["convictions"],
         **result,
@@ -182,6 +186,11 @@ def main() -> None:
         help="--statewide: another installation's clearance to compare with",
     )
     parser.add_argument("--compare-label", default="", help="what --compare-with is")
+    parser.add_argument(
+        "--statewide-limit",
+        default="",
+        help="--statewide: with this --memory-limit (every county decided in buckets of people)",
+    )
     args = parser.parse_args()
     data: dict[str, object] = {"results": {}}
     if RESULTS_JSON.exists():
@@ -192,9 +201,14 @@ def main() -> None:
              "machine": machine()}  # fmt: skip
     # The 10M statewide figure is the issue's; another size is kept beside it.
     state_key = "statewide" if args.statewide in (0, 10_000_000) else f"statewide-{args.statewide}"
+    state_key += f"-{args.statewide_limit}" if args.statewide_limit else ""
     for key, rows, measure in (
         ("spark", args.spark, lambda n: spark(n)),
-        (state_key, args.statewide, lambda n: statewide(n, args.compare_with, args.compare_label)),
+        (
+            state_key,
+            args.statewide,
+            lambda n: statewide(n, args.compare_with, args.compare_label, args.statewide_limit),
+        ),
     ):
         if rows:
             print(f"measuring {key} on {rows:,} rows", flush=True)

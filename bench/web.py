@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import random
-import re
 import socket
 import statistics
 import subprocess
@@ -37,6 +36,10 @@ from pathlib import Path
 import httpx
 
 HERE = Path(__file__).resolve().parent
+# The web tests' helpers for signing in and starting runs through the forms (no pytest in it).
+sys.path.insert(0, str(HERE.parent / "tests" / "web"))
+from web_client import FILING, csrf_of, post_run, run_id_of, sign_in  # noqa: E402
+
 ROOT = HERE.parent
 OUT = HERE / "out"
 RESULTS_JSON = HERE / "web-results.json"
@@ -44,19 +47,6 @@ RESULTS_MD = HERE / "RESULTS.md"
 PASSWORD = "bench password, not a secret"
 ROLES = ("analyst", "attorney", "viewer")
 AS_OF = "2026-11-21"
-#: The filing details of the build (the synthetic county's court).
-FILING = {
-    "office": "Office of the District Attorney",
-    "signer": "Alex Attorney",
-    "bar_number": "123456",
-    "office_address": "901 G Street, Sacramento, CA 95814",
-    "phone": "(916) 555-0100",
-    "email": "alex.attorney@example.org",
-    "court_name": "Superior Court of California, County of Sacramento",
-    "court_address": "720 Ninth Street, Sacramento, CA 95814",
-    "policy_authority_serving": "pc1385",
-    "policy_authority_completed": "pc1203.4",
-}
 MARK_START = "<!-- bench-web: start -->"
 MARK_END = "<!-- bench-web: end -->"
 
@@ -106,25 +96,6 @@ def serve(data_dir: Path, log: Path, *extra: str) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    if not found:
-        raise RuntimeError("the page has no CSRF token")
-    return found.group(1)
-
-
-def sign_in(client: httpx.Client, username: str) -> str:
-    """Sign in through the form; the session's CSRF token."""
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
-    )
-    if response.status_code != 303:
-        raise RuntimeError(f"sign-in of {username} refused ({response.status_code})")
-    return csrf_of(client.get("/").text)
-
-
 @dataclass
 class Workspace:
     """A running server and what the load needs of it."""
@@ -134,23 +105,16 @@ class Workspace:
 
     def client(self, username: str) -> tuple[httpx.Client, str]:
         client = httpx.Client(base_url=self.base, timeout=600, follow_redirects=False)
-        return client, sign_in(client, username)
+        return client, sign_in(client, username, PASSWORD)
 
     def upload(self, path: Path, county: str = "Sacramento", policy: str = "statute") -> int:
         """Start a run of `path`; its id (the run goes on in its worker)."""
         client, token = self.client("analyst")
         try:
-            with path.open("rb") as handle:
-                response = client.post(
-                    "/runs",
-                    data={"csrf_token": token, "county": county, "policy": policy, "as_of": AS_OF},
-                    files={"file": (path.name, handle, "application/octet-stream")},
-                )
+            response = post_run(client, token, path, county=county, policy=policy, as_of=AS_OF)
         finally:
             client.close()
-        if response.status_code != 303:
-            raise RuntimeError(f"upload refused ({response.status_code})")
-        return int(response.headers["location"].rsplit("/", 1)[-1])
+        return run_id_of(response)
 
     def run_status(self, run_id: int) -> str:
         """queued, running, done or failed."""

@@ -738,6 +738,11 @@ def _with_three_same(facts: pl.DataFrame, convs: pl.DataFrame) -> pl.DataFrame:
 # Convictions besides the cannabis ones that a county's flow decided
 
 
+#: The flows that decide every conviction in the county whose offense text `RELATED` matches,
+#: whoever it belongs to (a person need not have any cannabis record: `related`).
+RELATED_BY_TEXT = ("san_joaquin_2019", "contra_costa_2019")
+
+
 def related(
     records: Records,
     decided: pl.DataFrame,
@@ -754,7 +759,7 @@ def related(
     flow = policy.flow
     counts = records.counts
     empty = decided.clear()
-    if flow not in ("san_joaquin_2019", "contra_costa_2019", "san_francisco_2018"):
+    if flow not in (*RELATED_BY_TEXT, "san_francisco_2018"):
         return empty
     in_county = (
         (counts["disposition"] == "convicted") & counts["county"].is_in(list(counties))

@@ -242,6 +242,19 @@ def _scope(counts: pl.DataFrame, counties: tuple[str, ...], policy: Policy) -> p
     )
 
 
+def convictions_in_scope(records: Records, policy: Policy) -> pl.DataFrame:
+    """(subject_id, county) of every conviction in the scope of `policy`'s runs, in any county:
+    a county has a run when someone has one there (`decide`'s `counties`)."""
+    present = tuple(counties(records))
+    if not present:
+        return pl.DataFrame(schema={"subject_id": pl.String, "county": pl.String})
+    return (
+        _scope(records.counts, present, policy)
+        .select("subject_id", pl.col("county").cast(pl.String))
+        .unique()
+    )
+
+
 def _prior_facts(scope: pl.DataFrame, counts: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """Per scope count: disqualifying records before its offense, with the facts to cite."""
     ss_listed, ss_possible = lists.SUPER_STRIKES.match(

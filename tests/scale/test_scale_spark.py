@@ -76,7 +76,8 @@ def test_repository_is_narrowed_and_split_into_county_files(spark: Any, tmp_path
     summary = json.loads((tmp_path / "spark" / "summary.json").read_text(encoding="utf-8"))
     files = {p.name for p in county_files.iterdir()}
     assert "alameda.dat" in files and len(files) > 3
-    # The county's file: only people with a cannabis conviction there, all of their history.
+    # The county's file: only the people the run can decide there (under the statute, those
+    # with a cannabis conviction or a conviction beside a cannabis charge), all their history.
     alameda = county_files / "alameda.dat"
     people = pl.read_csv(alameda, infer_schema=False)["SUBJECT_ID"].unique()
     assert 0 < people.len() < summary["input"]["people"] / 3

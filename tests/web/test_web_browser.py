@@ -25,7 +25,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
-from web_site import PASSWORD, SAMPLE, make_site
+from web_site import FILING, PASSWORD, SAMPLE, make_site
 
 from clearance.store.db import session_factory
 from clearance.store.models import Determination
@@ -43,17 +43,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVE = (sys.executable, "-m", "clearance.cli", "serve")
-FILING = {
-    "office": "Office of the District Attorney",
-    "signer": "Alex Attorney",
-    "bar_number": "123456",
-    "office_address": "901 G Street, Sacramento, CA 95814",
-    "phone": "(916) 555-0100",
-    "email": "alex.attorney@example.org",
-    "court_address": "720 Ninth Street, Sacramento, CA 95814",
-    "policy_authority_serving": "pc1385",
-    "policy_authority_completed": "pc1203.4",
-}
 NOTE = "Reviewed the court file: the People move to dismiss this count."
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
+from web_client import post_run, run_id_of
 from web_site import (
     FILING,
     SAMPLE,
@@ -333,19 +334,7 @@ def test_runs_and_builds_share_the_job_slots(done_run: DoneRun) -> None:
     try:
         with done_run.site.client() as client:
             token = login(client, "attorney")
-            with SAMPLE.open("rb") as handle:
-                upload = client.post(
-                    "/runs",
-                    data={
-                        "csrf_token": token,
-                        "county": "Sacramento",
-                        "policy": "statute",
-                        "as_of": "2024-01-01",
-                    },
-                    files={"file": (SAMPLE.name, handle, "application/octet-stream")},
-                )
-            assert upload.status_code == 303, upload.text
-            running = int(upload.headers["location"].rsplit("/", 1)[-1])
+            running = run_id_of(post_run(client, token, SAMPLE))
             _page_when(client, f"/runs/{running}/status", "1.5 MB of 3.0 MB read")
 
             # The build waits for the run's slot, and says so.

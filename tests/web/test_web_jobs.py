@@ -7,25 +7,16 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from web_client import post_run, run_id_of
 from web_site import SAMPLE, Site, late_failing_job, login, make_site, slow_job
 
 from clearance.store.models import AuditEntry, Run
 
 
 def _upload(client: TestClient, token: str, name: str, content: bytes) -> tuple[int, str]:
-    response = client.post(
-        "/runs",
-        data={
-            "csrf_token": token,
-            "county": "Sacramento",
-            "policy": "statute",
-            "as_of": "2024-01-01",
-        },
-        files={"file": (name, content, "application/octet-stream")},
-    )
-    if response.status_code != 303:
-        return 0, response.text
-    return int(response.headers["location"].rsplit("/", 1)[-1]), ""
+    """The new run's id, or 0 and the page that refused the upload."""
+    response = post_run(client, token, (name, content))
+    return (run_id_of(response), "") if response.status_code == 303 else (0, response.text)
 
 
 def _wait(site: Site, run_id: int, statuses: tuple[str, ...] = ("done", "failed")) -> Run:
@@ -94,7 +85,7 @@ def test_a_worker_that_dies_leaves_nothing(site: Site) -> None:
 
 
 def test_progress_and_cancel(tmp_path: Path, template: Path) -> None:
-    site = make_site(tmp_path / "data", template)
+    site = make_site(tmp_path / "data", template, jobs=1)
     site.app.state.jobs.target = slow_job
     with site.client() as client:
         token = login(client, "analyst")
@@ -106,7 +97,8 @@ def test_progress_and_cancel(tmp_path: Path, template: Path) -> None:
                 break
             time.sleep(0.1)
         assert "reading: 1.5 MB of 3.0 MB read" in fragment
-        assert "queued" in client.get(f"/runs/{queued}/status").text, "one job at a time"
+        waiting = client.get(f"/runs/{queued}/status").text
+        assert "queued: waiting for a free job slot" in waiting, "one job at a time"
         # The queued run is dropped before it starts; the running one's worker is stopped.
         for run_id in (queued, running):
             response = client.post(f"/runs/{run_id}/cancel", data={"csrf_token": token})

@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 from test_web_security import PARAMS, api_routes
+from web_client import post_run, run_id_of
 from web_site import FILING, SAMPLE, DoneRun, Site, csrf_of, login, make_site, wait_build
 
 from clearance.outputs.cells import FORMULA_STARTS
@@ -43,21 +44,6 @@ def _wait(site: Site, run_id: int) -> Run:
                 return run
         time.sleep(0.1)
     raise AssertionError("the run did not end")
-
-
-def _upload(client: TestClient, token: str, name: str, content: bytes) -> int:
-    response = client.post(
-        "/runs",
-        data={
-            "csrf_token": token,
-            "county": "Sacramento",
-            "policy": "sacramento-2019",
-            "as_of": "2024-01-01",
-        },
-        files={"file": (name, content, "application/octet-stream")},
-    )
-    assert response.status_code == 303, response.text
-    return int(response.headers["location"].rsplit("/", 1)[-1])
 
 
 def _statute(site: Site) -> str:
@@ -140,7 +126,9 @@ def _live_formulas(text: str) -> list[str]:
 def test_formula_names_are_never_live_in_downloads(site: Site) -> None:
     with site.client() as client:
         token = login(client, "attorney")
-        run_id = _upload(client, token, "hostile.dat.gz", _hostile_sample())
+        run_id = run_id_of(
+            post_run(client, token, ("hostile.dat.gz", _hostile_sample()), policy="sacramento-2019")
+        )
         assert _wait(site, run_id).status == "done"
         for name in ("convictions.csv", "people.csv"):
             download = client.get(f"/runs/{run_id}/files/{name}")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from web_client import FILING as FILING
+from web_client import csrf_of as csrf_of
+from web_client import post_run, run_id_of, sign_in
 
 from clearance.store import users as store_users
 from clearance.store.db import session_factory
@@ -21,19 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "peer-generated-sacramento-20k.dat.gz"
 PASSWORD = "correct horse battery"
 ROLES = ("admin", "attorney", "analyst", "viewer")
-#: The filing details of a build (the sample county's court), as an attorney fills them in.
-FILING = {
-    "office": "Office of the District Attorney",
-    "signer": "Alex Attorney",
-    "bar_number": "123456",
-    "office_address": "901 G Street, Sacramento, CA 95814",
-    "phone": "(916) 555-0100",
-    "email": "alex.attorney@example.org",
-    "court_name": "Superior Court of California, County of Sacramento",
-    "court_address": "720 Ninth Street, Sacramento, CA 95814",
-    "policy_authority_serving": "pc1385",
-    "policy_authority_completed": "pc1203.4",
-}
 
 
 @dataclass
@@ -84,42 +74,14 @@ def site(tmp_path: Path, template: Path) -> Site:
     return make_site(tmp_path / "data", template)
 
 
-def csrf_of(html: str) -> str:
-    """The CSRF token a page carries in its forms."""
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "page has no CSRF token"
-    return found.group(1)
+def login(client: Any, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form as one of the site's users; the session's CSRF token."""
+    return sign_in(client, username, password)
 
 
-def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
-    """Sign in through the form; returns the session's CSRF token."""
-    client.cookies.clear()
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": csrf_of(page.text)},
-    )
-    assert response.status_code == 303, response.text
-    return csrf_of(client.get("/").text)
-
-
-def upload_sample(
-    client: TestClient, token: str, path: Path = SAMPLE, county: str = "Sacramento"
-) -> int:
+def upload_sample(client: Any, token: str, path: Path = SAMPLE, county: str = "Sacramento") -> int:
     """Start a run from a file and wait until it is done; returns the run id."""
-    with path.open("rb") as handle:
-        response = client.post(
-            "/runs",
-            data={
-                "csrf_token": token,
-                "county": county,
-                "policy": "sacramento-2019",
-                "as_of": "2024-01-01",
-            },
-            files={"file": (path.name, handle, "application/octet-stream")},
-        )
-    assert response.status_code == 303, response.text
-    run_id = int(response.headers["location"].rsplit("/", 1)[-1])
+    run_id = run_id_of(post_run(client, token, path, county=county, policy="sacramento-2019"))
     # A limit against a run that never ends, not a speed check: generous on a busy machine.
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:

@@ -19,11 +19,11 @@ answers None and the caller scans.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -32,10 +32,12 @@ import pyarrow.parquet as pq
 #: The record's tables, in the order of the index's `table` codes.
 TABLES = ("counts", "subjects", "determinations")
 #: Rows per row group of the record's tables: small enough that one group costs milliseconds.
-RECORD_ROW_GROUP = 8_192
+RECORD_ROW_GROUP = 4_096
 #: Rows per row group of the index: one group holds the entries of about a thousand people.
 INDEX_ROW_GROUP = 4_096
 INDEX_FILE = "people.index.parquet"
+#: Footers kept parsed (four files per run: the runs a server shows at once).
+_CACHED_FOOTERS = 64
 #: Key of the index's Parquet metadata that describes the tables it was built from.
 _META_KEY = b"clearance.person_index"
 
@@ -59,6 +61,38 @@ def _layout(path: Path, file: pq.ParquetFile) -> dict[str, int]:
         "mtime_ns": status.st_mtime_ns,
         "row_groups": file.metadata.num_row_groups,
     }
+
+
+@functools.lru_cache(maxsize=_CACHED_FOOTERS)
+def _footer(path: str, size: int, mtime_ns: int) -> pq.FileMetaData:
+    """A Parquet file's footer, parsed once per version of the file: a statewide record has
+    thousands of row groups, and its footer would otherwise be parsed for every person."""
+    return pq.read_metadata(path)
+
+
+def _open(path: Path) -> pq.ParquetFile:
+    """A Parquet file opened with its footer from the cache."""
+    status = path.stat()
+    return pq.ParquetFile(path, metadata=_footer(str(path), status.st_size, status.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=_CACHED_FOOTERS)
+def _bounds(path: str, size: int, mtime_ns: int) -> tuple[tuple[str | None, str | None], ...]:
+    """(lowest, highest) SUBJECT_ID of each row group of an index, (None, None) when a group
+    has no statistics."""
+    metadata = _footer(path, size, mtime_ns)
+    column = metadata.schema.to_arrow_schema().get_field_index("subject_id")
+    bounds: list[tuple[str | None, str | None]] = []
+    for group in range(metadata.num_row_groups):
+        statistics = metadata.row_group(group).column(column).statistics
+        if statistics is None or not statistics.has_min_max:
+            bounds.append((None, None))
+            continue
+        low, high = statistics.min, statistics.max
+        if isinstance(low, bytes):
+            low, high = low.decode("utf-8", "replace"), high.decode("utf-8", "replace")
+        bounds.append((str(low), str(high)))
+    return tuple(bounds)
 
 
 def write_person_index(record_dir: Path) -> Path:
@@ -92,17 +126,6 @@ def write_person_index(record_dir: Path) -> Path:
     return target
 
 
-def _may_hold(statistics: Any, subject_id: str) -> bool:
-    """Whether a row group whose SUBJECT_ID statistics are these can hold `subject_id`
-    (without statistics it must be read)."""
-    if statistics is None or not statistics.has_min_max:
-        return True
-    low, high = statistics.min, statistics.max
-    if isinstance(low, bytes):
-        low, high = low.decode("utf-8", "replace"), high.decode("utf-8", "replace")
-    return bool(low <= subject_id <= high)
-
-
 def person_rows(
     record_dir: Path, subject_id: str, tables: Sequence[str] = TABLES
 ) -> PersonRows | None:
@@ -113,19 +136,20 @@ def person_rows(
     if not index_path.is_file():
         return None
     try:
-        index = pq.ParquetFile(index_path)
+        index = _open(index_path)
         layouts = json.loads(index.schema_arrow.metadata[_META_KEY])
-        files = {name: pq.ParquetFile(record_dir / f"{name}.parquet") for name in tables}
+        files = {name: _open(record_dir / f"{name}.parquet") for name in tables}
+        status = index_path.stat()
+        bounds = _bounds(str(index_path), status.st_size, status.st_mtime_ns)
     except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
         return None
     for name, file in files.items():
         if layouts.get(name) != _layout(record_dir / f"{name}.parquet", file):
             return None
-    column = index.schema_arrow.get_field_index("subject_id")
     candidates = [
         g
-        for g in range(index.metadata.num_row_groups)
-        if _may_hold(index.metadata.row_group(g).column(column).statistics, subject_id)
+        for g, (low, high) in enumerate(bounds)
+        if low is None or high is None or low <= subject_id <= high
     ]
     entries = pl.from_arrow(index.read_row_groups(candidates))
     assert isinstance(entries, pl.DataFrame)

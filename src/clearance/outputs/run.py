@@ -21,9 +21,10 @@ from clearance.outputs.person_index import RECORD_ROW_GROUP
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
     conviction_base,
-    convictions_table,
     people_table,
+    write_convictions,
     write_results_csv,
+    write_sorted_parquet,
 )
 from clearance.records.doj import Records
 
@@ -77,12 +78,11 @@ def write_run(
             if whole_input
             else None
         )
-        convictions = convictions_table(decided, records)
-        write_people_csv(convictions, out_dir / "convictions.csv", keep=KEYS)
-        convictions.write_parquet(out_dir / "convictions.parquet")
-        # Tables are released as soon as they are written: a statewide run holds millions of
-        # counts, and each copy held longer than needed adds to the peak.
-        del convictions
+        # A slice at a time: a statewide run holds millions of convictions, and each copy of
+        # them held longer than needed adds to the peak.
+        write_convictions(
+            decided, records, out_dir / "convictions.csv", out_dir / "convictions.parquet"
+        )
         # The people's record before any decision, shared by people.csv and every what-if.
         if base is None:
             base = conviction_base(records, decided.as_of)
@@ -144,5 +144,6 @@ def _write_record(
     if records is not None:
         records.counts.write_parquet(record / "counts.parquet", **options)
         records.subjects.write_parquet(record / "subjects.parquet", **options)
-    decided.table.write_parquet(record / "determinations.parquet", **options)
+    # In (subject_id, count_id) order, a slice at a time (see `sorted_slices`).
+    write_sorted_parquet(decided.table, record / "determinations.parquet", "lz4", RECORD_ROW_GROUP)
     (record / "policy.yaml").write_text(policy_text, encoding="utf-8")

@@ -6,17 +6,19 @@ their own systems, and the filings, the store and the web app read them back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from clearance import heap
 from clearance.engine import Decided
 from clearance.frames import chunk_slices, is_sorted_by
 from clearance.outputs.bulkfile import BulkFile
+from clearance.outputs.cells import KEYS, spreadsheet_safe
 from clearance.policy.rules import minus_years
 from clearance.records.chunks import Chunk, as_utf8, distinct_files, iter_chunks
 from clearance.records.doj import PLAN_DROP, PLAN_JOIN, Records, reread
@@ -50,6 +52,79 @@ def convictions_table(decided: Decided, records: Records) -> pl.DataFrame:
     # the new ones (see `chunk_slices`).
     pieces = [_convictions_of(piece, people) for piece in chunk_slices(table)]
     return pl.concat(pieces, how="vertical", rechunk=False)
+
+
+#: Determinations turned into output rows, and written, at once (see `sorted_slices`).
+SLICE_ROWS = 1 << 17
+
+#: The order of a run's determinations and of the files written from them.
+ORDER = ["subject_id", "count_id"]
+
+
+def sorted_slices(table: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    """The determinations in (subject_id, count_id) order, `SLICE_ROWS` at a time.
+
+    A run's own table is in that order: its slices are views. A run decided in parts (buckets
+    of people, a statewide run in buckets) puts its parts together unsorted: each slice is
+    gathered through the order, so the table is never sorted whole (a second copy of every
+    explanation). Either way the files written slice by slice are the same bytes."""
+    if table.height == 0:
+        yield table
+        return
+    if is_sorted_by(table, ORDER):
+        for start in range(0, table.height, SLICE_ROWS):
+            yield table.slice(start, SLICE_ROWS)
+        return
+    order = table.select(pl.arg_sort_by(ORDER, maintain_order=True)).to_series()
+    for start in range(0, table.height, SLICE_ROWS):
+        yield table[order.slice(start, SLICE_ROWS)]
+
+
+def write_convictions(decided: Decided, records: Records, csv: Path, parquet: Path) -> None:
+    """convictions.csv (formula-like cells neutralised) and convictions.parquet, a slice of
+    the determinations at a time: the rows with the people's identity are never held whole
+    (in a run of millions of convictions, a copy of every explanation)."""
+    people = records.subjects.select("subject_id", "name", "dob", "cii_number")
+    with csv.open("wb") as out, _ParquetParts(parquet) as parts:
+        for number, part in enumerate(sorted_slices(decided.table)):
+            rows = _convictions_of(part, people)
+            spreadsheet_safe(rows, KEYS).write_csv(out, include_header=number == 0)
+            parts.write(rows)
+
+
+def write_sorted_parquet(
+    table: pl.DataFrame, path: Path, compression: str, row_group: int | None = None
+) -> None:
+    """The determinations as Parquet, in (subject_id, count_id) order, a slice at a time (row
+    groups of at most `row_group` rows: `SLICE_ROWS` is a multiple of the record's)."""
+    with _ParquetParts(path, compression, row_group) as parts:
+        for part in sorted_slices(table):
+            parts.write(part)
+
+
+class _ParquetParts:
+    """A Parquet file written a table at a time, one row group each."""
+
+    def __init__(self, path: Path, compression: str = "zstd", row_group: int | None = None) -> None:
+        self.path = path
+        self.compression = compression
+        self.row_group = row_group
+        self.writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> _ParquetParts:
+        return self
+
+    def write(self, frame: pl.DataFrame) -> None:
+        table = frame.to_arrow()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema, compression=self.compression)
+        elif not table.schema.equals(self.writer.schema):
+            table = table.cast(self.writer.schema)
+        self.writer.write_table(table, row_group_size=self.row_group)
+
+    def __exit__(self, *args: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
 
 
 def _convictions_of(table: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:

@@ -35,7 +35,8 @@ CountyFilesOpt = Annotated[
     Path | None,
     typer.Option(
         "--write-county-files",
-        help="--engine spark: also write, per county, the DOJ-layout file of the people with "
-        "a cannabis conviction there (what DOJ sends each District Attorney) to this folder.",
+        help="--engine spark: also write, per county, the DOJ-layout file of the people the "
+        "run can decide there, all of their history (what DOJ sends each District Attorney), "
+        "to this folder.",
     ),
 ]

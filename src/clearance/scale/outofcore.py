@@ -1,9 +1,10 @@
 """A run larger than memory: the input read into buckets of people on disk, each decided on
 its own, the outputs written as one run writes them (the same bytes).
 
-Peak memory is then one bucket's records, plus what the outputs are made of (the
-determinations, and the decided people's identity and record figures), not the whole record.
-The buckets are Parquet files in a folder beside the outputs, removed when the run ends.
+Peak memory is then one bucket's records while the buckets are decided (what each contributes
+to the outputs waits on disk), then what the outputs are made of (the determinations, and the
+decided people's identity and record figures), never the whole record. The buckets are Arrow
+files in a folder beside the outputs, each removed once read, the folder when the run ends.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def run_in_buckets(
     try:
         bucketed = write_buckets(paths, work, buckets)
         disk = sum(p.stat().st_size for p in work.iterdir())
-        writer = PieceWriter(out_dir)
+        # What the outputs are made of waits on disk while the buckets are decided.
+        writer = PieceWriter(out_dir, spill=work / "kept")
         for done, bucket in enumerate(sorted(bucketed.filled), 1):
             records = bucketed.records(bucket)
             writer.add(decide_piece(records, policy, as_of, county, with_what_ifs))

@@ -28,9 +28,6 @@ from clearance.policy.schema import Policy
 from clearance.records.doj import FileStats, Records
 from clearance.records.federal import empty_federal, federal_entries, overview_of
 
-#: The order of a run's determinations.
-_ORDER = ["subject_id", "count_id"]
-
 
 @dataclass
 class Piece:
@@ -110,15 +107,19 @@ class PieceWriter:
     """Gathers pieces and writes the run's files once all are in.
 
     The counts and subjects of the people decided go to `record/` as each piece comes (they
-    are most of a county's record); the rest is small and kept until the end."""
+    are most of a county's record). The rest is kept until the end: in memory, or, given a
+    `spill` folder, in files there (a statewide run keeps every county's determinations with
+    their explanations until its last bucket: together they would not fit), read back one
+    writer at a time by `finish`."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, spill: Path | None = None) -> None:
         self.out_dir = out_dir
-        self.decided: list[pl.DataFrame] = []
-        self.what_ifs: dict[str, list[pl.DataFrame]] = {}
-        self.base: list[pl.DataFrame] = []
-        self.subjects: list[pl.DataFrame] = []
-        self.folded: list[pl.DataFrame] = []
+        self.spill = spill
+        self.decided = Kept(spill, "decided")
+        self.what_ifs: dict[str, Kept] = {}
+        self.base = Kept(spill, "base")
+        self.subjects = Kept(spill, "subjects")
+        self.folded = Kept(spill, "folded")
         self.people_total = 0
         self.counts_total = 0
         self.merged_duplicates = 0
@@ -143,7 +144,7 @@ class PieceWriter:
         self.in_scope = self.in_scope or piece.in_scope
         self.decided.append(piece.decided)
         for key, table in piece.what_ifs.items():
-            self.what_ifs.setdefault(key, []).append(table)
+            self.what_ifs.setdefault(key, Kept(self.spill, f"what-if-{key}")).append(table)
         self.base.append(piece.base)
         self.subjects.append(piece.subjects.select("subject_id", "name", "dob", "cii_number"))
         self.folded.append(
@@ -193,14 +194,15 @@ class PieceWriter:
         if not self.in_scope:
             raise EngineError(f"no cannabis conviction in {wanted.title()} County in the input")
         # Each list is emptied as its table is made: the pieces then live only in that table
-        # (not copied: `_take`), so the determinations are held once, plus their sorted copy.
-        table = _take(self.decided).sort(_ORDER)
+        # (not copied: `_take`), and the files are written from it in order a slice at a time
+        # (`outputs.tables.sorted_slices`): the determinations are held once, never sorted.
+        table = self.decided.take()
         decided = Decided(table=table, policy=policy, as_of=as_of, county=wanted, rules=())
         del table
         what_ifs = (
             {
                 key: Decided(
-                    table=_take(parts), policy=policy, as_of=as_of, county=wanted, rules=()
+                    table=parts.take(), policy=policy, as_of=as_of, county=wanted, rules=()
                 )
                 for key, parts in self.what_ifs.items()
             }
@@ -208,8 +210,8 @@ class PieceWriter:
             else None
         )
         self.what_ifs.clear()
-        folded = _take(self.folded)
-        people = _take(self.subjects)
+        folded = self.folded.take()
+        people = self.subjects.take()
         view = Records(
             subjects=people,
             counts=folded,
@@ -227,13 +229,46 @@ class PieceWriter:
             inputs,
             policy_text,
             with_what_ifs=with_what_ifs,
-            base=_take(self.base),
+            base=self.base.take(),
             what_ifs=what_ifs,
             input_totals={"people": self.people_total, "counts": self.counts_total},
             whole_input=whole_input,
             record_tables=False,
             federal=overview_of(_concat(self.federal) if self.federal else empty_federal()),
         )
+
+
+class Kept:
+    """Tables of one kind kept from the pieces until the run is written: in memory, or as
+    Arrow IPC files in `folder` when given (written once, read once, in the order given)."""
+
+    def __init__(self, folder: Path | None, name: str) -> None:
+        self.folder = folder
+        self.name = name
+        self.frames: list[pl.DataFrame] = []
+        self.paths: list[Path] = []
+
+    def __len__(self) -> int:
+        return len(self.frames) + len(self.paths)
+
+    def append(self, frame: pl.DataFrame) -> None:
+        if self.folder is None:
+            self.frames.append(frame)
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{self.name}-{len(self.paths):05d}.arrow"
+        frame.write_ipc(path, compression="lz4")
+        self.paths.append(path)
+
+    def take(self) -> pl.DataFrame:
+        """The tables as one (see `_take`), and none kept any more (their files removed)."""
+        if self.folder is None:
+            return _take(self.frames)
+        frames = [pl.read_ipc(path) for path in self.paths]
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+        self.paths.clear()
+        return _take(frames)
 
 
 def _concat(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:

@@ -3,10 +3,10 @@
 The reader (`records.doj`) yields each file's chunks as canonical rows (`read_chunks`) and
 finishes a record from any set of people's rows (`finish_records`): sentence parts that
 straddle chunks, a count found in two files. Every merge is within one person, so here each
-chunk's rows go straight to a bucket chosen by a hash of SUBJECT_ID (one Parquet file per
-bucket, a row group per chunk), and each bucket is finished on its own: the reader's own
-steps, on the rows of some people. The quarantine and the row accounting are about lines, not
-people: they are kept whole.
+chunk's rows go straight to a bucket chosen by a hash of SUBJECT_ID (one Arrow IPC stream per
+bucket and kind, a record batch per chunk: written once, read once, so never encoded), and
+each bucket is finished on its own: the reader's own steps, on the rows of some people. The
+quarantine and the row accounting are about lines, not people: they are kept whole.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
+import pyarrow as pa
+import pyarrow.ipc as ipc
 
 from clearance import heap
 from clearance.records.doj import FileStats, Records, finish_records, quarantine_of, read_chunks
@@ -84,19 +85,22 @@ class Buckets:
     filled: set[int] = field(default_factory=set)
 
     def path(self, bucket: int, kind: str) -> Path:
-        return self.folder / f"{kind}-{bucket:05d}.parquet"
+        return self.folder / f"{kind}-{bucket:05d}.arrow"
 
     def records(self, bucket: int) -> Records:
-        """The records of one bucket's people."""
-        counts = pl.read_parquet(self.path(bucket, "counts"))
-        people = pl.read_parquet(self.path(bucket, "people"))
+        """The records of one bucket's people; its files are removed once read (the disk a
+        run needs then shrinks as it goes)."""
+        counts = pl.read_ipc_stream(self.path(bucket, "counts"))
+        people = pl.read_ipc_stream(self.path(bucket, "people"))
+        for kind in ("counts", "people"):
+            self.path(bucket, kind).unlink(missing_ok=True)
         return finish_records([counts], [people], self.files)
 
 
 def write_buckets(paths: Sequence[Path], folder: Path, count: int) -> Buckets:
     """Read the DOJ files `paths` into `count` buckets of people in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    writers: dict[tuple[int, str], pq.ParquetWriter] = {}
+    writers: dict[tuple[int, str], tuple[ipc.RecordBatchStreamWriter, pa.Schema]] = {}
     stats: list[FileStats] = []
     quarantined: list[pl.DataFrame] = []
     buckets = Buckets(folder=folder, count=count, files=stats, quarantine=pl.DataFrame())
@@ -112,24 +116,24 @@ def write_buckets(paths: Sequence[Path], folder: Path, count: int) -> Buckets:
                 if parts.quarantine.height:
                     quarantined.append(parts.quarantine)
     finally:
-        for writer in writers.values():
+        for writer, _ in writers.values():
             writer.close()
     buckets.quarantine = quarantine_of(quarantined)
     return buckets
 
 
 def _append(
-    writers: dict[tuple[int, str], pq.ParquetWriter],
+    writers: dict[tuple[int, str], tuple[ipc.RecordBatchStreamWriter, pa.Schema]],
     path: Path,
     key: tuple[int, str],
     frame: pl.DataFrame,
 ) -> None:
-    """One chunk's rows as a row group of the bucket's file (uncompressed: written once, read
-    once, soon deleted)."""
-    table = frame.to_arrow()
-    writer = writers.get(key)
-    if writer is None:
-        writer = writers[key] = pq.ParquetWriter(path, table.schema, compression="none")
-    elif not table.schema.equals(writer.schema):
-        table = table.cast(writer.schema)
+    """One chunk's rows as record batches of the bucket's file, in Polars' own layout (no
+    conversion on the way out or back in)."""
+    table: pa.Table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+    if key not in writers:
+        writers[key] = (ipc.new_stream(path, table.schema), table.schema)
+    writer, schema = writers[key]
+    if not table.schema.equals(schema):
+        table = table.cast(schema)
     writer.write_table(table)

@@ -9,9 +9,9 @@ Spark does the moving; Polars does the law. The steps:
    path that every worker sees; its quarantine and its row accounting go to the driver.
 2. **Repartition by SUBJECT_ID** (the bucket), so that every row of a person is in one group.
 3. **Decide.** Each group (`applyInArrow`) puts its rows back in input order, finishes the
-   record as the reader does, keeps only the people with a cannabis conviction (the step DOJ
-   takes over its whole repository), and decides them with `engine.decide` under the run's
-   policy and the what-if policies (`scale.pieces.decide_piece`).
+   record as the reader does, keeps only the people the run can decide (the step DOJ takes
+   over its whole repository: `people.decidable`), and decides them with `engine.decide`
+   under the run's policy and the what-if policies (`scale.pieces.decide_piece`).
 4. **Write.** The driver gathers the pieces and writes the run's files with the run's own
    writer: the same bytes as `--engine local`; and the convictions again as a Parquet dataset
    partitioned by county (`convictions-by-county/county=<name>/`, `scale.partitioned`).
@@ -41,7 +41,7 @@ from clearance.outputs.run import RunFiles
 from clearance.policy.schema import Policy
 from clearance.records.doj import FileStats, Records, finish_records, quarantine_of
 from clearance.scale.partitioned import write_by_county
-from clearance.scale.people import concerned_convictions, narrow
+from clearance.scale.people import decidable, narrow
 from clearance.scale.pieces import Piece, PieceWriter, decide_piece, from_bytes, to_bytes
 
 #: The rows that cross between the steps: one table (Arrow IPC) each.
@@ -151,7 +151,7 @@ def run_on_spark(
         clock.lap("write")
         by_county: dict[str, Path] = {}
         if county_files is not None:
-            by_county = write_county_files(paths, pl.concat(lines), county_files)
+            by_county = write_county_files(paths, _with_a_run(pl.concat(lines)), county_files)
             clock.lap("county_files")
     finally:
         read.unpersist()
@@ -311,7 +311,7 @@ def _decider(
             for kind in ("counts", "people")
         }
         stats = [FileStats(path="", bytes=0) for _ in range(files)]
-        records = cannabis_people(finish_records(parts["counts"], parts["people"], stats))
+        records = cannabis_people(finish_records(parts["counts"], parts["people"], stats), policy)
         piece = decide_piece(records.narrowed, policy, as_of, county, with_what_ifs)
         piece.people_total = records.people
         piece.counts_total = records.counts
@@ -331,11 +331,12 @@ class _Narrowed:
     county_people: pl.DataFrame
 
 
-def cannabis_people(records: Records) -> _Narrowed:
-    """The records of the people with a cannabis conviction in any county (DOJ's first step
-    over its whole repository; `people.concerned_convictions`), with what the whole part held,
-    and each such person's counties (for the per-county files)."""
-    county_people = concerned_convictions(records)
+def cannabis_people(records: Records, policy: Policy) -> _Narrowed:
+    """The records of the people a run of `policy` can decide in any county: those with a
+    cannabis conviction, and those a policy's related charges or a county's flow reach
+    (DOJ's first step over its whole repository; `people.decidable`), with what the whole part
+    held, and each such person's counties (for the per-county files)."""
+    county_people = decidable(records, policy)
     return _Narrowed(
         narrowed=narrow(records, county_people["subject_id"]),
         people=records.subjects.height,
@@ -345,17 +346,26 @@ def cannabis_people(records: Records) -> _Narrowed:
 
 
 def _county_lines(narrowed: _Narrowed) -> pl.DataFrame:
-    """(county, source_file, source_line) of every line of the people with a cannabis
-    conviction in the county."""
+    """(county, source_file, source_line, in_scope) of every line of the people the run can
+    decide in the county; `in_scope` when the person has a conviction there in the run's
+    scope."""
     counts = narrowed.narrowed.counts.select(
         "subject_id", pl.col("source_file").cast(pl.String), "source_lines"
     ).explode("source_lines")
     return (
         narrowed.county_people.drop_nulls("county")
         .join(counts, on="subject_id")
-        .select("county", "source_file", pl.col("source_lines").alias("source_line"))
+        .select("county", "source_file", pl.col("source_lines").alias("source_line"), "in_scope")
         .unique()
     )
+
+
+def _with_a_run(lines: pl.DataFrame) -> pl.DataFrame:
+    """The lines of the counties where someone has a conviction in the run's scope: a county
+    with only related charges (which a policy or a county's flow decides) has no run, and no
+    file."""
+    counties = lines.filter("in_scope")["county"].unique().implode()
+    return lines.filter(pl.col("county").is_in(counties)).drop("in_scope")
 
 
 def _piece_rows(bucket: int, piece: Piece) -> list[tuple[int, int, int, str, bytes]]:
@@ -411,9 +421,10 @@ def _piece(rows: list[Any]) -> Piece:
 
 def write_county_files(paths: list[str], wanted: pl.DataFrame, folder: Path) -> dict[str, Path]:
     """Per county, the DOJ-layout file DOJ sends its District Attorney: every input line of
-    each person with a cannabis conviction there (all their history, any county), in input
-    order, bytes as read, under the DOJ header. `wanted` holds (county, source_file,
-    source_line). Each file is a valid input of a single-county run."""
+    each person the run's policy can decide there (`people.decidable`: a cannabis conviction,
+    or a conviction its related charges or its county flow reach; all their history, any
+    county), in input order, bytes as read, under the DOJ header. `wanted` holds (county,
+    source_file, source_line). Each file is a valid input of a single-county run."""
     from clearance.records.chunks import iter_chunks
     from clearance.records.schema import DOJ_COLUMNS
     from clearance.scale.statewide import county_folder

@@ -8,8 +8,10 @@ folder with the run's own writer once every bucket is in: the bytes of the in-me
 run, which are those of the county's own run. What is about the whole input (results.csv,
 quarantine.csv, the statewide summary) is written from what every bucket contributes.
 
-Held until the end: every county's determinations and the decided people's identity and
-record figures (what the outputs are made of), not the record.
+Every county's determinations and the decided people's identity and record figures (what its
+folder is made of) wait on disk until its folder is written, one county at a time: memory holds
+one bucket's records, or one county's outputs, and what the input-wide files need of everyone
+(the decisions on each line, without their explanations).
 """
 
 from __future__ import annotations
@@ -130,7 +132,8 @@ def run_statewide_in_buckets(
                 if county in decided_counties:
                     if county not in writers:
                         folder = out_dir / COUNTIES_DIR / county_folder(county)
-                        writers[county] = PieceWriter(folder)
+                        spill = work / "kept" / county_folder(county)
+                        writers[county] = PieceWriter(folder, spill=spill)
                     writers[county].add(piece)
                 else:
                     waiting.append((county, piece))

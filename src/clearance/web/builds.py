@@ -55,8 +55,8 @@ from clearance.web.workers import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_UNEXPECTED,
-    died_outside_python,
     limit_memory,
+    outcome,
     over_memory,
     read_state,
     refused_memory,
@@ -524,7 +524,12 @@ class FilingsBuilds:
             elif process is None or stopped:
                 failure = BUILD_INTERRUPTED
             else:
-                failure = self._outcome(process.exitcode, written.get("error"))
+                failure = outcome(
+                    process.exitcode,
+                    written.get("error"),
+                    build_memory_message(self.memory_bytes),
+                    BUILD_UNEXPECTED,
+                )
                 if process.exitcode == EXIT_BUSY:
                     action = "filings.refused"
         except Exception as exc:
@@ -554,16 +559,6 @@ class FilingsBuilds:
                     self._cancelled.pop(run_id, None)
                     self._stopped.discard(run_id)
                     self._active.discard(run_id)
-
-    def _outcome(self, exitcode: int | None, written: object) -> str | None:
-        """The user's message for how a worker ended (None: built)."""
-        if exitcode == EXIT_OK:
-            return None
-        if exitcode in (EXIT_REFUSED, EXIT_MEMORY, EXIT_BUSY) and written:
-            return str(written)
-        if died_outside_python(exitcode):
-            return build_memory_message(self.memory_bytes)
-        return BUILD_UNEXPECTED
 
     def _record_failure(
         self, run_id: int, run_dir: Path, actor: str, message: str, action: str = "filings.failed"

@@ -43,8 +43,8 @@ from clearance.web.workers import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_UNEXPECTED,
-    died_outside_python,
     limit_memory,
+    outcome,
     over_memory,
     read_state,
     refused_memory,
@@ -340,14 +340,13 @@ class RunJobs:
                 message = CANCELLED.format(who=who)
             elif self._stopping or process is None:
                 message = INTERRUPTED
-            elif process is not None and process.exitcode != EXIT_OK:
-                written = read_state(state).get("error")
-                if process.exitcode in (EXIT_REFUSED, EXIT_MEMORY) and written:
-                    message = str(written)
-                elif died_outside_python(process.exitcode):
-                    message = out_of_memory(self.memory_bytes)
-                else:
-                    message = UNEXPECTED
+            else:
+                message = outcome(
+                    process.exitcode,
+                    read_state(state).get("error"),
+                    out_of_memory(self.memory_bytes),
+                    UNEXPECTED,
+                )
         except Exception as exc:
             LOG.error("run %d: supervisor failed: %s", run_id, type(exc).__name__)
             message = UNEXPECTED

@@ -7,6 +7,8 @@ marked, not only by a command nobody runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -123,45 +125,50 @@ async def add(
     return _done(request, f"Added {created.username} ({created.role}).")
 
 
-@router.post("/users/{user_id}/disable", dependencies=[Depends(verify_csrf)])
-def disable(
-    request: Request,
-    user_id: int,
-    user: User = Depends(admin_only),
-    db: Session = Depends(get_db),
-) -> Response:
-    """Disable an account; its sessions end at once."""
-    target = _target(db, user_id)
-    if target.id == user.id:
-        raise HTTPException(status_code=400, detail="You cannot disable your own account.")
-    disable_user(db, target.username, actor=user.username)
-    return _done(request, f"Disabled {target.username}; their sessions have ended.")
+def _account_action(
+    change: Callable[..., None], done: str, about: str, not_own: str | None = None
+) -> Callable[..., Response]:
+    """A route that applies one change to an account (`change(db, username, actor=...)`) and
+    says so (`done`, with {name}); `not_own`: the refusal when it is the admin's own account."""
+
+    def action(
+        request: Request,
+        user_id: int,
+        user: User = Depends(admin_only),
+        db: Session = Depends(get_db),
+    ) -> Response:
+        target = _target(db, user_id)
+        if not_own is not None and target.id == user.id:
+            raise HTTPException(status_code=400, detail=not_own)
+        change(db, target.username, actor=user.username)
+        return _done(request, done.format(name=target.username))
+
+    action.__doc__ = about
+    return action
 
 
-@router.post("/users/{user_id}/enable", dependencies=[Depends(verify_csrf)])
-def enable(
-    request: Request,
-    user_id: int,
-    user: User = Depends(admin_only),
-    db: Session = Depends(get_db),
-) -> Response:
-    """Let a disabled account sign in again (also clears a lock-out)."""
-    target = _target(db, user_id)
-    enable_user(db, target.username, actor=user.username)
-    return _done(request, f"Enabled {target.username}.")
+#: The changes an account takes without any field: path, store function, what the page says,
+#: what the route does, and the refusal for the admin's own account.
+_ACCOUNT_ACTIONS: tuple[tuple[str, Callable[..., None], str, str, str | None], ...] = (
+    ("disable", disable_user, "Disabled {name}; their sessions have ended.",
+     "Disable an account; its sessions end at once.", "You cannot disable your own account."),
+    ("enable", enable_user, "Enabled {name}.",
+     "Let a disabled account sign in again (also clears a lock-out).", None),
+    ("unlock", unlock_user, "Unlocked {name}.", "Clear a lock-out after repeated failures.", None),
+)  # fmt: skip
+for _path, _change, _done_text, _about, _not_own in _ACCOUNT_ACTIONS:
+    router.add_api_route(
+        f"/users/{{user_id}}/{_path}",
+        _account_action(_change, _done_text, _about, _not_own),
+        methods=["POST"],
+        dependencies=[Depends(verify_csrf)],
+        name=_path,
+    )
 
 
-@router.post("/users/{user_id}/unlock", dependencies=[Depends(verify_csrf)])
-def unlock(
-    request: Request,
-    user_id: int,
-    user: User = Depends(admin_only),
-    db: Session = Depends(get_db),
-) -> Response:
-    """Clear a lock-out after repeated failures."""
-    target = _target(db, user_id)
-    unlock_user(db, target.username, actor=user.username)
-    return _done(request, f"Unlocked {target.username}.")
+def _refused(request: Request, user: User, db: Session, what: str, exc: UserError) -> Response:
+    """The users page again, saying which change was refused and why."""
+    return _users_page(request, user, db, error=f"{what}: {exc}.", status_code=400)
 
 
 @router.post("/users/{user_id}/role", dependencies=[Depends(verify_csrf)])
@@ -179,9 +186,7 @@ async def change_role(
     try:
         set_role(db, target.username, role, actor=user.username)
     except UserError as exc:
-        return _users_page(
-            request, user, db, error=f"The role was not changed: {exc}.", status_code=400
-        )
+        return _refused(request, user, db, "The role was not changed", exc)
     return _done(request, f"{target.username} is now {role}; their sessions have ended.")
 
 
@@ -198,9 +203,7 @@ async def reset_password(
     try:
         await run_in_threadpool(set_password, db, target.username, password, user.username)
     except UserError as exc:
-        return _users_page(
-            request, user, db, error=f"The password was not set: {exc}.", status_code=400
-        )
+        return _refused(request, user, db, "The password was not set", exc)
     if target.id == user.id:
         request.session.clear()
         return RedirectResponse("/login", status_code=303)

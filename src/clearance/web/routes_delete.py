@@ -6,6 +6,8 @@ message a user can act on, and report what was removed.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -24,19 +26,23 @@ from clearance.web.deletion import (
 )
 from clearance.web.files import human_size
 from clearance.web.pages import render
-from clearance.web.routes_runs import run_dir_of, run_or_404
+from clearance.web.routes_runs import run_and_folder
 from clearance.web.security import current_user, get_db, verify_csrf
 
 router = APIRouter()
 
 
-def _allowed_or_403(user: User, run: Run) -> None:
+def _deletable(request: Request, user: User, db: Session, run_id: int) -> tuple[Run, Path]:
+    """The run and its folder, if this user may delete it: 404 without it, 403 for another's
+    run unless an administrator."""
+    run, run_dir = run_and_folder(request, db, run_id)
     if not may_delete_run(user, run):
         raise HTTPException(
             status_code=403,
             detail=f"Your role ({user.role}) cannot delete run #{run.id}: only an "
             "administrator or the person who started it can.",
         )
+    return run, run_dir
 
 
 def _active(request: Request, run: Run) -> bool:
@@ -55,9 +61,7 @@ def confirm_delete(
     db: Session = Depends(get_db),
 ) -> Response:
     """What deleting the run removes, and the button that does it (or why it cannot now)."""
-    run = run_or_404(db, run_id)
-    _allowed_or_403(user, run)
-    run_dir = run_dir_of(request, run)
+    run, run_dir = _deletable(request, user, db, run_id)
     inside = is_inside(run_dir, request.app.state.config.runs_dir)
     files, size = folder_contents(run_dir) if inside else (0, 0)
     total, reviewed = review_counts(db, run.id)
@@ -94,9 +98,7 @@ async def delete(
     db: Session = Depends(get_db),
 ) -> Response:
     """Delete the run (folder and rows), audited; refused while it is queued or running."""
-    run = run_or_404(db, run_id)
-    _allowed_or_403(user, run)
-    run_dir = run_dir_of(request, run)
+    run, run_dir = _deletable(request, user, db, run_id)
     try:
         deleted = await run_in_threadpool(
             delete_run,

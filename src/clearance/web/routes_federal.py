@@ -23,7 +23,7 @@ from clearance.outputs.federal_run import FEDERAL_DIR, screen_run, write_run_fed
 from clearance.store import audit
 from clearance.store.models import User
 from clearance.web.pages import render
-from clearance.web.routes_runs import run_dir_of, run_or_404
+from clearance.web.routes_runs import run_and_folder
 from clearance.web.security import CAN_REVIEW, get_db, require, verify_csrf
 from clearance.web.workers import without_paths
 
@@ -58,8 +58,7 @@ async def federal_tab(
     db: Session = Depends(get_db),
 ) -> Response:
     """The run's federal entries and their decisions."""
-    run = run_or_404(db, run_id)
-    run_dir = run_dir_of(request, run)
+    run, run_dir = run_and_folder(request, db, run_id)
     done = run.status == "done"
     decided = await run_in_threadpool(screen_run, run_dir) if done else None
     packets = run_dir / FEDERAL_DIR / "packets"
@@ -97,10 +96,9 @@ async def build_federal(
     or not at all (the previous federal outputs stay until the new set is complete)."""
     from clearance.exits import CommandError
 
-    run = run_or_404(db, run_id)
+    run, run_dir = run_and_folder(request, db, run_id)
     if run.status != "done":
         return RedirectResponse(f"/runs/{run.id}/federal", status_code=303)
-    run_dir = run_dir_of(request, run)
     try:
         summary = await run_in_threadpool(write_run_federal, run_dir)
     except CommandError as exc:

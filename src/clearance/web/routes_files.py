@@ -17,7 +17,7 @@ from clearance.store import audit
 from clearance.store.models import User
 from clearance.web.bundle import zip_stream
 from clearance.web.files import is_full_record, list_files
-from clearance.web.routes_runs import DOWNLOAD_HEADERS, run_dir_of, run_or_404
+from clearance.web.routes_runs import DOWNLOAD_HEADERS, run_and_folder
 from clearance.web.security import CAN_SEE_FULL_RECORDS, current_user, get_db
 
 router = APIRouter()
@@ -36,8 +36,7 @@ def download_all(
     db: Session = Depends(get_db),
 ) -> Response:
     """The run's listed files and a run.json, zipped while they are sent."""
-    run = run_or_404(db, run_id)
-    run_dir = run_dir_of(request, run)
+    run, run_dir = run_and_folder(request, db, run_id)
     if run.status != "done" or not run_dir.is_dir():
         raise HTTPException(status_code=404, detail="This run has no files to download.")
     files = list_files(run_dir)

@@ -33,9 +33,8 @@ from clearance.web.security import (
     current_user,
     get_db,
     require,
-    token_matches,
 )
-from clearance.web.uploads import UploadRefused, check_doj_file, receive_upload
+from clearance.web.uploads import UploadRefused, check_doj_file, receive_form_upload
 
 router = APIRouter()
 
@@ -151,24 +150,9 @@ async def start_reconcile(
 
     The CSRF token is checked as the body streams (it comes before the file in the form), as
     for a run's upload."""
-    config = request.app.state.config
-    header_token = request.headers.get("X-CSRF-Token")
-
-    def token_ok(sent: str | None) -> bool:
-        return token_matches(request, header_token if header_token is not None else sent)
-
     try:
-        upload = await receive_upload(
-            request.headers.get("content-type", ""),
-            request.headers.get("content-length"),
-            request.stream(),
-            config.uploads_dir,
-            config.max_upload_bytes,
-            token_ok,
-        )
+        upload = await receive_form_upload(request)
     except UploadRefused as exc:
-        if exc.status_code == 403:
-            raise HTTPException(status_code=403, detail="Missing or wrong CSRF token.") from None
         with request.app.state.sessions() as db:
             return _page(request, user, db, run_id, str(exc), exc.status_code)
     fields = upload.fields

@@ -59,11 +59,10 @@ from clearance.web.security import (
     current_user,
     get_db,
     require,
-    token_matches,
     verify_csrf,
 )
 from clearance.web.upload_checks import PROP_64_EFFECTIVE, as_of_warning, check_county
-from clearance.web.uploads import UploadRefused, check_doj_file, receive_upload, scan_upload
+from clearance.web.uploads import UploadRefused, check_doj_file, receive_form_upload, scan_upload
 
 router = APIRouter()
 
@@ -109,6 +108,13 @@ def run_dir_of(request: Request, run: Run) -> Path:
     the data folder's runs/<id>. Downloads are confined to it by `resolve_download`."""
     runs_dir: Path = request.app.state.config.runs_dir
     return Path(run.run_dir) if run.run_dir else runs_dir / str(run.id)
+
+
+def run_and_folder(request: Request, db: Session, run_id: int) -> tuple[Run, Path]:
+    """The run (404 when there is none) and its folder: what every route about a run's files
+    starts from."""
+    run = run_or_404(db, run_id)
+    return run, run_dir_of(request, run)
 
 
 @router.get("/")
@@ -163,27 +169,12 @@ async def start_run(
 ) -> Response:
     """Stream the upload to disk, check it, and queue the run; refusals store nothing.
 
-    The CSRF token is checked here rather than by `verify_csrf`: the body is a file of up to a
-    few GB and is read once, as it streams; the token field comes before the file in the form.
+    The CSRF token is checked as the body streams (`uploads.receive_form_upload`).
     """
     config = request.app.state.config
-    header_token = request.headers.get("X-CSRF-Token")
-
-    def token_ok(sent: str | None) -> bool:
-        return token_matches(request, header_token if header_token is not None else sent)
-
     try:
-        upload = await receive_upload(
-            request.headers.get("content-type", ""),
-            request.headers.get("content-length"),
-            request.stream(),
-            config.uploads_dir,
-            config.max_upload_bytes,
-            token_ok,
-        )
+        upload = await receive_form_upload(request)
     except UploadRefused as exc:
-        if exc.status_code == 403:
-            raise HTTPException(status_code=403, detail="Missing or wrong CSRF token.") from None
         return _new_run_page(request, user, str(exc), exc.status_code)
     fields = upload.fields
     form = {k: fields.get(k, "") for k in ("county", "policy", "as_of", "confirm_as_of")}
@@ -421,10 +412,10 @@ def run_files(
     db: Session = Depends(get_db),
 ) -> Response:
     """Every file of the run folder, filings and reviewed outputs included when present."""
-    run = run_or_404(db, run_id)
+    run, run_dir = run_and_folder(request, db, run_id)
     policy = run_policy(run)
     filing = policy_filing_values(policy) if policy else dict.fromkeys(FILING_FIELDS, "")
-    used = run_dir_of(request, run) / FILINGS_DIR / FILING_DETAILS
+    used = run_dir / FILINGS_DIR / FILING_DETAILS
     if used.is_file():
         filing.update(json.loads(used.read_text(encoding="utf-8")))
     shown = request.query_params.get("build")
@@ -440,9 +431,9 @@ def download(
     db: Session = Depends(get_db),
 ) -> Response:
     """One file of the run folder; any name that would leave the folder is 404."""
-    run = run_or_404(db, run_id)
+    run, run_dir = run_and_folder(request, db, run_id)
     # Only a completed run has files to give: a failed or unfinished one has none.
-    target = resolve_download(run_dir_of(request, run), relative) if run.status == "done" else None
+    target = resolve_download(run_dir, relative) if run.status == "done" else None
     if target is None:
         raise HTTPException(status_code=404, detail="No such file in this run.")
     if is_full_record(relative) and user.role not in CAN_SEE_FULL_RECORDS:
@@ -476,13 +467,12 @@ async def build_filings(
     downloads page, which follows the build. Every build is audited, whether it was written,
     failed or refused because another was under way.
     """
-    run = run_or_404(db, run_id)
+    run, run_dir = run_and_folder(request, db, run_id)
     if run.status != "done":
         raise HTTPException(status_code=409, detail="The run is not finished.")
     form = await request.form()
     filing = {key: str(form.get(key) or "").strip()[:300] for key in FILING_FIELDS}
     include_pending = form.get("include_pending") == "yes"
-    run_dir = run_dir_of(request, run)
 
     def failed(action: str, error: str, status_code: int) -> Response:
         audit.append(db, user.username, action, _filings_target(run), {"error": error[:300]})
@@ -528,8 +518,8 @@ def build_status(
     db: Session = Depends(get_db),
 ) -> Response:
     """The build fragment the downloads page polls; reopens the page when the build ends."""
-    run = run_or_404(db, run_id)
-    build = read_build(run_dir_of(request, run)) if run.status == "done" else None
+    run, run_dir = run_and_folder(request, db, run_id)
+    build = read_build(run_dir) if run.status == "done" else None
     if build is None or not build.active:
         shown = f"?build={build.id}" if build is not None else ""
         headers = {"HX-Redirect": f"/runs/{run.id}/files{shown}"}
@@ -547,9 +537,9 @@ def cancel_build(
     """Cancel the run's queued or running filings build: a queued one never starts, a running
     one's worker is stopped; the previous filings stay. The builds record it in the audit log
     under the name of who cancelled, once the build has ended."""
-    run = run_or_404(db, run_id)
+    run, run_dir = run_and_folder(request, db, run_id)
     builds: FilingsBuilds = request.app.state.builds
-    if run.status != "done" or not builds.cancel(run.id, run_dir_of(request, run), user.username):
+    if run.status != "done" or not builds.cancel(run.id, run_dir, user.username):
         raise HTTPException(
             status_code=409, detail="No build of this run's filings is queued or running."
         )

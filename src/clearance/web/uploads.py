@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from fastapi import HTTPException, Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from clearance.records.chunks import ReadError, open_binary
@@ -229,6 +230,38 @@ async def receive_upload(
             raise CsrfMissing
         raise UploadRefused("Choose a DOJ bulk file to upload.")
     return upload
+
+
+async def receive_form_upload(request: Request) -> Upload:
+    """The upload form posted in `request`, streamed into the uploads folder under the app's
+    size limit.
+
+    The body is a file of up to a few GB and is read once, as it streams, so the CSRF token is
+    checked on the way (the X-CSRF-Token header, or the form's token field, which comes before
+    the file) rather than by `verify_csrf`. A missing or wrong token: HTTPException 403; any
+    other refusal: UploadRefused, with nothing left on disk.
+    """
+    from clearance.web.security import token_matches
+
+    config = request.app.state.config
+    header_token = request.headers.get("X-CSRF-Token")
+
+    def token_ok(sent: str | None) -> bool:
+        return token_matches(request, header_token if header_token is not None else sent)
+
+    try:
+        return await receive_upload(
+            request.headers.get("content-type", ""),
+            request.headers.get("content-length"),
+            request.stream(),
+            config.uploads_dir,
+            config.max_upload_bytes,
+            token_ok,
+        )
+    except UploadRefused as exc:
+        if exc.status_code == 403:
+            raise HTTPException(status_code=403, detail="Missing or wrong CSRF token.") from None
+        raise
 
 
 def scan_upload(

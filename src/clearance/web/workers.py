@@ -98,6 +98,19 @@ def died_outside_python(exitcode: int | None) -> bool:
     return exitcode is not None and exitcode not in ours
 
 
+def outcome(exitcode: int | None, written: object, over_limit: str, unexpected: str) -> str | None:
+    """The user's message for how a worker ended, None when it succeeded: the message it wrote
+    when it refused or ran out of memory inside Python; `over_limit` when it died outside
+    Python (the memory limit at work); otherwise `unexpected` (the log has the error's name)."""
+    if exitcode == EXIT_OK:
+        return None
+    if exitcode in (EXIT_REFUSED, EXIT_MEMORY, EXIT_BUSY) and written:
+        return str(written)
+    if died_outside_python(exitcode):
+        return over_limit
+    return unexpected
+
+
 def limit_memory(limit: int) -> None:
     """Cap this process's address space at `limit` bytes (never above an existing hard cap)."""
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
