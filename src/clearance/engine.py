@@ -108,6 +108,14 @@ def counties(records: Records) -> list[str]:
     return sorted(values.unique().to_list())
 
 
+def has_county(records: Records, county: str) -> bool:
+    """Whether any step of the record (a court's or another) took place in `county`: a part
+    of the people decided on its own may hold a county's rows on other steps only, such as a
+    conviction recorded on an arrest step, which the San Joaquin and Contra Costa flows decide
+    as a related charge."""
+    return bool((records.counts["county"] == county).any())
+
+
 #: Facts by (county, as-of date, judgment switches): the what-if policies of a summary share
 #: the facts of the main run when their judgment calls are the same.
 FactsCache = dict[tuple[str, date, str], pl.DataFrame]
@@ -835,11 +843,12 @@ def decide(
 
     `empty_ok`: no conviction of the county in scope is no error either, for a part of the
     people decided on its own (a bucket): its related charges in the county are still
-    decided (a county's flow decides every one), and `counties` is empty."""
+    decided (a county's flow decides every one), and `counties` is empty; nor is a county
+    present on other steps than a court's only (`has_county`)."""
     wanted = normalize_county(county)
     present = counties(records)
     every = wanted == EVERY_COUNTY
-    if not every and wanted not in present:
+    if not every and wanted not in present and not (empty_ok and has_county(records, wanted)):
         listed = ", ".join(present[:12]) + (" ..." if len(present) > 12 else "")
         raise EngineError(
             f"county {county!r} does not appear in the input; counties present: {listed or 'none'}"

@@ -183,13 +183,29 @@ def stop_on_signals() -> Iterator[None]:
 @contextmanager
 def signals_held() -> Iterator[None]:
     """Delay Ctrl-C and SIGTERM across a step that must not be cut in two (the swap of the
-    output folder); a signal that arrived meanwhile is delivered right after."""
+    output folder); a signal that arrived meanwhile is delivered right after.
+
+    The signal is not blocked but deferred: the kernel hands a process's signal to any of its
+    threads (Polars' or the hashing pool's as well as the main one), and Python runs the
+    handler in the main thread whichever received it, so only replacing the handler for the
+    step holds it everywhere."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    arrived: list[signal.Signals] = []
+
+    def defer(signum: int, frame: FrameType | None) -> None:
+        arrived.append(signal.Signals(signum))
+
+    previous = {signum: signal.signal(signum, defer) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+        if arrived:
+            first = previous[arrived[0]]
+            if callable(first):
+                first(arrived[0], None)
+            elif first == signal.SIG_DFL:
+                signal.raise_signal(arrived[0])

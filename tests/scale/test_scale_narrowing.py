@@ -176,3 +176,30 @@ def test_repository_in_buckets_under_a_county_flow(
         assert (folder / "memory" / name).read_bytes() == (
             folder / "buckets" / name
         ).read_bytes(), name
+
+
+@pytest.mark.parametrize("name", ["san-joaquin-2019", "contra-costa-2019"])
+def test_a_person_with_a_conviction_on_another_step_only(tmp_path: Path, name: str) -> None:
+    """A conviction recorded on an arrest step (no court step in the county) is a related
+    charge the San Joaquin and Contra Costa flows decide: a part of the people decided alone
+    (a bucket of the out-of-core path or of Spark) decides it as the whole run does."""
+    from clearance.records.schema import DOJ_COLUMNS
+    from clearance.scale.people import narrow
+    from clearance.scale.pieces import decide_piece
+    from scenarios.builder import Event, rows_for, write_doj
+
+    alone = "7700000099"
+    trespass = Event("602 PC-TRESPASSING", date(2012, 1, 1), county=COUNTY, step="arrest")
+    rows = rows_for(alone, date(1980, 1, 1), [trespass])
+    for row in rows:
+        row[DOJ_COLUMNS.index("DISP_DESCR")] = "CONVICTED"
+    other = rows_for("7700000100", date(1981, 1, 1), [Event(
+        "11359 HS-POSSESS MARIJUANA FOR SALE", date(2010, 3, 1), county=COUNTY)])  # fmt: skip
+    records = read_doj([write_doj(tmp_path / "doj.dat", [rows, other])])
+    policy = load_policy(name)
+    whole = decide(records, policy, AS_OF, COUNTY).table.filter(pl.col("subject_id") == alone)
+    assert whole.height == 1 and whole["decision"][0] == "review"
+    assert alone in decidable(records, policy)["subject_id"].to_list()
+    piece = decide_piece(narrow(records, pl.Series([alone])), policy, AS_OF, COUNTY, False)
+    assert piece.decided is not None
+    assert piece.decided.drop("source_file").equals(whole.drop("source_file"))

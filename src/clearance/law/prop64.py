@@ -74,10 +74,6 @@ def _age_detail() -> pl.Expr:
     return pl.format("age {} at the offense", pl.col("age").cast(pl.String).fill_null("unknown"))
 
 
-def _conv_detail() -> pl.Expr:
-    return pl.format("convicted {}", fmt_date("conviction_date"))
-
-
 # --------------------------------------------------------------------------------------------
 # What each section is now (one relief rule fires per cannabis count)
 

@@ -43,20 +43,19 @@ def person_record(
     wanted = TABLES if decisions else ("counts", "subjects")
     indexed = person_rows(run_dir / RECORD_DIR, subject_id, wanted)
     if indexed is not None:
-        tables = {name: indexed.tables[name].lazy() for name in wanted}
+        tables = {name: indexed.tables[name].lazy() for name in TABLES}
     else:
         tables = {
-            name: pl.scan_parquet(paths[name]).filter(pl.col("subject_id") == subject_id)
-            for name in wanted
+            name: pl.scan_parquet(path).filter(pl.col("subject_id") == subject_id)
+            if name in wanted
+            else pl.scan_parquet(path).clear()
+            for name, path in paths.items()
         }
     who = tables["subjects"].collect()
     if who.height == 0:
         raise ExplainError("no person with that SUBJECT_ID in this run")
     timeline = tables["counts"].sort(["event_date", "count_id"], nulls_last=True).collect()
-    if decisions:
-        mine = tables["determinations"].sort("count_id").collect()
-    else:
-        mine = pl.scan_parquet(paths["determinations"]).clear().collect()
+    mine = tables["determinations"].sort("count_id").collect()
     return timeline, mine, who.row(0, named=True)
 
 

@@ -99,12 +99,11 @@ def check_target(target: Path) -> bool:
         parent = parent.parent
     if not parent.is_dir():
         raise CommandError(f"{target}: {parent} is a file, not a folder", Exit.NOT_A_FOLDER)
+    # The folder is built beside the target, so its parent must take new entries too.
+    _writable(target, parent)
     if not target.exists():
         return False
-    if not os.access(target, os.W_OK | os.X_OK):
-        read_only = bool(os.statvfs(target).f_flag & os.ST_RDONLY)
-        kind = "read-only file system" if read_only else "permission denied"
-        raise CommandError(f"{target}: not writable ({kind})", Exit.NOT_WRITABLE)
+    _writable(target, target)
     names = [p.name for p in target.iterdir() if not p.name.startswith(".")]
     if names and MANIFEST not in names and not any(n in names for n in _KNOWN_OUTPUTS):
         raise CommandError(
@@ -113,6 +112,14 @@ def check_target(target: Path) -> bool:
             Exit.NOT_A_FOLDER,
         )
     return True
+
+
+def _writable(target: Path, folder: Path) -> None:
+    """Refuse `target` (named in the message) when `folder` cannot take new entries."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        kind = "read-only file system" if read_only else "permission denied"
+        raise CommandError(f"{target}: not writable ({kind})", Exit.NOT_WRITABLE)
 
 
 def check_output_file(path: Path) -> None:

@@ -126,12 +126,20 @@ def write_person_index(record_dir: Path) -> Path:
     return target
 
 
+def _empty(file: pq.ParquetFile) -> pl.DataFrame:
+    """A table's columns without rows (built from the schema: `Schema.empty_table` would
+    import pandas, a second's pause in a server's first request)."""
+    frame = pl.from_arrow(pa.Table.from_batches([], schema=file.schema_arrow))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
 def person_rows(
     record_dir: Path, subject_id: str, tables: Sequence[str] = TABLES
 ) -> PersonRows | None:
-    """One person's rows of the record's `tables` (all three by default), read through the
-    index; None when the run has no index or a table is not the one the index was built from
-    (the caller scans)."""
+    """One person's rows of the record's `tables` (all three by default; the others empty),
+    read through the index; None when the run has no index or a table is not the one the
+    index was built from (the caller scans)."""
     index_path = record_dir / INDEX_FILE
     if not index_path.is_file():
         return None
@@ -159,11 +167,15 @@ def person_rows(
     for name, file in files.items():
         code = TABLES.index(name)
         groups = sorted(entries.filter(pl.col("table") == code)["row_group"].to_list())
-        arrow = file.read_row_groups(groups) if groups else file.schema_arrow.empty_table()
-        frame = pl.from_arrow(arrow)
+        frame = pl.from_arrow(file.read_row_groups(groups)) if groups else _empty(file)
         assert isinstance(frame, pl.DataFrame)
         found[name] = frame.filter(pl.col("subject_id") == subject_id)
         read[name] = len(groups)
+    for name in TABLES:
+        if name not in found:
+            # Not asked for: empty, with the table's columns (from the cached footer).
+            found[name] = _empty(_open(record_dir / f"{name}.parquet"))
+            read[name] = 0
     total = {"index": index.metadata.num_row_groups}
     total.update({name: file.metadata.num_row_groups for name, file in files.items()})
     return PersonRows(tables=found, groups_read=read, groups_total=total)

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from clearance.engine import Decided, EngineError, counties, decide, normalize_county
+from clearance.engine import Decided, EngineError, counties, decide, has_county, normalize_county
 from clearance.outputs.person_index import RECORD_ROW_GROUP
 from clearance.outputs.run import RECORD_DIR, RunFiles, write_run
 from clearance.outputs.summary import what_if_policies
@@ -72,7 +72,7 @@ def decide_piece(
     decided: pl.DataFrame | None = None
     what_ifs: dict[str, pl.DataFrame] = {}
     in_scope = False
-    if wanted in present:
+    if wanted in present or has_county(records, wanted):
         # A part without a conviction of the county in scope still has its related charges
         # there (a county's flow decides every one) and the what-ifs' convictions (the
         # set-asides that a county's flow leaves out): both are kept.

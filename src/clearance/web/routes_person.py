@@ -14,6 +14,7 @@ lands on an address of its own and loses nothing. A saved review redirects back 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +36,26 @@ from clearance.web.routes_runs import run_dir_of, run_policy
 from clearance.web.security import CAN_REVIEW, current_user, get_db, require, verify_csrf
 
 router = APIRouter()
+
+
+#: The rules of each run's policy, by rule id: parsing the policy's YAML is the person page's
+#: largest share of pure-Python work after the template, and a run's policy never changes.
+_RULES: dict[tuple[str, str, date], dict[str, Rule]] = {}
+_RULES_KEPT = 64
+
+
+def _rules_of(run: Run) -> dict[str, Rule]:
+    """The rules of the run's policy at its as-of date, by id ({} for a policy that no longer
+    reads), parsed once per policy text and date."""
+    key = (run.policy_sha256, run.policy_name, run.as_of)
+    found = _RULES.get(key)
+    if found is None:
+        policy = run_policy(run)
+        found = {r.id: r for r in all_rules(policy, run.as_of)} if policy else {}
+        if len(_RULES) >= _RULES_KEPT:
+            _RULES.clear()
+        _RULES[key] = found
+    return found
 
 
 def _rules_fired(row: Determination, rules: dict[str, Rule]) -> list[dict[str, str]]:
@@ -96,8 +117,7 @@ def _person_page(
             .order_by(Determination.count_id, Determination.id)
         ).scalars()
     )
-    policy = run_policy(run)
-    rules = {r.id: r for r in all_rules(policy, run.as_of)} if policy else {}
+    rules = _rules_of(run)
     counts = [
         {
             "row": row,
