@@ -42,8 +42,8 @@ from clearance.outputs.run import RECORD_DIR
 from clearance.outputs.summary import build_summary
 from clearance.outputs.tables import (
     CONVICTION_COLUMNS,
-    convictions_table,
     people_table,
+    write_convictions,
     write_results_csv,
 )
 from clearance.policy.loader import policy_from_tool_options, policy_from_yaml_text
@@ -835,9 +835,10 @@ def export_reviewed_run(
     fetched.select("subject_id", "count_id", "review_status").write_parquet(
         out_dir / RECORD_DIR / REVIEWS_FILE
     )
-    convictions = convictions_table(decided, records)
-    write_people_csv(convictions, out_dir / "convictions.csv", keep=KEYS)
-    convictions.write_parquet(out_dir / "convictions.parquet")
+    # Written as a run writes them, so a copy with nothing reviewed is the run's, byte for byte.
+    write_convictions(
+        decided, records, out_dir / "convictions.csv", out_dir / "convictions.parquet"
+    )
     write_people_csv(people_table(decided, records), out_dir / "people.csv", keep=KEYS)
 
     found = _inputs_for_results(run, records, decided, inputs)
