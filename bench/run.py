@@ -240,6 +240,18 @@ def render(data: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_results_md(text: str) -> None:
+    """bench/RESULTS.md as rendered, followed by the sections other benchmarks keep there
+    between their marks (`<!-- bench-web: start -->` ... `<!-- bench-web: end -->`): each
+    benchmark rewrites its own part, never another's."""
+    kept = ""
+    if RESULTS_MD.exists():
+        old = RESULTS_MD.read_text(encoding="utf-8")
+        marked = r"<!-- (bench-[\w-]+): start -->.*?<!-- \1: end -->\n?"
+        kept = "".join(m.group(0) for m in re.finditer(marked, old, flags=re.S))
+    RESULTS_MD.write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
+
+
 def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]]) -> list[str]:
     """The section of `bench/scale.py` (issue 18): statewide, out of core, Spark."""
     scale = data.get("scale")
@@ -367,7 +379,7 @@ def main() -> None:
         results[str(size)] = measure(size, repeats, warmup=not large)
         print(json.dumps(results[str(size)]), flush=True)
     RESULTS_JSON.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    RESULTS_MD.write_text(render(data), encoding="utf-8")
+    write_results_md(render(data))
     print(f"wrote {RESULTS_MD.relative_to(ROOT)}")
 
 
