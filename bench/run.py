@@ -241,14 +241,14 @@ def render(data: dict[str, object]) -> str:
 
 
 def write_results_md(text: str) -> None:
-    """bench/RESULTS.md as rendered, followed by the sections other benchmarks keep there
-    between their marks (`<!-- bench-web: start -->` ... `<!-- bench-web: end -->`): each
-    benchmark rewrites its own part, never another's."""
+    """bench/RESULTS.md as rendered, followed by what follows the first section another
+    benchmark marks there (`<!-- bench-web: start -->`: that section and the notes after it):
+    each benchmark rewrites its own part, never another's."""
     kept = ""
     if RESULTS_MD.exists():
         old = RESULTS_MD.read_text(encoding="utf-8")
-        marked = r"<!-- (bench-[\w-]+): start -->.*?<!-- \1: end -->\n?"
-        kept = "".join(m.group(0) for m in re.finditer(marked, old, flags=re.S))
+        mark = re.search(r"<!-- bench-[\w-]+: start -->", old)
+        kept = old[mark.start() :] if mark else ""
     RESULTS_MD.write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
 
 
@@ -283,8 +283,9 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
         state = scale[key]
         cpu = f", {state['cpu_s']} s of processor time" if "cpu_s" in state else ""
         limit = f" `--memory-limit {state['memory_limit']}`" if "memory_limit" in state else ""
+        change = f"; {state['change']}" if state.get("change") else ""
         row(f"`--county all`{limit}", state, f"{state['counties']} counties, "
-            f"{state['convictions']:,} convictions decided{cpu}")  # fmt: skip
+            f"{state['convictions']:,} convictions decided{cpu}{change}")  # fmt: skip
         before = state.get("before")
         if isinstance(before, dict):
             # A figure measured before a change of the code it measures is kept beside it.
