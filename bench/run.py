@@ -240,6 +240,18 @@ def render(data: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_results_md(text: str) -> None:
+    """bench/RESULTS.md as rendered, followed by what follows the first section another
+    benchmark marks there (`<!-- bench-web: start -->`: that section and the notes after it):
+    each benchmark rewrites its own part, never another's."""
+    kept = ""
+    if RESULTS_MD.exists():
+        old = RESULTS_MD.read_text(encoding="utf-8")
+        mark = re.search(r"<!-- bench-[\w-]+: start -->", old)
+        kept = old[mark.start() :] if mark else ""
+    RESULTS_MD.write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
+
+
 def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]]) -> list[str]:
     """The section of `bench/scale.py` (issue 18): statewide, out of core, Spark."""
     scale = data.get("scale")
@@ -271,8 +283,9 @@ def render_scale(data: dict[str, object], by_rows: dict[int, dict[str, object]])
         state = scale[key]
         cpu = f", {state['cpu_s']} s of processor time" if "cpu_s" in state else ""
         limit = f" `--memory-limit {state['memory_limit']}`" if "memory_limit" in state else ""
+        change = f"; {state['change']}" if state.get("change") else ""
         row(f"`--county all`{limit}", state, f"{state['counties']} counties, "
-            f"{state['convictions']:,} convictions decided{cpu}")  # fmt: skip
+            f"{state['convictions']:,} convictions decided{cpu}{change}")  # fmt: skip
         before = state.get("before")
         if isinstance(before, dict):
             # A figure measured before a change of the code it measures is kept beside it.
@@ -367,7 +380,7 @@ def main() -> None:
         results[str(size)] = measure(size, repeats, warmup=not large)
         print(json.dumps(results[str(size)]), flush=True)
     RESULTS_JSON.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    RESULTS_MD.write_text(render(data), encoding="utf-8")
+    write_results_md(render(data))
     print(f"wrote {RESULTS_MD.relative_to(ROOT)}")
 
 

@@ -43,6 +43,7 @@ from run import (
     _peak_mb,
     machine,
     render,
+    write_results_md,
 )
 
 
@@ -226,7 +227,7 @@ def main() -> None:
         core[str(rows)] = {**outofcore(rows, args.memory_limit), **stamp}
         print(json.dumps(core[str(rows)]), flush=True)
         RESULTS_JSON.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    RESULTS_MD.write_text(render(data), encoding="utf-8")
+    write_results_md(render(data))
     print(f"wrote {RESULTS_MD}")
 
 
