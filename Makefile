@@ -45,7 +45,8 @@ demo: $(STAMP)
 	@echo "One person: $(BIN)/clearance explain 10000001 --run demo-output"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 # The store tests also run on the local PostgreSQL (127.0.0.1:5432, database test); start it if
