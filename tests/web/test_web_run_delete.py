@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import func, select
+from web_client import post_run, run_id_of
 from web_site import SAMPLE, Site, csrf_of, login, slow_job, upload_sample
 
 from clearance.store.models import AuditEntry, Determination, Person, Run, RunInput
@@ -66,19 +67,7 @@ def test_an_admin_may_delete_any_run_but_not_a_running_one(site: Site) -> None:
     site.app.state.jobs.target = slow_job
     with site.client() as analyst, site.client() as admin:
         token = login(analyst, "analyst")
-        with SAMPLE.open("rb") as handle:
-            started = analyst.post(
-                "/runs",
-                data={
-                    "csrf_token": token,
-                    "county": "Sacramento",
-                    "policy": "statute",
-                    "as_of": "2024-01-01",
-                },
-                files={"file": (SAMPLE.name, handle, "application/octet-stream")},
-            )
-        assert started.status_code == 303
-        run_id = int(started.headers["location"].rsplit("/", 1)[-1])
+        run_id = run_id_of(post_run(analyst, token, SAMPLE))
         admin_token = login(admin, "admin")
         page = admin.get(f"/runs/{run_id}/delete")
         assert page.status_code == 200 and 'id="delete-refused"' in page.text

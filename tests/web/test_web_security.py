@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select, text
+from web_client import post_run, run_id_of
 from web_site import SAMPLE, DoneRun, Site, csrf_of, login, make_site, sample_with_arrest_in
 
 from clearance.store.db import make_engine, session_factory
@@ -406,19 +407,7 @@ def test_run_failures_are_reported_without_data(done_run: DoneRun, tmp_path: Pat
     alpine = sample_with_arrest_in(tmp_path, "ALPINE")
     with site.client() as client:
         token = login(client, "analyst")
-        with alpine.open("rb") as handle:
-            response = client.post(
-                "/runs",
-                data={
-                    "csrf_token": token,
-                    "county": "Alpine",
-                    "policy": "statute",
-                    "as_of": "2024-01-01",
-                },
-                files={"file": (alpine.name, handle)},
-            )
-        assert response.status_code == 303
-        run_id = int(response.headers["location"].rsplit("/", 1)[-1])
+        run_id = run_id_of(post_run(client, token, alpine, county="Alpine"))
         for _ in range(150):
             with session_factory(site.url)() as db:
                 run = db.get(Run, run_id)
